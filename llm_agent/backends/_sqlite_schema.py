@@ -1,0 +1,115 @@
+"""The SQLite sink's schema: the contract between the sink (writer) and ``llm_agent.analysis`` (reader).
+
+Times are UTC nanoseconds since the epoch.  Token columns are NULL when unknown; rollup sums count
+only LLM and EMBEDDING spans (``semconv.USAGE_SPAN_KINDS``) and add known values only, with
+``usage_missing_calls`` counting the calls whose usage was not reported.  ``models`` and ``users``
+in the rollups are comma-separated, sorted, distinct names.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+#: Statements that create schema version 1 on an empty database (idempotent).
+SCHEMA_V1: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE IF NOT EXISTS meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS spans (
+        trace_id              TEXT    NOT NULL,
+        span_id               TEXT    NOT NULL,
+        parent_span_id        TEXT,
+        name                  TEXT    NOT NULL,
+        kind                  TEXT    NOT NULL,
+        start_ns              INTEGER NOT NULL,
+        end_ns                INTEGER NOT NULL,
+        duration_ns           INTEGER NOT NULL,
+        status                TEXT    NOT NULL,
+        status_message        TEXT,
+        error_type            TEXT,
+        service_name          TEXT,
+        session_id            TEXT,
+        user_id               TEXT,
+        span_kind             TEXT,
+        operation             TEXT,
+        provider              TEXT,
+        request_model         TEXT,
+        response_model        TEXT,
+        model                 TEXT,
+        input_tokens          INTEGER,
+        output_tokens         INTEGER,
+        cache_read_tokens     INTEGER,
+        cache_creation_tokens INTEGER,
+        reasoning_tokens      INTEGER,
+        ttft_s                REAL,
+        finish_reasons        TEXT,     -- JSON array
+        usage_missing         INTEGER NOT NULL DEFAULT 0,
+        attributes            TEXT    NOT NULL DEFAULT '{}',  -- JSON object
+        events                TEXT,     -- JSON array or NULL
+        PRIMARY KEY (trace_id, span_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS spans_session ON spans (session_id)",
+    "CREATE INDEX IF NOT EXISTS spans_model_start ON spans (model, start_ns)",
+    "CREATE INDEX IF NOT EXISTS spans_start ON spans (start_ns)",
+    "CREATE INDEX IF NOT EXISTS spans_user_start ON spans (user_id, start_ns)",
+    """
+    CREATE TABLE IF NOT EXISTS traces (
+        trace_id            TEXT PRIMARY KEY,
+        session_id          TEXT,
+        user_id             TEXT,
+        service_name        TEXT,
+        name                TEXT,     -- root span's name (earliest span without a parent)
+        start_ns            INTEGER NOT NULL,
+        end_ns              INTEGER NOT NULL,
+        duration_ns         INTEGER NOT NULL,
+        span_count          INTEGER NOT NULL,
+        llm_calls           INTEGER NOT NULL,   -- LLM + EMBEDDING spans
+        error_count         INTEGER NOT NULL,   -- spans with status ERROR
+        input_tokens        INTEGER NOT NULL,
+        output_tokens       INTEGER NOT NULL,
+        total_tokens        INTEGER NOT NULL,
+        cache_read_tokens   INTEGER NOT NULL,
+        reasoning_tokens    INTEGER NOT NULL,
+        usage_missing_calls INTEGER NOT NULL,
+        ttft_s              REAL,     -- the first LLM call's time to first chunk
+        models              TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS traces_session_start ON traces (session_id, start_ns)",
+    "CREATE INDEX IF NOT EXISTS traces_start ON traces (start_ns)",
+    """
+    CREATE TABLE IF NOT EXISTS sessions (
+        session_id          TEXT PRIMARY KEY,
+        user_id             TEXT,     -- the first user seen in the session
+        users               TEXT NOT NULL DEFAULT '',
+        service_name        TEXT,
+        start_ns            INTEGER NOT NULL,
+        end_ns              INTEGER NOT NULL,
+        duration_ns         INTEGER NOT NULL,
+        trace_count         INTEGER NOT NULL,
+        span_count          INTEGER NOT NULL,
+        llm_calls           INTEGER NOT NULL,
+        error_count         INTEGER NOT NULL,
+        input_tokens        INTEGER NOT NULL,
+        output_tokens       INTEGER NOT NULL,
+        total_tokens        INTEGER NOT NULL,
+        cache_read_tokens   INTEGER NOT NULL,
+        reasoning_tokens    INTEGER NOT NULL,
+        usage_missing_calls INTEGER NOT NULL,
+        models              TEXT NOT NULL DEFAULT ''
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_ns)",
+    "CREATE INDEX IF NOT EXISTS sessions_end ON sessions (end_ns)",
+    "CREATE INDEX IF NOT EXISTS sessions_user_start ON sessions (user_id, start_ns)",
+)
+
+#: Migrations: version N -> N+1 statements, applied in order inside one transaction each.
+MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {}
