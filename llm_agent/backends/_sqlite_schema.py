@@ -1,9 +1,14 @@
 """The SQLite sink's schema: the contract between the sink (writer) and ``llm_agent.analysis`` (reader).
 
-Times are UTC nanoseconds since the epoch.  Token columns are NULL when unknown; rollup sums count
-only LLM and EMBEDDING spans (``semconv.USAGE_SPAN_KINDS``) and add known values only, with
-``usage_missing_calls`` counting the calls whose usage was not reported.  ``models`` and ``users``
-in the rollups are comma-separated, sorted, distinct names.
+Times are UTC nanoseconds since the epoch.  ``spans`` is a rowid table (not WITHOUT ROWID): its
+rows carry the attributes JSON (hundreds of bytes), and with random trace IDs as the clustering key
+every insert split wide pages; as a rowid table with a separate primary-key index the sink ingests
+about 2.5x faster on the reference machine (benchmarks/sink_ingest.py).
+
+Token columns are NULL when unknown; rollup sums count only LLM and EMBEDDING spans
+(``semconv.USAGE_SPAN_KINDS``) and add known values only, with ``usage_missing_calls`` counting
+the calls whose usage was not reported.  ``models`` and ``users`` in the rollups are
+comma-separated, sorted, distinct names.  The exact rollup definitions: docs/backends.md.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ SCHEMA_V1: Final[tuple[str, ...]] = (
         attributes            TEXT    NOT NULL DEFAULT '{}',  -- JSON object
         events                TEXT,     -- JSON array or NULL
         PRIMARY KEY (trace_id, span_id)
-    ) WITHOUT ROWID
+    )
     """,
     "CREATE INDEX IF NOT EXISTS spans_session ON spans (session_id)",
     "CREATE INDEX IF NOT EXISTS spans_model_start ON spans (model, start_ns)",

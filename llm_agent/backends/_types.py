@@ -23,6 +23,20 @@ class ExportResult(enum.Enum):
     RETRYABLE = "retryable"
     #: Will never succeed (4xx, bad data); the batch is dropped and counted as ``export_failed``.
     FAILURE = "failure"
+    #: The batch exceeds the destination's size limit (HTTP 413): the pipeline splits it in halves
+    #: and retries; a single record that is still too large is dropped and counted as ``too_large``.
+    TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryAfter:
+    """Like ``ExportResult.RETRYABLE``, when the destination said how long to wait (``Retry-After``).
+
+    A backend may return this from ``export``; the pipeline waits ``seconds`` (within its bounded
+    retry time, cut short by shutdown) before trying the same batch again.
+    """
+
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +100,7 @@ class Backend(Protocol):
     ``export_failed`` and logged at a limited rate).
     """
 
-    def export(self, records: Sequence[SpanRecord]) -> ExportResult: ...
+    def export(self, records: Sequence[SpanRecord]) -> ExportResult | RetryAfter: ...
 
     def flush(self, timeout_s: float) -> bool: ...
 

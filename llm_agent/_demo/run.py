@@ -1,0 +1,123 @@
+"""``llm-agent demo``: record a realistic workload into the sink and show what the analysis sees.
+
+Offline and without an API key: it starts the local OpenAI-compatible server (server.py), points a
+real ``openai`` client at it (with a dummy key), runs the workload (workload.py) under
+``llm_agent.init()``, then prints the session and model analysis.  Every run adds new sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from llm_agent._demo import workload
+from llm_agent._demo._progress import Progress
+from llm_agent._demo.server import DemoServer
+
+DEFAULT_SESSIONS: Final = 36
+DEFAULT_WORKERS: Final = 6
+#: Real-world latencies times this: short enough to finish in seconds, long enough to be visible.
+DEFAULT_DEMO_LATENCY_SCALE: Final = 0.12
+#: Typical real-world pause between a user's turns (reading the answer), scaled like the latencies.
+DEFAULT_THINK_S: Final = 2.0
+#: Random failures the server injects: 3% rate limited, 1.5% server errors.
+DEMO_ERROR_RATES: Final = {429: 0.03, 500: 0.015}
+#: The key the demo's client sends; the local server wants one, like the real API, but checks nothing.
+DEMO_API_KEY: Final = "demo-key-not-a-secret"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="llm-agent demo",
+        description="Record a realistic multi-user workload against a local OpenAI-compatible server (offline, "
+        "no API key) into the sink, then show the session and model analysis.",
+    )
+    p.add_argument("--db", help="the sink to write (default: LLM_AGENT_SINK_PATH or ~/.llm_agent/sink.sqlite)")
+    p.add_argument(
+        "--sessions", type=int, default=DEFAULT_SESSIONS, help=f"sessions to run (default {DEFAULT_SESSIONS})"
+    )
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="sessions running at once")
+    p.add_argument("--seed", type=int, help="make the workload reproducible")
+    p.add_argument("--latency-scale", type=float, default=DEFAULT_DEMO_LATENCY_SCALE,
+                   help=f"1.0 = real-world latencies (default {DEFAULT_DEMO_LATENCY_SCALE:g})")  # fmt: skip
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.sessions < 1 or args.workers < 1 or args.latency_scale < 0:
+        print("llm-agent demo: --sessions and --workers must be >= 1, --latency-scale >= 0", file=sys.stderr)
+        return 2
+    try:
+        import openai
+    except ImportError:
+        print("llm-agent demo needs the openai package: pip install 'llm-agent[openai]'", file=sys.stderr)
+        return 2
+    import llm_agent
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
+    plans = workload.plan(args.sessions, seed, run_tag=uuid.uuid4().hex[:6])
+    agent = llm_agent.init(service_name="llm-agent-demo", sink_path=args.db, backends=["sqlite"], instrument=["openai"])
+    db = agent.settings.sink_path
+    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    t0 = time.monotonic()
+    total_turns = sum(p.turns for p in plans)
+    print(f"llm_agent demo: {len(plans)} sessions of {len(workload.USERS)} users against a local OpenAI-compatible "
+          f"server (no API key, nothing leaves this machine)\n  writing to {db}", file=sys.stderr)  # fmt: skip
+    with DemoServer(latency_scale=args.latency_scale, error_rates=DEMO_ERROR_RATES, seed=seed,
+                    record_requests=False) as server:  # fmt: skip
+        client = openai.OpenAI(base_url=server.base_url, api_key=DEMO_API_KEY, max_retries=0, timeout=30.0)
+        progress = Progress(total_turns, "turns")
+        outcome = workload.run(client, plans, think_s=DEFAULT_THINK_S * args.latency_scale,
+                               workers=args.workers, on_turn=progress.advance)  # fmt: skip
+        progress.finish()
+    llm_agent.shutdown()
+    print(f"  {outcome.llm_calls} LLM calls in {time.monotonic() - t0:.1f}s, {outcome.turns_failed} turns failed "
+          f"(on purpose: rate limits, server errors, cut-off streams)\n", file=sys.stderr)  # fmt: skip
+    for line in sorted(set(outcome.unexpected)):
+        print(f"  unexpected failure (please report it): {line}", file=sys.stderr)
+    return _report(db, started, plans)
+
+
+def _report(db: str, started: datetime, plans: list[workload.SessionPlan]) -> int:
+    from llm_agent import cli
+
+    db_flag = "" if os.path.abspath(db) == os.path.abspath(_default_db()) else f" --db {_quote(db)}"
+    since = started.replace(microsecond=0).isoformat()
+    print("Sessions of this run, most tokens first (llm-agent sessions):")
+    sys.stdout.flush()
+    code = cli.main(["sessions", "--db", db, "--since", since, "--sort=-total_tokens", "--limit", "10"])
+    print("\nModels (llm-agent models):")
+    sys.stdout.flush()
+    code = code or cli.main(["models", "--db", db, "--since", since])
+    longest = max(plans, key=lambda p: p.turns)
+    steps = [
+        (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
+        (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
+        (f"llm-agent session {longest.session_id}{db_flag}", "one conversation, turn by turn"),
+        (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
+        (f"llm-agent ui{db_flag}", "all of it in your browser"),
+    ]
+    width = max(len(cmd) for cmd, _ in steps) + 3
+    print("\nNext:")
+    for cmd, what in steps:
+        print(f"  {cmd.ljust(width)}{what}")
+    print("Run `llm-agent demo` again to add more sessions.")
+    return code
+
+
+def _default_db() -> str:
+    from llm_agent.analysis import default_path
+
+    return default_path()
+
+
+def _quote(path: str) -> str:
+    return f'"{path}"' if any(c in path for c in " \"'$") else path

@@ -1,0 +1,110 @@
+"""``Store``: the read-only analysis API every backend implements (SQLite here, ClickHouse at scale).
+
+Semantics shared by all stores (docs/analysis.md):
+
+* Times: inputs as ``datetime`` (naive = UTC), ISO 8601 (offsets honoured), relative (``15m``,
+  ``1h``, ``7d`` before now) or epoch seconds; results as aware UTC datetimes.
+* ``sessions()`` returns the sessions that *overlap* the window (start <= until and end >= since);
+  the window defaults to the last 24 hours.  ``models()``, ``model()`` and ``users()`` count calls
+  and traces that *start* inside the window.
+* ``session()`` / ``trace()`` return ``None`` for an unknown ID.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Final
+
+from llm_agent.analysis._sql import DEFAULT_LIMIT, DEFAULT_ORDER
+from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._types import (
+    ModelAnalysis,
+    ModelSummary,
+    SessionDetail,
+    SessionSummary,
+    TraceTree,
+    UserSummary,
+)
+from llm_agent.analysis.filter import Node
+
+#: A call longer than this counts as slow in ``model()`` (the ARMS default).
+DEFAULT_SLOW_THRESHOLD_S: Final = 3.0
+
+
+class Store(abc.ABC):
+    """Read-only access to recorded sessions, traces, models and users.  Use as a context manager."""
+
+    @abc.abstractmethod
+    def iter_sessions(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        session_id: str | None = None,
+        user: str | None = None,
+        min_duration_s: float | str | None = None,
+        max_duration_s: float | str | None = None,
+        min_traces: int | None = None,
+        max_traces: int | None = None,
+        min_total_tokens: int | None = None,
+        max_total_tokens: int | None = None,
+        min_input_tokens: int | None = None,
+        max_input_tokens: int | None = None,
+        min_output_tokens: int | None = None,
+        max_output_tokens: int | None = None,
+        where: str | Node | None = None,
+        order_by: str = DEFAULT_ORDER,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+    ) -> Iterator[SessionSummary]:
+        """Like ``sessions()`` but streaming (``limit=None`` exports every match without holding it)."""
+
+    def sessions(self, **kwargs: Any) -> list[SessionSummary]:
+        """Sessions overlapping the window that pass every filter, sorted and paged.
+
+        Filters (each optional, all combined with AND): ``session_id``, ``user`` (any of the
+        session's users), ``min/max_duration_s`` (seconds or ``"2m"``), ``min/max_traces``,
+        ``min/max_total_tokens``, ``min/max_input_tokens``, ``min/max_output_tokens`` and ``where``
+        (the filter language, ``llm_agent.analysis.filter``).  ``order_by`` is a column name,
+        ``-`` prefixed for descending (default ``"-start"``); ``limit=None`` returns everything.
+        """
+        return list(self.iter_sessions(**kwargs))
+
+    @abc.abstractmethod
+    def session(self, session_id: str) -> SessionDetail | None:
+        """The session's summary and its traces in start order (with think time), or ``None``."""
+
+    @abc.abstractmethod
+    def trace(self, trace_id: str) -> TraceTree | None:
+        """The trace's spans as a tree with offsets, durations and self time, or ``None``."""
+
+    @abc.abstractmethod
+    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
+        """Every model called in the window, most requests first."""
+
+    @abc.abstractmethod
+    def model(
+        self,
+        name: str,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        bucket: str | int = "auto",
+        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
+    ) -> ModelAnalysis:
+        """One model's totals, exact latency / TTFT percentiles, errors by type and a time series."""
+
+    @abc.abstractmethod
+    def users(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[UserSummary]:
+        """Per user: first / last seen, sessions, traces, calls, tokens, errors, p95 request latency."""
+
+    def close(self) -> None:  # noqa: B027 - optional for stores without resources
+        """Release the connection (idempotent)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

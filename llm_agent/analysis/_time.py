@@ -1,0 +1,182 @@
+"""Time windows, relative durations and time-series buckets, shared by every store and the CLI.
+
+Everything is UTC nanoseconds internally.  Inputs accepted wherever a point in time is expected:
+
+* a ``datetime`` (naive ones are taken as UTC, so the same input means the same instant on every
+  machine; aware ones are converted),
+* an ISO 8601 string (``2026-01-31``, ``2026-01-31T09:00``, ``2026-01-31T09:00:00+02:00``,
+  ``...Z``); an offset is honoured, no offset means UTC,
+* a relative duration before *now* (``15m``, ``1h``, ``7d``, ``90s``, ``2w``, ``1h30m``) or ``now``,
+* a number: seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Final, Union
+
+#: ``sessions()`` / ``models()`` / ``users()`` look this far back when ``since`` is not given.
+DEFAULT_WINDOW_S: Final = 24 * 3600.0
+#: ``bucket="auto"`` picks, among these sizes, the one giving closest to this many buckets.
+AUTO_BUCKET_TARGET: Final = 60
+#: Candidate bucket sizes for ``bucket="auto"``, in seconds: 1m, 5m, 15m, 1h, 6h, 1d.
+AUTO_BUCKET_SIZES_S: Final = (60, 300, 900, 3600, 21600, 86400)
+#: A time series longer than this is refused (a 1m bucket over a year would be 525,600 points).
+MAX_BUCKETS: Final = 10_000
+
+TimeLike = Union[datetime, str, int, float]
+
+_UNITS_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_DURATION_FULL = re.compile(r"\s*(?:(?:\d+(?:\.\d*)?|\.\d+)\s*(?:ms|s|m|h|d|w)\s*)+", re.IGNORECASE)
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds from ``30``, ``30s``, ``500ms``, ``2m``, ``1h30m``, ``7d``, ``2w`` (a bare number is seconds).
+
+    Raises ``ValueError`` naming the accepted forms.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str) and _NUMBER.fullmatch(value):
+        seconds = float(value)
+    elif isinstance(value, str) and _DURATION_FULL.fullmatch(value):
+        seconds = sum(float(n) * _UNITS_S[u.lower()] for n, u in _DURATION_PART.findall(value))
+    else:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30, 30s, 500ms, 5m, 1h30m, 7d, 2w)")
+    if seconds != seconds or seconds in (float("inf"), float("-inf")) or seconds < 0:
+        raise ValueError(f"not a duration: {value!r} (must be a finite number >= 0)")
+    return seconds
+
+
+def is_relative(value: str) -> bool:
+    """True for ``15m``-style strings (a duration with a unit)."""
+    return bool(_DURATION_FULL.fullmatch(value))
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def to_ns(value: TimeLike, now: int | None = None) -> int:
+    """UTC nanoseconds since the epoch for any accepted point-in-time input (see the module doc)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a point in time: {value!r}")
+    if isinstance(value, datetime):
+        return datetime_to_ns(value)
+    if isinstance(value, (int, float)):
+        return round(value * 1e9)
+    if not isinstance(value, str):
+        raise ValueError(f"not a point in time: {value!r}")
+    text = value.strip()
+    if text.lower() == "now":
+        return now_ns() if now is None else now
+    if is_relative(text):
+        base = now_ns() if now is None else now
+        return base - round(parse_duration(text) * 1e9)
+    if _NUMBER.fullmatch(text):
+        return round(float(text) * 1e9)
+    return datetime_to_ns(parse_iso(text))
+
+
+def parse_iso(text: str) -> datetime:
+    """An aware datetime from ISO 8601 (``Z`` accepted on every Python; no offset means UTC)."""
+    raw = text.strip()
+    candidate = raw[:-1] + "+00:00" if raw[-1:] in ("Z", "z") else raw
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise ValueError(
+            f"not a time: {text!r} (use ISO 8601 like 2026-01-31T09:00:00+02:00, or relative like 15m, 1h, 7d)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def datetime_to_ns(value: datetime) -> int:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    delta = aware - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+def ns_to_datetime(ns: int) -> datetime:
+    """Aware UTC datetime (microsecond precision, what ``datetime`` holds)."""
+    seconds, rem = divmod(int(ns), 1_000_000_000)
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=rem // 1000)
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A resolved time window ``[since_ns, until_ns]`` (both ends included) in UTC nanoseconds."""
+
+    since_ns: int
+    until_ns: int
+
+    @property
+    def since(self) -> datetime:
+        return ns_to_datetime(self.since_ns)
+
+    @property
+    def until(self) -> datetime:
+        return ns_to_datetime(self.until_ns)
+
+    @property
+    def seconds(self) -> float:
+        return (self.until_ns - self.since_ns) / 1e9
+
+
+def resolve_window(
+    since: TimeLike | None = None,
+    until: TimeLike | None = None,
+    now: int | None = None,
+    default_s: float = DEFAULT_WINDOW_S,
+) -> Window:
+    """``until`` defaults to now, ``since`` to ``default_s`` before ``until``; relative inputs count from now."""
+    current = now_ns() if now is None else now
+    until_ns = current if until is None else to_ns(until, current)
+    since_ns = until_ns - int(default_s * 1e9) if since is None else to_ns(since, current)
+    if since_ns > until_ns:
+        raise ValueError(
+            f"empty time window: since ({ns_to_datetime(since_ns).isoformat()}) is after "
+            f"until ({ns_to_datetime(until_ns).isoformat()})"
+        )
+    return Window(since_ns, until_ns)
+
+
+def bucket_seconds(bucket: str | int | float, window: Window) -> int:
+    """The bucket size in whole seconds: ``"auto"`` (about 60 buckets), ``"5m"``, ``"1h"``, ``300``..."""
+    if isinstance(bucket, str) and bucket.strip().lower() == "auto":
+        span = max(window.seconds, 1.0)
+        # The candidate whose bucket count is closest to the target on a log scale; ties go
+        # to the larger bucket (fewer, fuller points).
+        best = min(
+            AUTO_BUCKET_SIZES_S,
+            key=lambda size: (abs(math.log((span / size) / AUTO_BUCKET_TARGET)), -size),
+        )
+        return best
+    seconds = parse_duration(bucket)
+    if seconds < 1 or seconds != int(seconds):
+        raise ValueError(f"bucket must be a whole number of seconds >= 1, got {bucket!r}")
+    count = window.seconds / seconds
+    if count > MAX_BUCKETS:
+        raise ValueError(
+            f"bucket {bucket!r} gives {int(count)} buckets over this window (at most {MAX_BUCKETS}); "
+            "use a larger bucket or 'auto'"
+        )
+    return int(seconds)
+
+
+def bucket_starts(window: Window, bucket_s: int) -> list[int]:
+    """Bucket start times (ns), aligned to multiples of the bucket size since the epoch (UTC)."""
+    step = bucket_s * 1_000_000_000
+    first = window.since_ns - window.since_ns % step
+    return list(range(first, window.until_ns + 1, step))

@@ -1,0 +1,195 @@
+"""ClickHouse SQL over the Collector exporter's ``otel_traces`` table, mirroring the SQLite sink.
+
+Three layers, each a subquery of the next:
+
+* spans: one row per ``otel_traces`` row with the typed columns the SQLite sink stores, derived
+  from the ``SpanAttributes`` map exactly as ``llm_agent.export._convert`` derives them (session /
+  user from the first non-empty of the accepted ID keys, ``gen_ai.span.kind`` else inferred from
+  ``gen_ai.operation.name``, model = request model else response model, tokens known or NULL);
+* traces: the rollup of ``llm_agent.backends._sqlite_rollups`` (earliest span naming the session /
+  user, root span's name and service, token sums over LLM / EMBEDDING spans only, ...);
+* sessions: the traces grouped by session, with the ``sessions`` table's column names, so the
+  filter language compiles against the same column map as on SQLite.
+
+Only constants from ``llm_agent.semconv`` and validated table names are spliced into these texts;
+every value is a bound ``{name:Type}`` parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent.analysis import _sql
+
+# Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
+_INFERRED: Final = (
+    (semconv.OP_CHAT, semconv.KIND_LLM),
+    (semconv.OP_TEXT_COMPLETION, semconv.KIND_LLM),
+    ("generate_content", semconv.KIND_LLM),
+    (semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING),
+    (semconv.OP_INVOKE_AGENT, semconv.KIND_AGENT),
+    ("execute_tool", semconv.KIND_TOOL),
+)
+USAGE_KINDS_SQL: Final = "(" + ", ".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
+# Both spellings the exporter has written over its versions ("Error" now, "STATUS_CODE_ERROR" before).
+_ERROR_CODES: Final = "('Error', 'STATUS_CODE_ERROR')"
+_OK_CODES: Final = "('Ok', 'STATUS_CODE_OK')"
+_KIND_NAMES: Final = (
+    ("Client", "CLIENT"), ("Server", "SERVER"), ("Internal", "INTERNAL"), ("Producer", "PRODUCER"),
+    ("Consumer", "CONSUMER"),
+)  # fmt: skip
+
+
+def _lit(text: str) -> str:
+    assert "'" not in text and "\\" not in text, text  # constants only
+    return f"'{text}'"
+
+
+def attr(key: str) -> str:
+    """The attribute's string, NULL when the span does not carry it (like ``attributes.get(key)``)."""
+    return f"if(mapContains(SpanAttributes, {_lit(key)}), SpanAttributes[{_lit(key)}], NULL)"
+
+
+def first_nonempty(keys: tuple[str, ...]) -> str:
+    return "coalesce(" + ", ".join(f"nullIf({attr(k)}, '')" for k in keys) + ")"
+
+
+def _kind_expr() -> str:
+    inferred = ", ".join(f"operation = {_lit(op)}, {_lit(kind)}" for op, kind in _INFERRED)
+    return (
+        f"if(mapContains(SpanAttributes, {_lit(semconv.ARMS_SPAN_KIND)}), "
+        f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], multiIf({inferred}, NULL))"
+    )
+
+
+def _otel_kind_expr() -> str:
+    cases = ", ".join(
+        f"SpanKind IN ({_lit(short)}, {_lit('SPAN_KIND_' + full)}), {_lit(full)}" for short, full in _KIND_NAMES
+    )
+    return f"multiIf({cases}, 'INTERNAL')"
+
+
+def spans_sql(table: str, where: str = "1") -> str:
+    """Typed span rows from ``table`` rows matching ``where`` (SQL over the raw columns)."""
+    tin, tout = semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+    missing = semconv.USAGE_MISSING
+    return f"""SELECT
+  TraceId AS trace_id, SpanId AS span_id, nullIf(ParentSpanId, '') AS parent_span_id, SpanName AS name,
+  {_otel_kind_expr()} AS kind,
+  toInt64(toUnixTimestamp64Nano(Timestamp)) AS start_ns, toInt64(Duration) AS duration_ns,
+  start_ns + duration_ns AS end_ns,
+  multiIf(StatusCode IN {_ERROR_CODES}, 'ERROR', StatusCode IN {_OK_CODES}, 'OK', 'UNSET') AS status,
+  nullIf(StatusMessage, '') AS status_message,
+  nullIf(toString(ServiceName), '') AS service_name,
+  {first_nonempty(semconv.SESSION_ID_KEYS)} AS session_id,
+  {first_nonempty(semconv.USER_ID_KEYS)} AS user_id,
+  {attr(semconv.GEN_AI_OPERATION_NAME)} AS operation,
+  {_kind_expr()} AS span_kind,
+  span_kind IN {USAGE_KINDS_SQL} AS is_usage,
+  {attr(semconv.GEN_AI_PROVIDER_NAME)} AS provider,
+  coalesce({attr(semconv.GEN_AI_REQUEST_MODEL)}, {attr(semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
+  {attr(semconv.ERROR_TYPE)} AS error_type,
+  toInt64OrNull({attr(tin)}) AS input_tokens,
+  toInt64OrNull({attr(tout)}) AS output_tokens,
+  toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)}) AS cache_read_tokens,
+  toInt64OrNull({attr(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)}) AS reasoning_tokens,
+  {attr(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
+  {attr(semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
+  if(mapContains(SpanAttributes, {_lit(missing)}), SpanAttributes[{_lit(missing)}] = 'true',
+     ifNull(is_usage, 0) AND input_tokens IS NULL AND output_tokens IS NULL) AS usage_missing
+FROM {table} WHERE {where}"""
+
+
+def traces_sql(table: str, where: str = "1") -> str:
+    """One row per trace with the SQLite ``traces`` columns (``ttft_text`` unparsed).
+
+    Aggregates get ``t_`` names first and the table's names in the outer query: ClickHouse
+    resolves an alias before a column, so ``min(start_ns) AS start_ns`` would leak into the other
+    aggregates of the same SELECT."""
+    usage = "ifNull(is_usage, 0)"
+    return f"""SELECT trace_id, t_session AS session_id, t_user AS user_id, t_service AS service_name, t_name AS name,
+  t_start AS start_ns, t_end AS end_ns, t_end - t_start AS duration_ns, t_spans AS span_count, t_llm AS llm_calls,
+  t_errors AS error_count, t_in AS input_tokens, t_out AS output_tokens, t_in + t_out AS total_tokens,
+  t_cache AS cache_read_tokens, t_reasoning AS reasoning_tokens, t_missing AS usage_missing_calls,
+  t_ttft AS ttft_text, t_models AS model_list, arrayStringConcat(t_models, ',') AS models
+FROM (SELECT trace_id,
+  argMinIf(tuple(session_id), (start_ns, span_id), session_id IS NOT NULL).1 AS t_session,
+  argMinIf(tuple(user_id), (start_ns, span_id), user_id IS NOT NULL).1 AS t_user,
+  argMin(tuple(service_name), (parent_span_id IS NOT NULL, start_ns, span_id)).1 AS t_service,
+  argMin(name, (parent_span_id IS NOT NULL, start_ns, span_id)) AS t_name,
+  min(start_ns) AS t_start, max(end_ns) AS t_end,
+  toInt64(count()) AS t_spans, toInt64(countIf({usage})) AS t_llm,
+  toInt64(countIf(status = 'ERROR')) AS t_errors,
+  toInt64(sumIf(ifNull(input_tokens, 0), {usage})) AS t_in,
+  toInt64(sumIf(ifNull(output_tokens, 0), {usage})) AS t_out,
+  toInt64(sumIf(ifNull(cache_read_tokens, 0), {usage})) AS t_cache,
+  toInt64(sumIf(ifNull(reasoning_tokens, 0), {usage})) AS t_reasoning,
+  toInt64(countIf({usage} AND usage_missing)) AS t_missing,
+  argMinIf(tuple(ttft_text), (start_ns, span_id), {usage} AND ttft_text IS NOT NULL).1 AS t_ttft,
+  arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models
+FROM ({spans_sql(table, where)}) GROUP BY trace_id)"""
+
+
+def sessions_sql(table: str, where: str = "1") -> str:
+    """One row per session with the SQLite ``sessions`` columns."""
+    return f"""SELECT s_id AS session_id, s_user AS user_id, s_users AS users, s_service AS service_name,
+  s_start AS start_ns, s_end AS end_ns, s_end - s_start AS duration_ns, s_traces AS trace_count,
+  s_spans AS span_count, s_llm AS llm_calls, s_errors AS error_count, s_in AS input_tokens,
+  s_out AS output_tokens, s_total AS total_tokens, s_cache AS cache_read_tokens,
+  s_reasoning AS reasoning_tokens, s_missing AS usage_missing_calls, s_models AS models
+FROM (SELECT assumeNotNull(session_id) AS s_id,
+  argMinIf(tuple(user_id), (start_ns, trace_id), user_id IS NOT NULL).1 AS s_user,
+  arrayStringConcat(arraySort(groupUniqArrayIf(assumeNotNull(user_id), user_id IS NOT NULL)), ',') AS s_users,
+  argMinIf(tuple(service_name), (start_ns, trace_id), service_name IS NOT NULL).1 AS s_service,
+  min(start_ns) AS s_start, max(end_ns) AS s_end,
+  toInt64(count()) AS s_traces, toInt64(sum(span_count)) AS s_spans, toInt64(sum(llm_calls)) AS s_llm,
+  toInt64(sum(error_count)) AS s_errors, toInt64(sum(input_tokens)) AS s_in,
+  toInt64(sum(output_tokens)) AS s_out, toInt64(sum(total_tokens)) AS s_total,
+  toInt64(sum(cache_read_tokens)) AS s_cache, toInt64(sum(reasoning_tokens)) AS s_reasoning,
+  toInt64(sum(usage_missing_calls)) AS s_missing,
+  arrayStringConcat(arraySort(groupUniqArrayArray(model_list)), ',') AS s_models
+FROM ({traces_sql(table, where)}) WHERE session_id IS NOT NULL GROUP BY session_id)"""
+
+
+SESSION_SELECT: Final = (
+    "session_id, user_id, users, service_name, start_ns, end_ns, trace_count, span_count, llm_calls, "
+    "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
+    "error_count, models"
+)
+TRACE_SELECT: Final = (
+    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
+    "total_tokens, usage_missing_calls, error_count, models, ttft_text"
+)
+SPAN_SELECT: Final = (
+    "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
+    "model, input_tokens, output_tokens, ttft_text, session_id, user_id"
+)
+
+
+class Dialect(_sql.Dialect):
+    """ClickHouse flavour of the filter compiler: named, typed placeholders ``{p0:Int64}``."""
+
+    def param(self, value: Any, ftype: str) -> str:
+        name = f"p{len(self._params)}"
+        self._params.append(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"cannot bind {value!r}")
+        ch_type = "String" if isinstance(value, str) else "Int64" if isinstance(value, int) else "Float64"
+        return f"{{{name}:{ch_type}}}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {f"p{i}": v for i, v in enumerate(self._params)}
+
+    def set_has(self, expr: str, placeholder: str) -> str:
+        return f"has(splitByChar(',', {expr}), {placeholder})"
+
+    def contains(self, expr: str, placeholder: str) -> str:
+        # position() is a plain byte search: no pattern characters to escape.
+        return f"position({expr}, {placeholder}) > 0"
+
+    def compare(self, expr: str, op: str, placeholder: str) -> str:
+        if op == "<>":  # NULL-safe like the SQLite store: a session without a user is "not alice"
+            return f"({expr} IS NULL OR {expr} <> {placeholder})"
+        return f"{expr} {op} {placeholder}"

@@ -1,0 +1,329 @@
+"""``ClickHouseStore``: the analysis API over the Collector exporter's ``otel_traces`` table.
+
+The rollups the SQLite sink maintains at ingest (traces, sessions) are computed here at query
+time in ClickHouse SQL (``_queries``), with the same definitions, and the rows go through the
+same pure-Python builders (``llm_agent.analysis._build``), so both stores return identical results
+for the same spans.  Percentiles are exact: the store fetches the window's raw durations and the
+shared ``_stats`` helper computes them, as on SQLite.
+
+When the optional sessions rollup (``_views.SESSIONS_MV``, docs/at-scale.md) exists next to the
+table, ``sessions()`` reads it instead of aggregating spans, so listing scales with sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from llm_agent import semconv
+from llm_agent.analysis import _build, _sql, _time
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._types import (
+    ModelAnalysis,
+    ModelSummary,
+    SessionDetail,
+    SessionSummary,
+    TraceTree,
+    UserSummary,
+)
+from llm_agent.analysis.clickhouse import _client, _queries, _views
+from llm_agent.analysis.filter import Node
+from llm_agent.analysis.sqlite import SESSION_COLUMNS
+
+_WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
+
+
+class ClickHouseStore(Store):
+    """Read-only analysis of an ``otel_traces`` table on a ClickHouse server or in chdb."""
+
+    def __init__(self, url: str, use_views: bool = True, **options: Any) -> None:
+        self.url = url
+        self.target = _client.parse_url(url)
+        self._conn: Any = _client.connect(self.target, **options)
+        self.table = self.target.qualified_table
+        try:
+            if not self._exists(self.target.table):
+                raise LookupError(
+                    f"no table {self.target.database}.{self.target.table} at {_redacted(url)}: point the "
+                    "Collector's ClickHouse exporter at it (docs/at-scale.md) or pass ?table=NAME"
+                )
+            #: The sessions rollup table, when it exists (see docs/at-scale.md); None otherwise.
+            self.sessions_rollup: str | None = None
+            rollup = _views.rollup_table_name(self.target.table)
+            if use_views and self._exists(rollup):
+                self.sessions_rollup = f"`{self.target.database}`.`{rollup}`"
+        except BaseException:
+            self.close()
+            raise
+
+    def _exists(self, table: str) -> bool:
+        rows = self._conn.query(
+            "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            {"db": self.target.database, "t": table},
+        )
+        return bool(rows and int(rows[0]["n"]))
+
+    def close(self) -> None:
+        conn, self._conn = getattr(self, "_conn", None), None
+        if conn is not None:
+            conn.close()
+
+    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if self._conn is None:
+            raise ValueError("the store is closed")
+        return self._conn.query(sql, params)
+
+    # --- sessions --------------------------------------------------------------------------------------
+
+    def _sessions_source(self) -> str:
+        if self.sessions_rollup is not None:
+            return _views.sessions_from_rollup_sql(self.sessions_rollup)
+        return _queries.sessions_sql(self.table)
+
+    def iter_sessions(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        session_id: str | None = None,
+        user: str | None = None,
+        min_duration_s: float | str | None = None,
+        max_duration_s: float | str | None = None,
+        min_traces: int | None = None,
+        max_traces: int | None = None,
+        min_total_tokens: int | None = None,
+        max_total_tokens: int | None = None,
+        min_input_tokens: int | None = None,
+        max_input_tokens: int | None = None,
+        min_output_tokens: int | None = None,
+        max_output_tokens: int | None = None,
+        where: str | Node | None = None,
+        order_by: str = _sql.DEFAULT_ORDER,
+        limit: int | None = _sql.DEFAULT_LIMIT,
+        offset: int = 0,
+    ) -> Iterator[SessionSummary]:
+        now = _time.now_ns()
+        window = _time.resolve_window(since, until, now)
+        node = _sql.session_filter(
+            window,
+            where,
+            now,
+            session_id=session_id,
+            user=user,
+            min_duration_s=min_duration_s,
+            max_duration_s=max_duration_s,
+            min_traces=min_traces,
+            max_traces=max_traces,
+            min_total_tokens=min_total_tokens,
+            max_total_tokens=max_total_tokens,
+            min_input_tokens=min_input_tokens,
+            max_input_tokens=max_input_tokens,
+            min_output_tokens=min_output_tokens,
+            max_output_tokens=max_output_tokens,
+        )
+        sort_field, desc = _sql.parse_order(order_by)
+        _sql.check_paging(limit, offset)
+        dialect = _queries.Dialect()
+        where_sql = _sql.compile_node(node, SESSION_COLUMNS, dialect)
+        params = dialect.params
+        # SQLite's order: NULLs first ascending, last descending; ties by session ID.
+        direction = "DESC NULLS LAST" if desc else "ASC NULLS FIRST"
+        tie = "DESC" if desc else "ASC"
+        sql = (
+            f"SELECT {_queries.SESSION_SELECT} FROM ({self._sessions_source()}) WHERE {where_sql} "
+            f"ORDER BY {SESSION_COLUMNS[sort_field].expr} {direction}, session_id {tie}"
+        )
+        if limit is not None:
+            sql += " LIMIT {lim:UInt64}"
+            params["lim"] = limit
+        sql += " OFFSET {off:UInt64} ROWS" if limit is None else " OFFSET {off:UInt64}"
+        params["off"] = offset
+        rows = self._query(sql, params)
+        return iter([_build.session_summary(r) for r in rows])
+
+    def session(self, session_id: str) -> SessionDetail | None:
+        params = {"sid": session_id}
+        # Only traces that have a span naming this session can belong to it (then the rollup decides).
+        named = _queries.first_nonempty(semconv.SESSION_ID_KEYS)
+        inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {named} = {{sid:String}})"
+        traces = self._query(
+            f"SELECT {_queries.TRACE_SELECT} FROM ({_queries.traces_sql(self.table, inner)}) "
+            "WHERE session_id = {sid:String}",
+            params,
+        )
+        if not traces:
+            return None
+        summary = self._query(
+            f"SELECT {_queries.SESSION_SELECT} FROM ({_queries.sessions_sql(self.table, inner)}) "
+            "WHERE session_id = {sid:String}",
+            params,
+        )
+        if not summary:
+            return None
+        return SessionDetail(
+            summary=_build.session_summary(summary[0]),
+            traces=_build.session_traces([_trace_row(t) for t in traces]),
+        )
+
+    # --- traces ----------------------------------------------------------------------------------------
+
+    def trace(self, trace_id: str) -> TraceTree | None:
+        rows = self._query(
+            f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
+            + _queries.spans_sql(self.table, "TraceId = {tid:String}").replace(
+                "SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1
+            )
+            + ")",
+            {"tid": trace_id},
+        )
+        spans = []
+        for r in rows:
+            d = dict(r)
+            d["ttft_s"] = _float(d.pop("ttft_text"))
+            d["attributes"] = dict(d["attributes"] or {})
+            spans.append(d)
+        ordered = sorted(spans, key=lambda s: (s["start_ns"], s["span_id"]))
+        session_id = next((s["session_id"] for s in ordered if s["session_id"] is not None), None)
+        user_id = next((s["user_id"] for s in ordered if s["user_id"] is not None), None)
+        return _build.trace_tree(trace_id, spans, session_id, user_id)
+
+    # --- models ----------------------------------------------------------------------------------------
+
+    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
+        window = _time.resolve_window(since, until)
+        sql = f"""SELECT model, arrayStringConcat(groupUniqArrayIf(assumeNotNull(provider), provider IS NOT NULL), ',')
+              AS providers, count() AS requests, countIf(status = 'ERROR') AS errors,
+            sum(input_tokens) AS m_in, sum(output_tokens) AS m_out,
+            count(input_tokens) AS input_known, count(output_tokens) AS output_known,
+            min(start_ns) AS first_ns, max(start_ns) AS last_ns, groupArray(duration_ns) AS durations,
+            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
+            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
+            WHERE model IS NOT NULL AND ifNull(is_usage, 0) GROUP BY model"""
+        rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
+        for r in rows:  # aggregates are named apart from the columns they read (see _queries)
+            r["input_tokens"], r["output_tokens"] = r.pop("m_in"), r.pop("m_out")
+        out = [
+            _build.model_summary(
+                r,
+                sorted(int(ns) / 1e9 for ns in r["durations"]),
+                sorted(float(t) for t in r["ttfts"] if _float(t) is not None),
+            )
+            for r in rows
+        ]
+        out.sort(key=lambda m: (-m.requests, m.model))
+        return out
+
+    def model(
+        self,
+        name: str,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        bucket: str | int = "auto",
+        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
+    ) -> ModelAnalysis:
+        window = _time.resolve_window(since, until)
+        bucket_s = _time.bucket_seconds(bucket, window)
+        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
+            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
+        step = bucket_s * 1_000_000_000
+        rate = "status <> 'ERROR' AND output_tokens IS NOT NULL AND duration_ns > 0"
+        sql = f"""SELECT intDiv(start_ns - {{first:Int64}}, {{step:Int64}}) AS bucket, status = 'ERROR' AS failed,
+            error_type, finish_text, provider, count() AS calls, sum(input_tokens) AS tin, count(input_tokens) AS nin,
+            sum(output_tokens) AS tout, count(output_tokens) AS nout, sum(cache_read_tokens) AS cache,
+            sum(reasoning_tokens) AS reasoning, countIf(usage_missing) AS missing,
+            countIf(duration_ns > {{slow:Int64}}) AS slow, sumIf(output_tokens, {rate}) AS rate_tokens,
+            sumIf(duration_ns, {rate}) AS rate_ns, groupArray(duration_ns) AS durations,
+            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
+            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
+            WHERE model = {{model:String}} AND ifNull(is_usage, 0)
+            GROUP BY bucket, failed, error_type, finish_text, provider"""
+        params = {
+            "first": window.since_ns - window.since_ns % step,
+            "step": step,
+            "slow": int(slow_threshold_s * 1e9),
+            "model": name,
+            "since": window.since_ns,
+            "until": window.until_ns,
+        }
+        groups = [
+            _build.CallGroup(
+                bucket=int(r["bucket"]),
+                failed=bool(r["failed"]),
+                error_type=r["error_type"],
+                finish_reasons=_reasons(r["finish_text"]),
+                provider=r["provider"],
+                calls=int(r["calls"]),
+                input_tokens=r["tin"],
+                input_known=int(r["nin"]),
+                output_tokens=r["tout"],
+                output_known=int(r["nout"]),
+                cache_read_tokens=r["cache"],
+                reasoning_tokens=r["reasoning"],
+                usage_missing=int(r["missing"]),
+                slow=int(r["slow"]),
+                rate_output_tokens=r["rate_tokens"],
+                rate_duration_ns=r["rate_ns"],
+                durations_ns=[int(d) for d in r["durations"]],
+                ttfts_s=[f for f in (_float(t) for t in r["ttfts"]) if f is not None],
+            )
+            for r in self._query(sql, params)
+        ]
+        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
+
+    # --- users -----------------------------------------------------------------------------------------
+
+    def users(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[UserSummary]:
+        window = _time.resolve_window(since, until)
+        # A trace that starts in the window has its earliest span in it: read only those traces.
+        inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {_WINDOW_WHERE})"
+        sql = f"""SELECT user_id, min(start_ns) AS first_ns, max(end_ns) AS last_ns,
+            uniqExact(session_id) AS sessions, count() AS traces, sum(llm_calls) AS u_llm,
+            sum(input_tokens) AS u_in, sum(output_tokens) AS u_out,
+            sum(total_tokens) AS u_total, sum(error_count) AS errors, groupArray(duration_ns) AS durations
+            FROM ({_queries.traces_sql(self.table, inner)})
+            WHERE start_ns BETWEEN {{since:Int64}} AND {{until:Int64}} AND user_id IS NOT NULL GROUP BY user_id"""
+        rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
+        for r in rows:
+            r["llm_calls"], r["input_tokens"] = r.pop("u_llm"), r.pop("u_in")
+            r["output_tokens"], r["total_tokens"] = r.pop("u_out"), r.pop("u_total")
+        out = [_build.user_summary(r, [int(d) / 1e9 for d in r["durations"]]) for r in rows]
+        out.sort(key=lambda u: (-_time.datetime_to_ns(u.last_seen), u.user_id))
+        return out
+
+
+def _trace_row(r: dict[str, Any]) -> dict[str, Any]:
+    d = dict(r)
+    d["ttft_s"] = _float(d.pop("ttft_text"))
+    return d
+
+
+def _float(text: Any) -> float | None:
+    """A float attribute from its stored text (None when absent or not a number, like the converter)."""
+    if text is None or text == "":
+        return None
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reasons(text: str | None) -> str | None:
+    """Finish reasons as a JSON array text: the exporter stores an array attribute as JSON, a
+    single string attribute as itself."""
+    if not text:
+        return None
+    if text.startswith("["):
+        try:
+            json.loads(text)
+            return text
+        except ValueError:
+            pass
+    return json.dumps([text])
+
+
+def _redacted(url: str) -> str:
+    target = _client.parse_url(url)
+    if target.password:
+        return url.replace(target.password, "***")
+    return url

@@ -1,0 +1,367 @@
+"""``SQLiteStore``: the analysis API over the local sink (schema: llm_agent/backends/_sqlite_schema.py).
+
+Opened read-only (``mode=ro``), so the CLI and the web page can never change the sink; the sink's
+WAL mode lets them read while apps keep writing.  Listing sessions reads only the ``sessions``
+rollup (it scales with sessions, not spans), a session detail the ``traces`` rollup, and model
+analysis the ``spans`` rows of one model through the ``spans_model_start`` index.  Multi-statement
+reads run in one read transaction, so they see one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent.analysis import _build, _sql, _time
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._types import (
+    ModelAnalysis,
+    ModelSummary,
+    SessionDetail,
+    SessionSummary,
+    TraceTree,
+    UserSummary,
+)
+from llm_agent.analysis.filter import Node
+from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
+
+#: How long a read waits when a writer holds an exclusive lock (checkpoints, schema migration).
+DEFAULT_BUSY_TIMEOUT_S: Final = 5.0
+
+_USAGE_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
+
+#: Filter field -> column of the ``sessions`` table.
+SESSION_COLUMNS: Final[dict[str, _sql.Column]] = {
+    "session_id": _sql.Column("session_id"),
+    "user": _sql.Column("users"),
+    "user_id": _sql.Column("user_id"),
+    "service_name": _sql.Column("service_name"),
+    "models": _sql.Column("models"),
+    "start": _sql.Column("start_ns"),
+    "end": _sql.Column("end_ns"),
+    "duration_s": _sql.Column("duration_ns", 1e9),
+    "traces": _sql.Column("trace_count"),
+    "spans": _sql.Column("span_count"),
+    "llm_calls": _sql.Column("llm_calls"),
+    "input_tokens": _sql.Column("input_tokens"),
+    "output_tokens": _sql.Column("output_tokens"),
+    "total_tokens": _sql.Column("total_tokens"),
+    "cache_read_tokens": _sql.Column("cache_read_tokens"),
+    "reasoning_tokens": _sql.Column("reasoning_tokens"),
+    "usage_missing_calls": _sql.Column("usage_missing_calls"),
+    "errors": _sql.Column("error_count"),
+}
+_SESSION_SELECT: Final = (
+    "session_id, user_id, users, service_name, start_ns, end_ns, trace_count, span_count, llm_calls, "
+    "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
+    "error_count, models"
+)
+_TRACE_SELECT: Final = (
+    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
+    "total_tokens, usage_missing_calls, error_count, models, ttft_s"
+)
+_SPAN_SELECT: Final = (
+    "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
+    "model, input_tokens, output_tokens, ttft_s, attributes, session_id, user_id"
+)
+# One pass over the model's rows (spans_model_start index): everything model() needs, grouped
+# by bucket and outcome, with raw durations / TTFTs for exact percentiles.
+_USAGE_COND: Final = "status <> 'ERROR' AND output_tokens IS NOT NULL AND duration_ns > 0"
+_MODEL_GROUPS_SQL: Final = f"""
+SELECT (start_ns - :first) / :step AS bucket, status = 'ERROR' AS failed, error_type, finish_reasons, provider,
+  COUNT(*), SUM(input_tokens), COUNT(input_tokens), SUM(output_tokens), COUNT(output_tokens),
+  SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(usage_missing), SUM(duration_ns > :slow),
+  SUM(CASE WHEN {_USAGE_COND} THEN output_tokens END), SUM(CASE WHEN {_USAGE_COND} THEN duration_ns END),
+  group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END)
+FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND span_kind IN {_USAGE_KINDS_SQL}
+GROUP BY bucket, failed, error_type, finish_reasons, provider
+"""
+
+
+class MissingDatabaseError(FileNotFoundError):
+    """The sink file does not exist (nothing recorded yet, or a wrong path)."""
+
+
+class SQLiteStore(Store):
+    """Read-only analysis of a SQLite sink file.  Thread-safe (one connection, one lock)."""
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            raise MissingDatabaseError(
+                f"no llm_agent sink at {self.path!r}: nothing has been recorded there yet "
+                "(run an app with llm_agent.init(), or pass the right path / --db)"
+            )
+        if os.path.isdir(self.path):
+            raise IsADirectoryError(f"{self.path!r} is a directory, not an llm_agent sink file")
+        uri = pathlib.Path(self.path).resolve().as_uri() + "?mode=ro"
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        try:
+            self.schema_version = self._read_schema_version()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_schema_version(self) -> int:
+        conn = self._connection()
+        try:
+            has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{self.path!r} is not an llm_agent sink: {exc}") from exc
+        if not has_meta:
+            return 0
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"{self.path!r} has schema version {version}, newer than this llm_agent reads "
+                f"({SCHEMA_VERSION}); upgrade llm-agent"
+            )
+        return version
+
+    @property
+    def empty(self) -> bool:
+        """True when the file holds no sink schema yet (created but never written)."""
+        return self.schema_version == 0
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError("the store is closed")
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._connection().execute(sql, params).fetchall()
+
+    # --- sessions --------------------------------------------------------------------------------------
+
+    def iter_sessions(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        session_id: str | None = None,
+        user: str | None = None,
+        min_duration_s: float | str | None = None,
+        max_duration_s: float | str | None = None,
+        min_traces: int | None = None,
+        max_traces: int | None = None,
+        min_total_tokens: int | None = None,
+        max_total_tokens: int | None = None,
+        min_input_tokens: int | None = None,
+        max_input_tokens: int | None = None,
+        min_output_tokens: int | None = None,
+        max_output_tokens: int | None = None,
+        where: str | Node | None = None,
+        order_by: str = _sql.DEFAULT_ORDER,
+        limit: int | None = _sql.DEFAULT_LIMIT,
+        offset: int = 0,
+    ) -> Iterator[SessionSummary]:
+        now = _time.now_ns()
+        window = _time.resolve_window(since, until, now)
+        node = _sql.session_filter(
+            window,
+            where,
+            now,
+            session_id=session_id,
+            user=user,
+            min_duration_s=min_duration_s,
+            max_duration_s=max_duration_s,
+            min_traces=min_traces,
+            max_traces=max_traces,
+            min_total_tokens=min_total_tokens,
+            max_total_tokens=max_total_tokens,
+            min_input_tokens=min_input_tokens,
+            max_input_tokens=max_input_tokens,
+            min_output_tokens=min_output_tokens,
+            max_output_tokens=max_output_tokens,
+        )
+        sort_field, desc = _sql.parse_order(order_by)
+        _sql.check_paging(limit, offset)
+        if self.empty:
+            return iter(())
+        dialect = _sql.Dialect()
+        where_sql = _sql.compile_node(node, SESSION_COLUMNS, dialect)
+        direction = "DESC" if desc else "ASC"
+        sql = (
+            f"SELECT {_SESSION_SELECT} FROM sessions WHERE {where_sql} "
+            f"ORDER BY {SESSION_COLUMNS[sort_field].expr} {direction}, session_id {direction} LIMIT ? OFFSET ?"
+        )
+        params = [*dialect.params, -1 if limit is None else limit, offset]
+        return self._stream(sql, params)
+
+    def _stream(self, sql: str, params: list[Any]) -> Iterator[SessionSummary]:
+        # Its own connection, so a long export neither holds the lock nor sees a changing table.
+        if _is_paged(params):
+            for row in self._query(sql, params):
+                yield _build.session_summary(row)
+            return
+        conn = sqlite3.connect(pathlib.Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            cursor = conn.execute(sql, params)
+            while True:
+                rows = cursor.fetchmany(1000)
+                if not rows:
+                    return
+                for row in rows:
+                    yield _build.session_summary(row)
+        finally:
+            conn.close()
+
+    def session(self, session_id: str) -> SessionDetail | None:
+        if self.empty:
+            return None
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute(
+                    f"SELECT {_SESSION_SELECT} FROM sessions WHERE session_id = ?", (session_id,)
+                ).fetchone()
+                traces = (
+                    conn.execute(
+                        f"SELECT {_TRACE_SELECT} FROM traces WHERE session_id = ? ORDER BY start_ns, trace_id",
+                        (session_id,),
+                    ).fetchall()
+                    if row is not None
+                    else []
+                )
+            finally:
+                conn.execute("COMMIT")
+        if row is None:
+            return None
+        return SessionDetail(summary=_build.session_summary(row), traces=_build.session_traces(traces))
+
+    # --- traces ----------------------------------------------------------------------------------------
+
+    def trace(self, trace_id: str) -> TraceTree | None:
+        if self.empty:
+            return None
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?", (trace_id,)).fetchall()
+                head = conn.execute("SELECT session_id, user_id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
+            finally:
+                conn.execute("COMMIT")
+        spans = []
+        for r in rows:
+            d = dict(r)
+            d["attributes"] = json.loads(d["attributes"]) if d["attributes"] else {}
+            spans.append(d)
+        if head is not None:
+            session_id, user_id = head["session_id"], head["user_id"]
+        else:  # rollup not written yet: the earliest span that names them
+            ordered = sorted(spans, key=lambda s: (s["start_ns"], s["span_id"]))
+            session_id = next((s["session_id"] for s in ordered if s["session_id"] is not None), None)
+            user_id = next((s["user_id"] for s in ordered if s["user_id"] is not None), None)
+        return _build.trace_tree(trace_id, spans, session_id, user_id)
+
+    # --- models ----------------------------------------------------------------------------------------
+
+    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
+        window = _time.resolve_window(since, until)
+        if self.empty:
+            return []
+        sql = f"""SELECT model, group_concat(DISTINCT provider) AS providers, COUNT(*) AS requests,
+            SUM(status = 'ERROR') AS errors, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+            COUNT(input_tokens) AS input_known, COUNT(output_tokens) AS output_known, MIN(start_ns) AS first_ns,
+            MAX(start_ns) AS last_ns, group_concat(duration_ns) AS durations,
+            group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts
+            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND span_kind IN {_USAGE_KINDS_SQL}
+            GROUP BY model"""
+        rows = self._query(sql, (window.since_ns, window.until_ns))
+        out = [
+            _build.model_summary(
+                r,
+                sorted(ns / 1e9 for ns in _build.ints(r["durations"])),
+                sorted(_build.floats(r["ttfts"])),
+            )
+            for r in rows
+        ]
+        out.sort(key=lambda m: (-m.requests, m.model))
+        return out
+
+    def model(
+        self,
+        name: str,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        bucket: str | int = "auto",
+        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
+    ) -> ModelAnalysis:
+        window = _time.resolve_window(since, until)
+        bucket_s = _time.bucket_seconds(bucket, window)
+        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
+            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
+        rows: list[Any] = []
+        if not self.empty:
+            step = bucket_s * 1_000_000_000
+            params = {
+                "first": window.since_ns - window.since_ns % step,
+                "step": step,
+                "slow": int(slow_threshold_s * 1e9),
+                "model": name,
+                "since": window.since_ns,
+                "until": window.until_ns,
+            }
+            with self._lock:
+                cursor = self._connection().execute(_MODEL_GROUPS_SQL, params)
+                cursor.row_factory = None  # plain tuples
+                rows = cursor.fetchall()
+        groups = [_build.CallGroup(*r) for r in rows]
+        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
+
+    # --- users -----------------------------------------------------------------------------------------
+
+    def users(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[UserSummary]:
+        window = _time.resolve_window(since, until)
+        if self.empty:
+            return []
+        where = "start_ns BETWEEN ? AND ? AND user_id IS NOT NULL"
+        params = (window.since_ns, window.until_ns)
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN")
+            try:
+                sums = conn.execute(
+                    f"""SELECT user_id, MIN(start_ns) AS first_ns, MAX(end_ns) AS last_ns,
+                        COUNT(DISTINCT session_id) AS sessions, COUNT(*) AS traces, SUM(llm_calls) AS llm_calls,
+                        SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
+                        SUM(total_tokens) AS total_tokens, SUM(error_count) AS errors
+                        FROM traces WHERE {where} GROUP BY user_id""",
+                    params,
+                ).fetchall()
+                values = conn.execute(f"SELECT user_id, duration_ns FROM traces WHERE {where}", params).fetchall()
+            finally:
+                conn.execute("COMMIT")
+        latencies: dict[str, list[float]] = {}
+        for user_id, duration_ns in values:
+            latencies.setdefault(user_id, []).append(duration_ns / 1e9)
+        out = [_build.user_summary(r, latencies.get(r["user_id"], ())) for r in sums]
+        out.sort(key=lambda u: (-_time.datetime_to_ns(u.last_seen), u.user_id))
+        return out
+
+
+def _is_paged(params: list[Any]) -> bool:
+    """Paged queries (the last two parameters are LIMIT, OFFSET) are read in one go."""
+    limit = params[-2]
+    return 0 <= limit <= 10_000

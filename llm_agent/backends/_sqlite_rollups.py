@@ -1,0 +1,317 @@
+"""Maintaining the ``traces`` and ``sessions`` rollups at ingest, correct in any arrival order.
+
+Definitions (the analysis reads these; the tests recompute them from ``spans``):
+
+* trace: start = min span start, end = max span end; ``session_id`` / ``user_id`` from the earliest
+  span (by start, then span id) that has one; ``name`` / ``service_name`` from the root span (the
+  earliest span without a parent; the earliest span when the root has not arrived); ``llm_calls``
+  and every token sum count LLM and EMBEDDING spans only (known values only); ``ttft_s`` of the
+  earliest such span that has one; ``models`` the sorted distinct span models.
+* session: the traces whose ``session_id`` it is; sums and counts add up their traces; ``user_id``
+  / ``service_name`` of the earliest trace having one; ``users`` / ``models`` sorted distinct.
+
+How: a batch's spans are inserted first.  A trace seen for the first time (no ``traces`` row, so no
+stored spans) is computed from the batch in Python; a trace that already has a row is recomputed
+from all its stored spans in SQL.  Sessions are updated by the difference between each trace's old
+and new row, so a session with a million traces costs the same per batch as a new one; the rare
+case where that cannot work (a late span moves a trace to another session or user) recomputes the
+session from its traces.  Everything runs inside the batch's ``BEGIN IMMEDIATE`` transaction, so
+concurrent writer processes serialise on it and always see each other's committed spans.
+
+Why single-row JSON results and multi-row INSERTs: Python's sqlite3 releases the GIL around every
+``sqlite3_step``, and getting it back can take a whole switch interval (5 ms) while the app's
+thread is busy, so a statement per row (``executemany``, iterating a cursor) would let a
+CPU-bound app starve the sink.  Each batch therefore runs a handful of statements, each stepped
+once: rows go in as one multi-row ``INSERT`` per chunk, and lookups come back as one
+``json_group_array`` row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Final
+
+from llm_agent import semconv
+
+TRACE_COLUMNS: Final = (
+    "trace_id", "session_id", "user_id", "service_name", "name", "start_ns", "end_ns", "duration_ns",
+    "span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
+    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "ttft_s", "models",
+)  # fmt: skip
+SESSION_COLUMNS: Final = (
+    "session_id", "user_id", "users", "service_name", "start_ns", "end_ns", "duration_ns", "trace_count",
+    "span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
+    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "models",
+)  # fmt: skip
+# Trace row indexes.
+T_ID, T_SESSION, T_USER, T_SERVICE, T_NAME, T_START, T_END = 0, 1, 2, 3, 4, 5, 6
+T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING, T_TTFT, T_MODELS = range(8, 19)
+#: Trace columns that add up into the session (same names in both tables).
+_ADDITIVE: Final = (T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING)
+_ADD_FIRST, _ADD_END = T_SPANS, T_MISSING + 1
+assert _ADDITIVE == tuple(range(_ADD_FIRST, _ADD_END))
+_USAGE_KINDS: Final = tuple(sorted(semconv.USAGE_SPAN_KINDS))
+_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in _USAGE_KINDS) + ")"
+_MAX_ROWS_PER_INSERT: Final = 1024
+_ROW_GRANULE: Final = 64
+
+# Span row indexes (the order of sqlite.SPAN_COLUMNS).
+S_TRACE, S_SPAN, S_PARENT, S_NAME = 0, 1, 2, 3
+S_START, S_END, S_STATUS = 5, 6, 8
+S_SERVICE, S_SESSION, S_USER, S_KIND = 11, 12, 13, 14
+S_MODEL, S_IN, S_OUT, S_CACHE, S_REASONING, S_TTFT, S_MISSING = 19, 20, 21, 22, 24, 25, 27
+
+_RECOMPUTE_TRACES_SQL: Final = f"""
+INSERT OR REPLACE INTO traces ({", ".join(TRACE_COLUMNS)})
+SELECT s.trace_id,
+  (SELECT x.session_id FROM spans x WHERE x.trace_id = s.trace_id AND x.session_id IS NOT NULL
+     ORDER BY x.start_ns, x.span_id LIMIT 1),
+  (SELECT x.user_id FROM spans x WHERE x.trace_id = s.trace_id AND x.user_id IS NOT NULL
+     ORDER BY x.start_ns, x.span_id LIMIT 1),
+  (SELECT x.service_name FROM spans x WHERE x.trace_id = s.trace_id
+     ORDER BY x.parent_span_id IS NOT NULL, x.start_ns, x.span_id LIMIT 1),
+  (SELECT x.name FROM spans x WHERE x.trace_id = s.trace_id
+     ORDER BY x.parent_span_id IS NOT NULL, x.start_ns, x.span_id LIMIT 1),
+  MIN(s.start_ns), MAX(s.end_ns), MAX(s.end_ns) - MIN(s.start_ns), COUNT(*),
+  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN 1 ELSE 0 END),
+  SUM(CASE WHEN s.status = 'ERROR' THEN 1 ELSE 0 END),
+  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END), 0),
+  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END), 0),
+  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END), 0)
+    + COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END), 0),
+  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_read_tokens END), 0),
+  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.reasoning_tokens END), 0),
+  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.usage_missing THEN 1 ELSE 0 END),
+  (SELECT x.ttft_s FROM spans x WHERE x.trace_id = s.trace_id AND x.span_kind IN {_KINDS_SQL}
+     AND x.ttft_s IS NOT NULL ORDER BY x.start_ns, x.span_id LIMIT 1),
+  COALESCE((SELECT group_concat(m, ',') FROM (SELECT DISTINCT x.model AS m FROM spans x
+     WHERE x.trace_id = s.trace_id AND x.model IS NOT NULL ORDER BY m)), '')
+FROM spans s WHERE s.trace_id IN (SELECT value FROM json_each(?)) GROUP BY s.trace_id
+"""
+_INSERT_TRACE_HEAD: Final = f"INSERT OR REPLACE INTO traces ({', '.join(TRACE_COLUMNS)}) VALUES "
+_INSERT_SESSION_HEAD: Final = f"INSERT OR REPLACE INTO sessions ({', '.join(SESSION_COLUMNS)}) VALUES "
+_INSERT_SESSION_SQL: Final = _INSERT_SESSION_HEAD + "(" + ", ".join("?" * len(SESSION_COLUMNS)) + ")"
+_FETCH_TRACES_SQL: Final = (
+    f"SELECT json_group_array(json_array({', '.join(TRACE_COLUMNS)})) FROM traces "
+    "WHERE trace_id IN (SELECT value FROM json_each(?))"
+)
+# Per session: the first user and service (from its traces) and the current row, in one step.
+_FETCH_SESSIONS_SQL: Final = f"""
+SELECT json_group_array(json_array(j.value,
+  (SELECT user_id FROM traces WHERE session_id = j.value AND user_id IS NOT NULL ORDER BY start_ns LIMIT 1),
+  (SELECT service_name FROM traces WHERE session_id = j.value AND service_name IS NOT NULL
+     ORDER BY start_ns LIMIT 1),
+  (SELECT json_array({", ".join(SESSION_COLUMNS)}) FROM sessions WHERE session_id = j.value)))
+FROM json_each(?) j
+"""
+_FIRST_USER_SERVICE_SQL: Final = """
+SELECT (SELECT user_id FROM traces WHERE session_id = ?1 AND user_id IS NOT NULL ORDER BY start_ns LIMIT 1),
+       (SELECT service_name FROM traces WHERE session_id = ?1 AND service_name IS NOT NULL
+          ORDER BY start_ns LIMIT 1)
+"""
+
+
+_insert_sql_cache: dict[tuple[str, int, int], str] = {}
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], ncols: int) -> None:
+    """``head`` + one multi-row VALUES list per chunk: one step per chunk instead of one per row.
+
+    Chunk sizes are multiples of ``_ROW_GRANULE``, the last chunk padded by repeating its final
+    row (harmless for ``INSERT OR IGNORE`` / ``OR REPLACE`` of identical rows), so only a few
+    distinct statements exist and they stay in the connection's statement cache: preparing a
+    statement also hands the GIL over, like a step.
+    """
+    cap = min(_MAX_ROWS_PER_INSERT, _max_variables(conn) // ncols)
+    cap = max(1, cap - cap % _ROW_GRANULE) if cap >= _ROW_GRANULE else max(1, cap)
+    i = 0
+    while i < len(rows):
+        chunk = list(rows[i : i + cap])
+        i += cap
+        size = min(cap, -(-len(chunk) // _ROW_GRANULE) * _ROW_GRANULE)
+        if size > len(chunk):
+            chunk.extend([chunk[-1]] * (size - len(chunk)))
+        key = (head, ncols, size)
+        sql = _insert_sql_cache.get(key)
+        if sql is None:
+            one = "(" + ",".join("?" * ncols) + ")"
+            sql = _insert_sql_cache[key] = head + ",".join([one] * size)
+        conn.execute(sql, [v for row in chunk for v in row])
+
+
+def _max_variables(conn: sqlite3.Connection) -> int:
+    try:
+        return int(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[attr-defined]
+    except AttributeError:  # Python < 3.11: the compile-time default of SQLite >= 3.32
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+
+
+def _fetch_traces(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    (text,) = conn.execute(_FETCH_TRACES_SQL, (json.dumps(list(ids)),)).fetchone()
+    return {row[0]: tuple(row) for row in json.loads(text)}
+
+
+def _merge_names(*lists: str) -> str:
+    names = {n for text in lists if text for n in text.split(",")}
+    return ",".join(sorted(names))
+
+
+def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A trace row from all of its span rows (already de-duplicated by span id)."""
+    if len(rows) == 1:  # the common case: an LLM call outside any llm_agent.trace()
+        r = rows[0]
+        usage = r[S_KIND] in _USAGE_KINDS
+        tin, tout = (r[S_IN] or 0, r[S_OUT] or 0) if usage else (0, 0)
+        return (
+            trace_id, r[S_SESSION], r[S_USER], r[S_SERVICE], r[S_NAME], r[S_START], r[S_END], r[S_END] - r[S_START],
+            1, 1 if usage else 0, 1 if r[S_STATUS] == "ERROR" else 0, tin, tout, tin + tout,
+            (r[S_CACHE] or 0) if usage else 0, (r[S_REASONING] or 0) if usage else 0,
+            1 if usage and r[S_MISSING] else 0, r[S_TTFT] if usage else None, r[S_MODEL] or "",
+        )  # fmt: skip
+    rows.sort(key=lambda r: (r[S_START], r[S_SPAN]))
+    session = user = ttft = None
+    start = rows[0][S_START]
+    end = max(r[S_END] for r in rows)
+    llm = errors = tin = tout = cache = reasoning = missing = 0
+    models: set[str] = set()
+    root = min(rows, key=lambda r: (r[S_PARENT] is not None, r[S_START], r[S_SPAN]))
+    for r in rows:
+        if session is None:
+            session = r[S_SESSION]
+        if user is None:
+            user = r[S_USER]
+        if r[S_STATUS] == "ERROR":
+            errors += 1
+        if r[S_MODEL] is not None:
+            models.add(r[S_MODEL])
+        if r[S_KIND] in _USAGE_KINDS:
+            llm += 1
+            tin += r[S_IN] or 0
+            tout += r[S_OUT] or 0
+            cache += r[S_CACHE] or 0
+            reasoning += r[S_REASONING] or 0
+            if r[S_MISSING]:
+                missing += 1
+            if ttft is None:
+                ttft = r[S_TTFT]
+    return (
+        trace_id, session, user, root[S_SERVICE], root[S_NAME], start, end, end - start, len(rows), llm, errors,
+        tin, tout, tin + tout, cache, reasoning, missing, ttft, ",".join(sorted(models)),
+    )  # fmt: skip
+
+
+def update_rollups(conn: sqlite3.Connection, span_rows: Sequence[tuple[Any, ...]]) -> None:
+    """Bring ``traces`` and ``sessions`` up to date after ``span_rows`` were inserted (same transaction)."""
+    by_trace: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for r in span_rows:
+        spans = by_trace.get(r[S_TRACE])
+        if spans is None:
+            by_trace[r[S_TRACE]] = {r[S_SPAN]: r}
+        elif r[S_SPAN] not in spans:  # INSERT OR IGNORE kept the first copy
+            spans[r[S_SPAN]] = r
+    trace_ids = list(by_trace)
+    old = _fetch_traces(conn, trace_ids)
+    new: dict[str, tuple[Any, ...]] = {}
+    fresh = [trace_from_rows(t, list(by_trace[t].values())) for t in trace_ids if t not in old]
+    if fresh:
+        insert_rows(conn, _INSERT_TRACE_HEAD, fresh, len(TRACE_COLUMNS))
+        new.update((row[T_ID], row) for row in fresh)
+    existing = [t for t in trace_ids if t in old]
+    if existing:
+        conn.execute(_RECOMPUTE_TRACES_SQL, (json.dumps(existing),))
+        new.update(_fetch_traces(conn, existing))
+    _update_sessions(conn, old, new)
+
+
+def _update_sessions(
+    conn: sqlite3.Connection, old: dict[str, tuple[Any, ...]], new: dict[str, tuple[Any, ...]]
+) -> None:
+    recompute: set[str] = set()
+    # session -> (new trace rows, (old, new) pairs of traces that already existed)
+    groups: dict[str, tuple[list[tuple[Any, ...]], list[tuple[tuple[Any, ...], tuple[Any, ...]]]]] = {}
+    for trace_id, row in new.items():
+        before = old.get(trace_id)
+        session = row[T_SESSION]
+        if before is not None and (
+            before[T_SESSION] != session or (before[T_USER] is not None and before[T_USER] != row[T_USER])
+        ):
+            # A late, earlier span changed the trace's session or user: differences cannot express
+            # "remove from there", so both sessions are rebuilt from their traces.
+            if before[T_SESSION] is not None:
+                recompute.add(before[T_SESSION])
+            if session is not None:
+                recompute.add(session)
+            continue
+        if session is None:
+            continue
+        group = groups.get(session)
+        if group is None:
+            group = groups[session] = ([], [])
+        if before is None:
+            group[0].append(row)
+        else:
+            group[1].append((before, row))
+    deltas: dict[str, list[Any]] = {}
+    for session, (fresh, changed) in groups.items():
+        if session in recompute:
+            continue
+        rows = fresh + [after for _, after in changed]
+        # The additive columns are contiguous (T_SPANS..T_MISSING): sum them column-wise.
+        sums = [sum(col) for col in zip(*(r[_ADD_FIRST:_ADD_END] for r in rows), strict=True)]
+        for before, _ in changed:
+            for i, v in enumerate(before[_ADD_FIRST:_ADD_END]):
+                sums[i] -= v
+        models = {m for r in rows if r[T_MODELS] for m in r[T_MODELS].split(",")}
+        users = {r[T_USER] for r in rows if r[T_USER] is not None}
+        deltas[session] = [
+            len(fresh), *sums, min(r[T_START] for r in rows), max(r[T_END] for r in rows), models, users
+        ]
+    if deltas:
+        _apply_deltas(conn, deltas)
+    for session in recompute:
+        recompute_session(conn, session)
+
+
+def _apply_deltas(conn: sqlite3.Connection, deltas: dict[str, list[Any]]) -> None:
+    n = len(_ADDITIVE)
+    (text,) = conn.execute(_FETCH_SESSIONS_SQL, (json.dumps(list(deltas)),)).fetchone()
+    rows = []
+    for session, first_user, first_service, before in json.loads(text):
+        d = deltas[session]
+        if isinstance(before, str):  # the nested array may come back as JSON text
+            before = json.loads(before)
+        models = ",".join(sorted(d[n + 3]))
+        users = ",".join(sorted(d[n + 4]))
+        if before is None:
+            trace_count, sums, start, end = d[0], d[1 : n + 1], d[n + 1], d[n + 2]
+        else:
+            # sessions columns 7.. are trace_count then the additive sums, in _ADDITIVE's order
+            trace_count = before[7] + d[0]
+            sums = [before[8 + i] + d[1 + i] for i in range(n)]
+            start, end = min(before[4], d[n + 1]), max(before[5], d[n + 2])
+            models = _merge_names(before[17], models)
+            users = _merge_names(before[2], users)
+        rows.append((session, first_user, users, first_service, start, end, end - start, trace_count, *sums, models))
+    insert_rows(conn, _INSERT_SESSION_HEAD, rows, len(SESSION_COLUMNS))
+
+
+def recompute_session(conn: sqlite3.Connection, session_id: str) -> None:
+    """Rebuild one session row from its traces (or delete it when none is left)."""
+    traces = conn.execute(
+        f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces WHERE session_id = ?", (session_id,)
+    ).fetchall()
+    if not traces:
+        conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+        return
+    first_user, first_service = conn.execute(_FIRST_USER_SERVICE_SQL, (session_id,)).fetchone()
+    start = min(t[T_START] for t in traces)
+    end = max(t[T_END] for t in traces)
+    sums = [sum(t[c] for t in traces) for c in _ADDITIVE]
+    users = ",".join(sorted({t[T_USER] for t in traces if t[T_USER] is not None}))
+    models = _merge_names(*(t[T_MODELS] for t in traces))
+    conn.execute(
+        _INSERT_SESSION_SQL,
+        (session_id, first_user, users, first_service, start, end, end - start, len(traces), *sums, models),
+    )

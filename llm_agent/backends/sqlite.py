@@ -1,0 +1,293 @@
+"""``sqlite`` backend: the local sink that ``llm_agent.analysis``, the CLI and the web page read.
+
+One file, WAL mode (readers never block the writer), one ``BEGIN IMMEDIATE`` transaction per batch
+(spans + rollups together, so a crash never leaves a half-counted batch), a busy timeout so that
+several processes (gunicorn workers, a batch job, a web app) can write the same file.  The schema
+is versioned (``meta.schema_version``) and migrated forward at open.  Problems with the file itself
+(unwritable path, not a database, a newer schema) fail at ``init()``; problems while exporting
+(disk full, file locked for too long) drop or retry the batch and never reach the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, Final
+
+from llm_agent.backends import _sqlite_rollups
+from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION
+from llm_agent.backends._types import ExportResult, SpanRecord
+from llm_agent.config import ConfigError
+
+logger = logging.getLogger("llm_agent.backends.sqlite")
+
+#: How long a writer waits for another process's transaction before the batch is retried.
+DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
+#: WAL pages between automatic checkpoints (4 KiB each): fewer, larger checkpoints mean fewer
+#: fsyncs, a large part of the ingest cost on small VMs; the WAL file stays under ~64 MiB.
+DEFAULT_WAL_AUTOCHECKPOINT_PAGES: Final = 16000
+#: With ``retention_days`` set, spans older than that are deleted this often (and at start).
+DEFAULT_PRUNE_INTERVAL_S: Final = 3600.0
+_LOG_INTERVAL_S: Final = 60.0
+# Result codes (module constants only from Python 3.11 on).
+_SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
+_SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
+_SQLITE_FULL: Final = getattr(sqlite3, "SQLITE_FULL", 13)
+
+SPAN_COLUMNS: Final = (
+    "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "duration_ns", "status",
+    "status_message", "error_type", "service_name", "session_id", "user_id", "span_kind", "operation", "provider",
+    "request_model", "response_model", "model", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_creation_tokens", "reasoning_tokens", "ttft_s", "finish_reasons", "usage_missing", "attributes", "events",
+)  # fmt: skip
+_INSERT_SPANS_HEAD: Final = f"INSERT OR IGNORE INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES "
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str).encode
+
+
+def _make_fast_encoder() -> Any:
+    # json's public encode() builds a C encoder object on every call (about 1 us, as much as
+    # encoding a small list); the sink encodes three values per span, so it keeps one.
+    from json import encoder as _json_encoder
+
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    basestring = getattr(_json_encoder, "c_encode_basestring", None)
+    if make is None or basestring is None:
+        return _encode
+    c_encoder = make(None, str, basestring, None, ":", ",", False, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(c_encoder(value, 0))
+
+    return encode
+
+
+_fast_encode = _make_fast_encoder()
+
+
+def _sink_error(path: str, reason: str) -> ConfigError:
+    return ConfigError(f"option 'sink_path' (env LLM_AGENT_SINK_PATH): cannot use the SQLite sink {path!r}: {reason}")
+
+
+def connect(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """A connection with the sink's pragmas (autocommit mode: transactions are explicit)."""
+    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        logger.warning("llm_agent: %s is not in WAL mode (%s); concurrent readers may block the writer", path, mode)
+    # NORMAL in WAL mode: a committed batch survives an app crash (it is in the WAL); only an OS
+    # crash or power loss can lose the last batches, never corrupt the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {DEFAULT_WAL_AUTOCHECKPOINT_PAGES}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
+
+
+def ensure_schema(conn: sqlite3.Connection) -> int:
+    """Create or migrate the schema; returns the version.  Raises sqlite3 errors for a bad file."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        version = 0
+        if has_meta:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        if version == 0:
+            for stmt in SCHEMA_V1:
+                conn.execute(stmt)
+            version = 1
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema version {version} is newer than this llm_agent's ({SCHEMA_VERSION}); upgrade llm-agent"
+            )
+        while version < SCHEMA_VERSION:
+            for stmt in MIGRATIONS[version]:
+                conn.execute(stmt)
+            version += 1
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),)
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return version
+
+
+def open_sink(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """Open (creating directories, schema, migrations) or raise ``ConfigError`` saying why not."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise _sink_error(path, f"cannot create directory {directory!r}: {exc.strerror or exc}") from exc
+    if os.path.isdir(path):
+        raise _sink_error(path, "it is a directory")
+    conn = None
+    try:
+        conn = connect(path, busy_timeout_s)
+        ensure_schema(conn)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        msg = str(exc)
+        if "not a database" in msg or "malformed" in msg:
+            reason = f"the file is not a valid SQLite database ({msg}); move it away or choose another sink_path"
+        elif "readonly" in msg or "unable to open" in msg:
+            reason = f"not writable ({msg}); check the permissions of the file and its directory"
+        else:
+            reason = msg
+        raise _sink_error(path, reason) from exc
+    except ValueError as exc:
+        if conn is not None:
+            conn.close()
+        raise _sink_error(path, str(exc)) from exc
+
+
+def rows_from_values(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Converter field tuples (``SpanRecord`` order) -> ``spans`` rows."""
+    enc = _fast_encode
+    return [
+        (
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[6] - v[5], v[7], v[8], v[19], v[9], v[11], v[12], v[13],
+            v[14], v[15], v[16], v[17], v[18], v[20], v[21], v[22], v[23], v[24], v[25],
+            enc(v[26]) if v[26] else None, 1 if v[27] else 0, enc(v[28]), enc(v[30]) if v[30] else None,
+        )
+        for v in values
+    ]
+
+
+def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
+    return tuple(getattr(r, name) for name in SpanRecord.__dataclass_fields__)
+
+
+class SQLiteBackend:
+    name = "sqlite"
+
+    def __init__(
+        self, path: str, retention_days: float = 0.0, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+    ) -> None:
+        self.path = path
+        self.retention_days = retention_days
+        self.busy_timeout_s = busy_timeout_s
+        # Opened here so a bad path fails at init(); the worker thread reuses it in this process.
+        self._conn: sqlite3.Connection | None = open_sink(path, busy_timeout_s)
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._next_prune = 0.0
+        self._last_log = -_LOG_INTERVAL_S
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SQLiteBackend:
+        from llm_agent.config import DEFAULT_SINK_PATH
+
+        path = getattr(settings, "sink_path", None) or DEFAULT_SINK_PATH
+        return cls(path, float(getattr(settings, "retention_days", 0.0) or 0.0))
+
+    def _connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        if self._conn is None or self._pid != pid:
+            # After fork the parent's connection must not be touched (not even closed) in the child.
+            self._conn = connect(self.path, self.busy_timeout_s)
+            self._pid = pid
+        return self._conn
+
+    def export(self, records: Sequence[SpanRecord]) -> ExportResult:
+        return self.export_values([values_from_record(r) for r in records])
+
+    def export_values(self, values: Sequence[tuple[Any, ...]]) -> ExportResult:
+        """Fast path used by the pipeline: converter field tuples, no ``SpanRecord`` objects."""
+        rows = rows_from_values(values)
+        with self._lock:
+            try:
+                conn = self._connection()
+                if self.retention_days > 0 and time.monotonic() >= self._next_prune:
+                    self._next_prune = time.monotonic() + DEFAULT_PRUNE_INTERVAL_S
+                    prune_connection(conn, self.retention_days * 86400.0)
+                return self._write(conn, rows)
+            except sqlite3.Error as exc:
+                return self._classify(exc)
+
+    def _write(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> ExportResult:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _sqlite_rollups.insert_rows(conn, _INSERT_SPANS_HEAD, rows, len(SPAN_COLUMNS))
+            _sqlite_rollups.update_rollups(conn, rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            raise
+        return ExportResult.SUCCESS
+
+    def _classify(self, exc: sqlite3.Error) -> ExportResult:
+        code = getattr(exc, "sqlite_errorcode", None)
+        msg = str(exc)
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in msg or "busy" in msg:
+            return ExportResult.RETRYABLE
+        now = time.monotonic()
+        if now - self._last_log >= _LOG_INTERVAL_S:
+            self._last_log = now
+            what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
+            logger.warning("llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what)
+        return ExportResult.FAILURE
+
+    def flush(self, timeout_s: float) -> bool:
+        return True  # every export commits
+
+    def shutdown(self, timeout_s: float) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None and self._pid == os.getpid():
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+
+
+def prune_connection(conn: sqlite3.Connection, older_than_s: float) -> int:
+    """Delete the traces that ended more than ``older_than_s`` ago with their spans; update sessions."""
+    cutoff = time.time_ns() - int(older_than_s * 1e9)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        sessions = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT session_id FROM traces WHERE end_ns < ? AND session_id IS NOT NULL", (cutoff,)
+            )
+        ]
+        deleted = conn.execute(
+            "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_ns < ?)", (cutoff,)
+        ).rowcount
+        conn.execute("DELETE FROM traces WHERE end_ns < ?", (cutoff,))
+        for session in sessions:
+            _sqlite_rollups.recompute_session(conn, session)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return deleted
+
+
+def prune(path: str, older_than_s: float) -> int:
+    """Retention: delete traces (and their spans) that ended more than ``older_than_s`` seconds ago.
+
+    Returns the number of spans deleted.  Used by ``llm-agent prune --older-than 30d`` and by the
+    sink itself when ``retention_days`` is set.
+    """
+    if older_than_s < 0:
+        raise ValueError(f"older_than_s must be >= 0, got {older_than_s!r}")
+    conn = open_sink(path)
+    try:
+        return prune_connection(conn, older_than_s)
+    finally:
+        conn.close()

@@ -1,0 +1,366 @@
+"""The ``llm-agent`` command: session, trace, model and user analysis of the local sink.
+
+    llm-agent sessions --since 7d --user alice --min-duration 30s --sort -total_tokens
+    llm-agent sessions --where "duration_s > 30 and (user == 'alice' or user == 'bob')" --format csv > s.csv
+    llm-agent session SESSION_ID          llm-agent trace TRACE_ID
+    llm-agent models --since 24h          llm-agent model gpt-4o --since 7d --bucket 1h
+    llm-agent users                       llm-agent prune --older-than 30d
+    llm-agent ui                          llm-agent demo
+
+Exit codes: 0 success (also for an empty result), 1 missing database or unknown ID, 2 bad usage.
+Tables fit the terminal; ``--format json|csv`` streams every row (no default limit) for export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from llm_agent.analysis import _text, _time
+from llm_agent.analysis._export import to_csv, to_json
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._types import SpanNode, TraceTree
+from llm_agent.analysis.filter import FilterError, fields_doc
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+
+_FILTER_FLAGS = (
+    # flag, store keyword, parser, help
+    ("--min-duration", "min_duration_s", _time.parse_duration, "sessions lasting at least this (5s, 2m, 1h)"),
+    ("--max-duration", "max_duration_s", _time.parse_duration, "sessions lasting at most this"),
+    ("--min-traces", "min_traces", int, "at least this many traces (requests)"),
+    ("--max-traces", "max_traces", int, "at most this many traces"),
+    ("--min-tokens", "min_total_tokens", int, "at least this many total tokens"),
+    ("--max-tokens", "max_total_tokens", int, "at most this many total tokens"),
+    ("--min-input-tokens", "min_input_tokens", int, "at least this many input tokens"),
+    ("--max-input-tokens", "max_input_tokens", int, "at most this many input tokens"),
+    ("--min-output-tokens", "min_output_tokens", int, "at least this many output tokens"),
+    ("--max-output-tokens", "max_output_tokens", int, "at most this many output tokens"),
+)
+
+
+def _duration_arg(text: str) -> float:
+    try:
+        return _time.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _typed(parse: Any) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc) or f"invalid value {text!r}") from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-agent", description="Analyse the LLM calls recorded by llm_agent (sessions, traces, models, users)."
+    )
+    parser.add_argument("--db", dest="top_db", help="the sink file (also accepted after the command)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="the sink file (default: LLM_AGENT_SINK_PATH or ~/.llm_agent/sink.sqlite)")
+    common.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    window = argparse.ArgumentParser(add_help=False)
+    window.add_argument("--since", help="start of the window: ISO 8601 (offsets honoured, none = UTC) or 15m/1h/7d")
+    window.add_argument("--until", help="end of the window (default: now)")
+
+    p = sub.add_parser("sessions", parents=[common, window], help="list sessions overlapping the window")
+    p.add_argument("--session", dest="session_id", help="this session ID only")
+    p.add_argument("--user", help="sessions this user took part in")
+    for flag, dest, parse, text in _FILTER_FLAGS:
+        p.add_argument(flag, dest=dest, type=_typed(parse), help=text)
+    p.add_argument(
+        "--where", help=f"filter expression, e.g. \"duration_s > 30 and user == 'alice'\"; fields: {fields_doc()}"
+    )
+    p.add_argument("--sort", default="-start", help="column, '-' prefix for descending (default -start)")
+    p.add_argument("--limit", type=_typed(int), help="rows to show (default 50 for tables, all for json/csv)")
+    p.add_argument("--offset", type=_typed(int), default=0)
+
+    p = sub.add_parser("session", parents=[common], help="one session and its traces")
+    p.add_argument("id")
+    p = sub.add_parser("trace", parents=[common], help="one trace as a span tree with a waterfall")
+    p.add_argument("id")
+    sub.add_parser("models", parents=[common, window], help="every model called in the window")
+    p = sub.add_parser("model", parents=[common, window], help="one model: latency, TTFT, errors, time series")
+    p.add_argument("name")
+    p.add_argument("--bucket", default="auto", help="time-series bucket: auto, 1m, 5m, 15m, 1h, 6h, 1d")
+    p.add_argument("--slow-threshold", type=_duration_arg, default=DEFAULT_SLOW_THRESHOLD_S,
+                   help=f"calls longer than this are slow (default {DEFAULT_SLOW_THRESHOLD_S:g}s)")  # fmt: skip
+    sub.add_parser("users", parents=[common, window], help="per-user activity in the window")
+
+    p = sub.add_parser("prune", help="delete traces older than a given age from the sink")
+    p.add_argument("--db")
+    p.add_argument("--older-than", required=True, type=_duration_arg, help="age, e.g. 30d")
+    p = sub.add_parser("ui", help="open the local web page")
+    p.add_argument("--db")
+    p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_typed(int), help="port to listen on")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p = sub.add_parser("demo", help="record a demo session into a sink (no API key needed)")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = argv[:2] if argv[:1] == ["--db"] else []
+    if argv[len(top) : len(top) + 1] == ["demo"] and "-h" not in argv[: len(top)]:
+        # The demo parses its own options: argparse's REMAINDER cannot pass on a leading "--db".
+        from llm_agent import _demo
+
+        return int(_demo.main([*top, *argv[len(top) + 1 :]]) or 0)
+    args = build_parser().parse_args(argv)
+    out = sys.stdout
+    if hasattr(out, "reconfigure"):
+        try:  # a terminal that cannot show the waterfall's block characters gets '?' instead of a crash
+            out.reconfigure(errors="replace")
+        except (ValueError, OSError):
+            pass
+    try:
+        return _run(args, out)
+    except FileNotFoundError as exc:
+        print(f"llm-agent: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except FilterError as exc:
+        print(f"llm-agent: bad --where expression: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:
+        print(f"llm-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `llm-agent sessions | head`: stop quietly, also at interpreter exit
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    if getattr(args, "db", None) is None:
+        args.db = args.top_db
+    if args.command == "demo":
+        _demo = _optional("llm_agent._demo", "demo")
+        return int(_demo.main(list(args.args)) or 0)
+    if args.command == "ui":
+        ui = _optional("llm_agent.ui", "ui")
+
+        kwargs: dict[str, Any] = {"db": args.db, "open_browser": not args.no_browser}
+        if args.host is not None:
+            kwargs["host"] = args.host
+            kwargs["host_explicit"] = True  # the user asked for this interface (it may not be loopback)
+        if args.port is not None:
+            kwargs["port"] = args.port
+        return int(ui.serve(**kwargs) or 0)
+    if args.command == "prune":
+        from llm_agent.analysis import default_path
+        from llm_agent.backends.sqlite import prune
+
+        path = args.db or default_path()
+        import os
+
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no llm_agent sink at {path!r}")
+        deleted = prune(path, args.older_than)
+        print(f"deleted {deleted} spans older than {args.older_than:g}s from {path}", file=out)
+        return EXIT_OK
+
+    import llm_agent.analysis
+
+    with llm_agent.analysis.open(args.db) as store:
+        handler = _HANDLERS[args.command]
+        return handler(store, args, out)
+
+
+def _optional(module: str, command: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise FileNotFoundError(
+            f"'llm-agent {command}' is not part of this installation ({module} is missing)"
+        ) from None
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((120, 24)).columns
+
+
+def _emit(rows: Any, args: argparse.Namespace, out: TextIO, headers: Sequence[str], cells: Any, empty: str) -> int:
+    if args.format == "json":
+        to_json(rows, out)
+    elif args.format == "csv":
+        to_csv(rows, out)
+    else:
+        rows = list(rows)
+        if not rows:
+            print(empty, file=out)
+        else:
+            print(_text.table(headers, [cells(r) for r in rows], _width()), file=out)
+    return EXIT_OK
+
+
+def _window_text(args: argparse.Namespace) -> str:
+    return f"since {args.since or '24h ago'}" + (f" until {args.until}" if args.until else "")
+
+
+def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    filters = {dest: getattr(args, dest) for _, dest, _, _ in _FILTER_FLAGS}
+    limit = args.limit if args.limit is not None else (50 if args.format == "table" else None)
+    rows = store.iter_sessions(
+        since=args.since, until=args.until, session_id=args.session_id, user=args.user, where=args.where,
+        order_by=args.sort, limit=limit, offset=args.offset, **filters,
+    )  # fmt: skip
+    headers = ("session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "err", "models")
+    return _emit(
+        rows, args, out, headers,
+        lambda s: (s.session_id, ",".join(s.users) or None, s.start, s.duration_s, s.traces, s.llm_calls,
+                   s.input_tokens, s.output_tokens, s.total_tokens, s.errors, s.models),
+        f"No sessions {_window_text(args)} match.",
+    )  # fmt: skip
+
+
+def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    detail = store.session(args.id)
+    if detail is None:
+        print(f"llm-agent: no session {args.id!r} in {getattr(store, 'path', 'the store')}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.format == "json":
+        json.dump(detail.to_dict(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if args.format == "csv":
+        to_csv(detail.traces, out)
+        return EXIT_OK
+    s = detail.summary
+    print(_text.key_values([
+        ("session", s.session_id), ("users", s.users), ("start", s.start), ("end", s.end),
+        ("duration_s", s.duration_s), ("traces", s.traces), ("llm_calls", s.llm_calls),
+        ("tokens", f"{s.input_tokens} in + {s.output_tokens} out = {s.total_tokens}"), ("errors", s.errors),
+        ("models", s.models),
+    ]), file=out)  # fmt: skip
+    print(file=out)
+    headers = ("trace", "name", "start", "gap_s", "dur_s", "llm", "in_tok", "out_tok", "err", "ttft_s", "models")
+    rows = [
+        (t.trace_id, t.name, t.start, t.gap_s, t.duration_s, t.llm_calls, t.input_tokens, t.output_tokens,
+         t.errors, t.ttft_s, t.models)
+        for t in detail.traces
+    ]  # fmt: skip
+    print(_text.table(headers, rows, _width()), file=out)
+    return EXIT_OK
+
+
+def _flat(span: SpanNode) -> dict[str, Any]:
+    d = span.to_dict()
+    d.pop("children", None)
+    return d
+
+
+def _trace(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    tree: TraceTree | None = store.trace(args.id)
+    if tree is None:
+        print(f"llm-agent: no trace {args.id!r} in {getattr(store, 'path', 'the store')}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.format == "json":
+        # Spans flat (parent_span_id and depth give the tree) instead of nesting each subtree twice.
+        d = tree.to_dict()
+        d.pop("roots", None)
+        d["spans"] = [_flat(s) for s in tree.spans]
+        json.dump(d, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif args.format == "csv":
+        to_csv([_flat(s) for s in tree.spans], out)
+    else:
+        print(_text.waterfall(tree, _width()), file=out)
+    return EXIT_OK
+
+
+def _models(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    headers = ("model", "provider", "requests", "errors", "err_rate", "in_tok", "out_tok", "p50_s", "p99_s", "ttft_p50")
+    return _emit(
+        store.models(since=args.since, until=args.until), args, out, headers,
+        lambda m: (m.model, m.providers, m.requests, m.errors, m.error_rate, m.input_tokens, m.output_tokens,
+                   m.latency_p50_s, m.latency_p99_s, m.ttft_p50_s),
+        f"No model calls {_window_text(args)}.",
+    )  # fmt: skip
+
+
+def _model(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    m = store.model(
+        args.name, since=args.since, until=args.until, bucket=args.bucket, slow_threshold_s=args.slow_threshold
+    )
+    if args.format == "json":
+        json.dump(m.to_dict(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    if args.format == "csv":
+        to_csv(m.series, out)
+        return EXIT_OK
+    if m.requests == 0:
+        print(f"No calls to model {args.name!r} {_window_text(args)}.", file=out)
+        return EXIT_OK
+    lat, ttft = m.latency, m.ttft
+    print(_text.key_values([
+        ("model", m.model), ("window", f"{_text.fmt_value(m.since)} .. {_text.fmt_value(m.until)}"),
+        ("providers", m.providers), ("requests", m.requests),
+        ("errors", f"{m.errors} ({m.error_rate:.1%})"), ("error types", m.error_types),
+        ("slow calls", f"{m.slow_calls} (> {m.slow_threshold_s:g}s)"),
+        ("latency s", f"avg {_text.fmt_value(lat.avg)}  p50 {_text.fmt_value(lat.p50)}  p90 {_text.fmt_value(lat.p90)}"
+                      f"  p99 {_text.fmt_value(lat.p99)}  max {_text.fmt_value(lat.max)}"),
+        ("ttft s", f"avg {_text.fmt_value(ttft.avg)}  p50 {_text.fmt_value(ttft.p50)}  p90 {_text.fmt_value(ttft.p90)}"
+                   f"  p99 {_text.fmt_value(ttft.p99)}  ({ttft.count} streamed)"),
+        ("output tok/s", m.output_tokens_per_s),
+        ("tokens", f"in {m.input_tokens}  out {m.output_tokens}  cached {m.cache_read_tokens}  "
+                   f"reasoning {m.reasoning_tokens}"),
+        ("avg tokens/call", f"in {_text.fmt_value(m.avg_input_tokens)}  out {_text.fmt_value(m.avg_output_tokens)}"),
+        ("usage missing", m.usage_missing_calls), ("finish reasons", m.finish_reasons),
+    ]), file=out)  # fmt: skip
+    print(file=out)
+    headers = ("bucket", "requests", "errors", "in_tok", "out_tok", "p50_s", "p90_s", "p99_s", "ttft_p50")
+    rows = [
+        (b.start, b.requests, b.errors, b.input_tokens, b.output_tokens, b.latency_p50_s, b.latency_p90_s,
+         b.latency_p99_s, b.ttft_p50_s)
+        for b in m.series if b.requests
+    ]  # fmt: skip
+    print(f"time series ({m.bucket_s}s buckets with calls):", file=out)
+    print(_text.table(headers, rows, _width()), file=out)
+    return EXIT_OK
+
+
+def _users(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    headers = ("user", "first_seen", "last_seen", "sessions", "traces", "llm", "tokens", "errors", "p95_s")
+    return _emit(
+        store.users(since=args.since, until=args.until), args, out, headers,
+        lambda u: (u.user_id, u.first_seen, u.last_seen, u.sessions, u.traces, u.llm_calls, u.total_tokens,
+                   u.errors, u.latency_p95_s),
+        f"No users {_window_text(args)}.",
+    )  # fmt: skip
+
+
+_HANDLERS = {
+    "sessions": _sessions,
+    "session": _session,
+    "trace": _trace,
+    "models": _models,
+    "model": _model,
+    "users": _users,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""GenAI client metrics, recorded from finished spans on a worker thread (never the app's).
+
+The instruments come from the global OpenTelemetry ``MeterProvider``: with none configured they are
+no-ops, and they start recording as soon as the app installs one.  Attributes are the low-cardinality
+span fields only; session and user IDs are never metric attributes (one series per user would
+explode any metrics backend).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from opentelemetry import metrics
+from opentelemetry.sdk.trace import ReadableSpan
+
+from llm_agent import semconv
+from llm_agent.backends._types import ExportResult, RetryAfter
+from llm_agent.export._convert import _INFERRED_KINDS
+
+#: Span attributes copied to metric attributes (when present).
+_METRIC_ATTRS: Final = (
+    semconv.GEN_AI_OPERATION_NAME,
+    semconv.GEN_AI_PROVIDER_NAME,
+    semconv.GEN_AI_REQUEST_MODEL,
+    semconv.GEN_AI_RESPONSE_MODEL,
+    semconv.SERVER_ADDRESS,
+    semconv.ERROR_TYPE,
+)
+_TOKEN_TYPES: Final = (
+    (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.TOKEN_TYPE_INPUT),
+    (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.TOKEN_TYPE_OUTPUT),
+)
+
+
+def _create_histogram(meter: metrics.Meter, name: str, unit: str, description: str, buckets: tuple[float, ...]) -> Any:
+    try:
+        return meter.create_histogram(
+            name, unit=unit, description=description, explicit_bucket_boundaries_advisory=list(buckets)
+        )
+    except TypeError:  # opentelemetry-api older than 1.23 has no bucket advice
+        return meter.create_histogram(name, unit=unit, description=description)
+
+
+class MetricsTarget:
+    """Consumes spans like a backend; records the three GenAI histograms for LLM/EMBEDDING spans."""
+
+    name = "metrics"
+
+    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+        from llm_agent._agent import __version__
+
+        self._explicit_provider = meter_provider is not None
+        meter = metrics.get_meter(semconv.INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider)
+        self.duration = _create_histogram(
+            meter,
+            semconv.METRIC_OPERATION_DURATION,
+            "s",
+            "GenAI operation duration.",
+            semconv.DURATION_BUCKETS_S,
+        )
+        self.tokens = _create_histogram(
+            meter,
+            semconv.METRIC_TOKEN_USAGE,
+            "{token}",
+            "Number of input and output tokens used.",
+            semconv.TOKEN_BUCKETS,
+        )
+        self.ttft = _create_histogram(
+            meter,
+            semconv.METRIC_TIME_TO_FIRST_CHUNK,
+            "s",
+            "Time from the request to the first chunk of a streamed response.",
+            semconv.DURATION_BUCKETS_S,
+        )
+
+    def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
+        """Only LLM and EMBEDDING spans are measured; the others are skipped (not lost)."""
+        if not self._explicit_provider and _no_meter_provider():
+            return [], 0  # instruments would discard everything: spare the app's GIL the work
+        out = []
+        for span in spans:
+            attrs = span.attributes or {}
+            kind = attrs.get(semconv.ARMS_SPAN_KIND)
+            if kind is None:
+                op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+                kind = _INFERRED_KINDS.get(op) if op is not None else None
+            if kind in semconv.USAGE_SPAN_KINDS:
+                out.append(span)
+        return out, 0
+
+    def export(self, items: list[Any]) -> ExportResult | RetryAfter:
+        for span in items:
+            self.record(span)
+        return ExportResult.SUCCESS
+
+    def record(self, span: ReadableSpan) -> None:
+        attrs = span.attributes or {}
+        labels = {k: attrs[k] for k in _METRIC_ATTRS if attrs.get(k) is not None}
+        if span.end_time is not None and span.start_time is not None:
+            self.duration.record((span.end_time - span.start_time) / 1e9, labels)
+        for key, token_type in _TOKEN_TYPES:
+            value = attrs.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.tokens.record(value, {**labels, semconv.GEN_AI_TOKEN_TYPE: token_type})
+        ttft = attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+        if isinstance(ttft, (int, float)) and not isinstance(ttft, bool):
+            self.ttft.record(float(ttft), labels)
+
+    def flush(self, timeout_s: float) -> bool:
+        return True
+
+    def shutdown(self, timeout_s: float) -> None:
+        return None
+
+
+_NO_OP_PROVIDERS: Final = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
+
+
+def _no_meter_provider() -> bool:
+    """True while the app has installed no MeterProvider (the API's proxy/no-op is in place)."""
+    return type(metrics.get_meter_provider()).__name__ in _NO_OP_PROVIDERS

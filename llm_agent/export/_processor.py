@@ -1,0 +1,409 @@
+"""The bounded batching span processor: one per backend, each with its own worker thread.
+
+The app thread's whole cost is ``on_end``: one lock, one length check, one append (or one counter
+increment when the queue is full).  Conversion to ``SpanRecord``, serialisation, I/O, retries and
+logging all happen on the worker thread.  Why not the SDK's ``BatchSpanProcessor``: see
+docs/pipeline.md (it drops the *oldest* span silently, exports on the caller's thread in
+``force_flush``, cannot retry with ``Retry-After`` or count drops by reason, and its shutdown
+waits for a hanging exporter).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import Any, Final, Protocol
+
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from llm_agent.backends._types import ExportResult, RetryAfter
+from llm_agent.export import _retry
+
+logger = logging.getLogger("llm_agent.export")
+
+#: Drop reasons, in the order ``stats()`` reports them.
+DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
+#: A coalescing target's transaction holds at most this many queues' worth of converted spans.
+COALESCE_QUEUES: Final = 4
+#: At most one "dropping spans" warning per backend in this many seconds.
+DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
+
+# Exporters' own HTTP calls must not become spans: the SDK's and the instrumentation packages'
+# convention is these two context keys; our OpenAI/Anthropic wrappers check the first as well.
+_SUPPRESS_KEYS: Final = tuple(
+    key
+    for key in (
+        getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None),
+        getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", None),
+    )
+    if key is not None
+)
+
+
+class Target(Protocol):
+    """What a processor feeds: a backend behind its adapter (see ``llm_agent.export._targets``)."""
+
+    name: str
+
+    def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
+        """Convert on the worker thread: (items to export, spans that could not be converted)."""
+        ...
+
+    def export(self, items: list[Any]) -> ExportResult | RetryAfter: ...
+
+    def flush(self, timeout_s: float) -> bool: ...
+
+    def shutdown(self, timeout_s: float) -> None: ...
+
+
+def suppress_instrumentation() -> None:
+    """Mark the current (worker) thread's context so that no instrumentation records spans in it."""
+    ctx = otel_context.get_current()
+    for key in _SUPPRESS_KEYS:
+        ctx = otel_context.set_value(key, True, ctx)
+    otel_context.attach(ctx)  # never detached: the worker thread lives for this purpose only
+
+
+class BatchingProcessor(SpanProcessor):
+    """Bounded queue -> batches -> ``target`` with retries, on a daemon worker thread."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        max_queue_size: int,
+        max_export_batch_size: int,
+        schedule_delay_s: float,
+        retry_max_time_s: float,
+        retry_initial_backoff_s: float = _retry.DEFAULT_INITIAL_BACKOFF_S,
+    ) -> None:
+        self.target = target
+        self.name = target.name
+        self._max_queue = max_queue_size
+        self._batch_size = max_export_batch_size
+        # Targets that commit a batch as one transaction (the sqlite sink) take everything queued
+        # when they fall behind: the per-transaction costs (commit, rollup lookups, the GIL
+        # hand-over around each SQLite call) are then paid once per queue, not once per batch.
+        self._coalesce = bool(getattr(target, "coalesce", False))
+        self._take = max_queue_size if self._coalesce else max_export_batch_size
+        # While it converts, more spans arrive; it takes those too (up to COALESCE_QUEUES queues'
+        # worth of converted spans in flight), which frees queue space for the app sooner.
+        self._max_items = max_queue_size * COALESCE_QUEUES
+        self._delay_s = schedule_delay_s
+        self._retry_max_s = retry_max_time_s
+        self._retry_initial_s = retry_initial_backoff_s
+        self._closed = False
+        self._deadline = 0.0
+        self._init_state()
+        self._start_worker()
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.ref(self)
+
+            def _child() -> None:
+                proc = ref()
+                if proc is not None:
+                    proc._after_fork_in_child()
+
+            os.register_at_fork(after_in_child=_child)
+
+    # --- state ---------------------------------------------------------------------------------
+    def _init_state(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._queue: collections.deque[ReadableSpan] = collections.deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()  # set by shutdown: cuts retry waits short
+        self._done = threading.Event()  # set when the worker has finished (drained + shut down)
+        self._flush_waiters: list[threading.Event] = []
+        self._inflight = 0
+        self._abandoned = False
+        self._exported = 0
+        self._retried = 0
+        self._dropped = dict.fromkeys(DROP_REASONS, 0)
+        self._drops_unlogged = 0
+        self._last_drop_log = -DEFAULT_DROP_LOG_INTERVAL_S
+        self._worker: threading.Thread | None = None
+
+    def _start_worker(self) -> None:
+        self._worker = threading.Thread(target=self._run, name=f"llm_agent-export-{self.name}", daemon=True)
+        self._worker.start()
+
+    def _after_fork_in_child(self) -> None:
+        # The parent's queue belongs to the parent (it exports it); the child starts empty, with
+        # fresh locks (one may have been held by a parent thread at fork time) and its own worker.
+        self._init_state()
+        if not self._closed:
+            self._start_worker()
+        else:
+            self._done.set()
+
+    # --- app thread ----------------------------------------------------------------------------
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        with self._lock:
+            if self._closed:
+                self._dropped["shutdown"] += 1
+                return
+            queue = self._queue
+            if len(queue) >= self._max_queue:
+                self._dropped["queue_full"] += 1
+                self._drops_unlogged += 1
+                return
+            queue.append(span)
+            full = len(queue) >= self._batch_size
+        if full and not self._wake.is_set():
+            self._wake.set()
+
+    # --- control -------------------------------------------------------------------------------
+    def request_flush(self) -> threading.Event:
+        """Ask the worker to export everything queued now; the event is set when done."""
+        done = threading.Event()
+        with self._lock:
+            if self._closed or self._done.is_set():
+                done.set()
+                return done
+            self._flush_waiters.append(done)
+        self._wake.set()
+        return done
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.request_flush().wait(timeout_millis / 1000)
+
+    def begin_shutdown(self, deadline: float) -> None:
+        """Stop accepting spans and tell the worker to drain, flush and close the backend."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._deadline = deadline
+        self._stop.set()
+        self._wake.set()
+
+    def finish_shutdown(self, deadline: float) -> bool:
+        """Wait for the worker until ``deadline`` (monotonic); count what it could not export."""
+        finished = self._done.wait(max(0.0, deadline - time.monotonic()))
+        if not finished:
+            with self._lock:
+                if not self._done.is_set():
+                    # The backend hangs: what is still queued or in flight will not make it.
+                    self._dropped["shutdown"] += len(self._queue) + self._inflight
+                    self._queue.clear()
+                    self._inflight = 0
+                    self._abandoned = True
+        return finished
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:  # type: ignore[override]
+        deadline = time.monotonic() + timeout_s
+        self.begin_shutdown(deadline)
+        self.finish_shutdown(deadline)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "exported": self._exported,
+                "dropped": dict(self._dropped),
+                "retried": self._retried,
+                "queued": len(self._queue),
+            }
+
+    # --- worker thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        suppress_instrumentation()
+        try:
+            while True:
+                try:
+                    if self._cycle():
+                        break
+                except Exception as exc:  # a bug of ours: report it, keep the worker alive
+                    from llm_agent import _errors
+
+                    _errors.report(f"export.{self.name}.worker", exc)
+                    if self._stop.is_set():
+                        break
+        finally:
+            self._finish()
+
+    def _cycle(self) -> bool:
+        """Wait for work, export it, answer flush requests; True when the worker should stop."""
+        # A full batch waiting means no sleep: the queue may have filled while we exported.
+        timed_out = False
+        if len(self._queue) < self._batch_size:
+            timed_out = not self._wake.wait(self._delay_s)
+        self._wake.clear()
+        with self._lock:
+            waiters, self._flush_waiters = self._flush_waiters, []
+            pending = len(self._queue)
+        stopping = self._stop.is_set()
+        try:
+            if stopping or waiters or timed_out:
+                self._drain(pending, stopping)
+            else:
+                self._drain(pending - pending % self._batch_size, stopping)
+            self._log_drops()
+            if waiters:
+                self._call_flush()
+        finally:
+            for w in waiters:
+                w.set()
+        return stopping
+
+    def _finish(self) -> None:
+        try:
+            self.target.shutdown(max(0.1, self._deadline - time.monotonic()))
+        except Exception as exc:
+            self._log_backend_error("shutdown", exc)
+        with self._lock:
+            waiters, self._flush_waiters = self._flush_waiters, []
+        for w in waiters:
+            w.set()
+        self._done.set()
+
+    def _call_flush(self) -> None:
+        try:
+            self.target.flush(1.0)
+        except Exception as exc:
+            self._log_backend_error("flush", exc)
+
+    def _drain(self, count: int, stopping: bool) -> None:
+        """Export ``count`` queued spans in batches (all of them when stopping)."""
+        while count > 0 or (stopping and self._queue):
+            with self._lock:
+                if self._abandoned:
+                    return
+                n = min(self._take, len(self._queue))
+                if n == 0:
+                    return
+                batch = [self._queue.popleft() for _ in range(n)]
+                self._inflight = n
+            count -= n
+            outcome = self._export_batch(batch)
+            with self._lock:
+                self._inflight = 0
+                if self._abandoned:
+                    return
+                for reason, k in outcome.items():
+                    if reason == "exported":
+                        self._exported += k
+                    elif reason == "retried":
+                        self._retried += k
+                    else:
+                        self._dropped[reason] += k
+
+    def _export_batch(self, spans: list[ReadableSpan]) -> dict[str, int]:
+        outcome: dict[str, int] = collections.Counter()
+        items = self._prepare(spans, outcome)
+        while self._coalesce and len(items) < self._max_items and self._queue:
+            with self._lock:
+                if self._abandoned:
+                    break
+                n = min(len(self._queue), self._max_items - len(items))
+                more = [self._queue.popleft() for _ in range(n)]
+                self._inflight += n
+            items += self._prepare(more, outcome)
+        if items:
+            self._send(items, outcome, time.monotonic())
+        return outcome
+
+    def _prepare(self, spans: list[ReadableSpan], outcome: dict[str, int]) -> list[Any]:
+        try:
+            items, lost = self.target.prepare(spans)
+        except Exception as exc:
+            from llm_agent import _errors
+
+            _errors.report(f"export.{self.name}.prepare", exc)
+            outcome["export_failed"] += len(spans)
+            return []
+        if lost:  # spans that could not be converted (each reported to llm_agent._errors)
+            outcome["export_failed"] += lost
+        return list(items)
+
+    def _send(self, items: list[Any], outcome: dict[str, int], started: float) -> None:
+        attempt = 0
+        while True:
+            try:
+                result = self.target.export(items)
+            except Exception as exc:
+                self._log_backend_error("export", exc)
+                result = ExportResult.FAILURE
+            if result is ExportResult.SUCCESS:
+                outcome["exported"] += len(items)
+                return
+            if result is ExportResult.TOO_LARGE:
+                if len(items) == 1:
+                    outcome["too_large"] += 1
+                    return
+                half = len(items) // 2
+                self._send(items[:half], outcome, started)
+                self._send(items[half:], outcome, started)
+                return
+            if not isinstance(result, RetryAfter) and result is not ExportResult.RETRYABLE:
+                outcome["export_failed"] += len(items)
+                return
+            if self._stop.is_set():
+                outcome["shutdown"] += len(items)
+                return
+            if isinstance(result, RetryAfter):
+                wait = max(0.0, result.seconds)
+            else:
+                wait = _retry.backoff_s(attempt, self._retry_initial_s)
+            if time.monotonic() + wait - started > self._retry_max_s:
+                logger.warning(
+                    "llm_agent: backend %r still failing after %.1f s of retries; dropping %d spans",
+                    self.name,
+                    time.monotonic() - started,
+                    len(items),
+                )
+                outcome["export_failed"] += len(items)
+                return
+            outcome["retried"] += 1
+            if self._stop.wait(wait):
+                outcome["shutdown"] += len(items)
+                return
+            attempt += 1
+
+    def _log_drops(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            unlogged = self._drops_unlogged
+            if not unlogged or now - self._last_drop_log < DEFAULT_DROP_LOG_INTERVAL_S:
+                return
+            self._drops_unlogged = 0
+            self._last_drop_log = now
+        logger.warning(
+            "llm_agent: backend %r dropped %d spans because its queue (%d) was full; the backend is "
+            "slower than the app produces spans (see llm_agent.stats(); further warnings at most every %.0f s)",
+            self.name,
+            unlogged,
+            self._max_queue,
+            DEFAULT_DROP_LOG_INTERVAL_S,
+        )
+
+    def _log_backend_error(self, what: str, exc: BaseException) -> None:
+        _rate_limited_warning(
+            f"{self.name}.{what}",
+            "llm_agent: backend %r raised in %s: %r (spans counted as export_failed)",
+            self.name,
+            what,
+            exc,
+        )
+
+
+_last_warned: dict[str, float] = {}
+_warn_lock = threading.Lock()
+
+
+def _rate_limited_warning(key: str, msg: str, *args: Any) -> None:
+    now = time.monotonic()
+    with _warn_lock:
+        last = _last_warned.get(key)
+        if last is not None and now - last < DEFAULT_DROP_LOG_INTERVAL_S:
+            return
+        _last_warned[key] = now
+    logger.warning(msg, *args)

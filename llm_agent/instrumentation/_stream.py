@@ -1,0 +1,216 @@
+"""Stream proxies shared by every provider: the span of a streamed call ends exactly once.
+
+A provider supplies an *accumulator* (``add(item) -> hide?`` per chunk/event, ``attributes()``
+at the end); this module owns the lifecycle.  Exit paths, all funnelled into one idempotent
+``StreamHandle.finish``:
+
+- exhaustion (``StopIteration`` / ``StopAsyncIteration``) -> span OK;
+- an exception raised by the stream -> span ERROR, the exception propagates unchanged;
+- ``close()`` (before, during or after iterating), ``with`` / ``async with`` exit -> span OK,
+  the app's own exception inside the block propagates unchanged and is not the call's error;
+- the stream dropped unconsumed -> finished on garbage collection with
+  ``llm_agent.stream.abandoned=true``.
+
+Per chunk the proxy does a counter increment and one accumulator call; everything else
+(attribute, method, ``.response``) passes through ``wrapt.ObjectProxy`` untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import wrapt
+from opentelemetry.trace import Span
+
+from llm_agent import _errors, semconv
+from llm_agent.instrumentation._spans import end_span
+
+_now = time.perf_counter_ns
+
+
+class Accumulator(Protocol):
+    """Per-provider state of one stream."""
+
+    def add(self, item: Any) -> bool:
+        """Take one chunk/event; return True to hide it from the app (an injected usage chunk)."""
+        ...
+
+    def attributes(self) -> dict[str, Any]:
+        """The span's end attributes from what was seen (usage, response ids, finish reasons...)."""
+        ...
+
+
+class StreamHandle:
+    """The span of one streamed call and its single finaliser.
+
+    Held only by the proxies, so when the app drops them unconsumed this object is collected
+    too and ``__del__`` ends the span as abandoned.
+    """
+
+    __slots__ = ("accumulator", "add", "chunks", "done", "first_ns", "span", "start_ns", "where")
+
+    def __init__(self, span: Span, accumulator: Accumulator, start_ns: int, where: str) -> None:
+        self.span = span
+        self.accumulator = accumulator
+        self.add = accumulator.add  # bound once: the per-chunk path skips the attribute lookup
+        self.start_ns = start_ns  # perf_counter_ns at call start, for time to first chunk
+        self.first_ns = 0
+        self.chunks = 0
+        self.done = False
+        self.where = where  # error-funnel prefix, e.g. "openai"
+
+    def finish(self, exc: BaseException | None = None, abandoned: bool = False) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            attrs = self.accumulator.attributes()
+            attrs[semconv.STREAM_CHUNKS] = self.chunks
+            if self.first_ns:
+                attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (self.first_ns - self.start_ns) / 1e9
+            if abandoned:
+                attrs[semconv.STREAM_ABANDONED] = True
+        except Exception as err:
+            _errors.report(f"{self.where}.stream_attributes", err)
+            attrs = {}
+        try:
+            end_span(self.span, attrs, exc)
+        except Exception as err:
+            _errors.report(f"{self.where}.stream_end", err)
+
+    def __del__(self) -> None:
+        if not self.done:
+            try:
+                self.finish(abandoned=True)
+            except Exception:  # pragma: no cover - never raise from a finaliser
+                pass
+
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A synchronous stream (``openai.Stream``, ``anthropic.Stream``...) that ends its span."""
+
+    def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
+        super().__init__(wrapped)
+        self._self_handle = handle
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        handle = self._self_handle
+        while True:
+            try:
+                item = self.__wrapped__.__next__()
+            except StopIteration:
+                handle.finish()
+                raise
+            except BaseException as exc:
+                handle.finish(exc)
+                raise
+            # Inlined per-chunk accounting: this runs for every chunk on the app's thread.
+            count = handle.chunks
+            if not count:
+                handle.first_ns = _now()
+            handle.chunks = count + 1
+            try:
+                if not handle.add(item):
+                    return item
+            except Exception as err:
+                _errors.report(f"{handle.where}.stream_chunk", err)
+                return item
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_handle.finish()
+
+    def __enter__(self) -> Any:
+        result = self.__wrapped__.__enter__()
+        return self if result is self.__wrapped__ else result
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            # The app's exception inside ``with`` is not the call's failure: the span ends OK.
+            self._self_handle.finish()
+
+
+class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """An asynchronous stream (``openai.AsyncStream``...) that ends its span."""
+
+    def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
+        super().__init__(wrapped)
+        self._self_handle = handle
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        handle = self._self_handle
+        while True:
+            try:
+                item = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                handle.finish()
+                raise
+            except BaseException as exc:
+                handle.finish(exc)
+                raise
+            # Inlined per-chunk accounting: this runs for every chunk on the app's thread.
+            count = handle.chunks
+            if not count:
+                handle.first_ns = _now()
+            handle.chunks = count + 1
+            try:
+                if not handle.add(item):
+                    return item
+            except Exception as err:
+                _errors.report(f"{handle.where}.stream_chunk", err)
+                return item
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._self_handle.finish()
+
+    async def __aenter__(self) -> Any:
+        result = await self.__wrapped__.__aenter__()
+        return self if result is self.__wrapped__ else result
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_handle.finish()
+
+
+def handle_of(obj: Any) -> StreamHandle | None:
+    """The handle behind one of our stream proxies (None for anything else)."""
+    if isinstance(obj, (SyncStreamProxy, AsyncStreamProxy)):
+        return obj._self_handle  # type: ignore[no-any-return]
+    return None
+
+
+def finish_helper_stream(helper: Any) -> None:
+    """End the span under an SDK helper stream (``ChatCompletionStream``, ``ResponseStream``...).
+
+    Those helpers close the HTTP response directly rather than through the raw stream they
+    iterate, so their ``close()`` is patched to call this with the helper object.
+    """
+    handle = handle_of(getattr(helper, "_raw_stream", None))
+    if handle is not None:
+        handle.finish()
+
+
+__all__ = [
+    "Accumulator",
+    "AsyncStreamProxy",
+    "StreamHandle",
+    "SyncStreamProxy",
+    "finish_helper_stream",
+    "handle_of",
+]

@@ -1,0 +1,173 @@
+"""Anthropic request -> span start attributes, response/stream -> span end attributes.
+
+Token definition (docs/anthropic.md): Anthropic's ``usage.input_tokens`` counts only the input
+tokens *after* the last cache breakpoint, while OpenAI's ``prompt_tokens`` includes cached ones and
+the OpenTelemetry GenAI spec says ``gen_ai.usage.input_tokens`` SHOULD include cached tokens.  So
+``gen_ai.usage.input_tokens`` here is ``input_tokens + cache_read_input_tokens +
+cache_creation_input_tokens`` and the two cache counts are also reported on their own: model
+analysis sums mean "all input tokens" for every provider.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent.config import Settings
+from llm_agent.instrumentation._spans import content_json
+
+_NUMBER_PARAMS: Final = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+)
+_IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
+_OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+_CACHE_READ: Final = semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+_CACHE_CREATION: Final = semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
+_REASONING: Final = semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+
+
+def _g(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]`` (SDK model or raw JSON dict); None when absent."""
+    if obj is None:
+        return None
+    if type(obj) is dict:
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _tok(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _num(value: Any) -> bool:
+    return (type(value) is int or type(value) is float) and value == value
+
+
+def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Request parameters (keyword-only in the SDK); content only with capture_content."""
+    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
+    get = kwargs.get
+    model = get("model")
+    if type(model) is str and model:
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    for key, name in _NUMBER_PARAMS:
+        value = get(key)
+        if _num(value):
+            attrs[name] = value
+    top_k = get("top_k")
+    if type(top_k) is int:
+        attrs[semconv.GEN_AI_REQUEST_TOP_K] = top_k
+    max_tokens = get("max_tokens", get("max_tokens_to_sample"))
+    if type(max_tokens) is int:
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    stop = get("stop_sequences")
+    if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    if get("stream") is True:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    if settings.capture_content:
+        limit = settings.content_max_chars
+        messages = get("messages")
+        if isinstance(messages, (list, tuple)):
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+        prompt = get("prompt")
+        if type(prompt) is str:
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json([{"role": "user", "content": prompt}], limit)
+        system = get("system")
+        if isinstance(system, (str, list, tuple)) and system:
+            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(system, limit)
+        tools = get("tools")
+        if isinstance(tools, (list, tuple)) and tools:
+            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+    return attrs
+
+
+def usage_attributes(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cache_read: int | None,
+    cache_creation: int | None,
+    thinking: int | None,
+    attrs: dict[str, Any],
+) -> None:
+    """Set the token attributes; absent counts stay absent (``llm_agent.usage.missing`` if all are)."""
+    if input_tokens is None and output_tokens is None:
+        attrs[semconv.USAGE_MISSING] = True
+        return
+    if input_tokens is not None:
+        attrs[_IN] = input_tokens + (cache_read or 0) + (cache_creation or 0)
+    if output_tokens is not None:
+        attrs[_OUT] = output_tokens
+    if cache_read is not None:
+        attrs[_CACHE_READ] = cache_read
+    if cache_creation is not None:
+        attrs[_CACHE_CREATION] = cache_creation
+    if thinking is not None:
+        attrs[_REASONING] = thinking
+
+
+def _usage(usage: Any, attrs: dict[str, Any]) -> None:
+    if usage is None:
+        attrs[semconv.USAGE_MISSING] = True
+        return
+    usage_attributes(
+        _tok(_g(usage, "input_tokens")),
+        _tok(_g(usage, "output_tokens")),
+        _tok(_g(usage, "cache_read_input_tokens")),
+        _tok(_g(usage, "cache_creation_input_tokens")),
+        _tok(_g(_g(usage, "output_tokens_details"), "thinking_tokens")),
+        attrs,
+    )
+
+
+def message_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
+    """A ``Message``/``BetaMessage`` (model or JSON dict), or a legacy ``Completion``."""
+    attrs: dict[str, Any] = {}
+    value = _g(obj, "id")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_RESPONSE_ID] = value
+    value = _g(obj, "model")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
+    reason = _g(obj, "stop_reason")
+    if type(reason) is str:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
+    content = _g(obj, "content")
+    if isinstance(content, list):
+        names = [n for n in (_g(b, "name") for b in content if _g(b, "type") == "tool_use") if type(n) is str]
+        if names:
+            attrs[semconv.TOOL_CALL_NAMES] = names
+        if capture:
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(
+                [_output_message(content, reason)], limit
+            )
+    elif capture and type(_g(obj, "completion")) is str:
+        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(
+            [{"role": "assistant", "content": _g(obj, "completion"), "finish_reason": reason}], limit
+        )
+    if _g(obj, "type") == "completion":
+        attrs[semconv.USAGE_MISSING] = True  # the legacy Text Completions API reports no usage
+    else:
+        _usage(_g(obj, "usage"), attrs)
+    return attrs
+
+
+def _output_message(content: list[Any], reason: Any) -> dict[str, Any]:
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in content:
+        kind = _g(block, "type")
+        if kind == "text" and type(_g(block, "text")) is str:
+            texts.append(_g(block, "text"))
+        elif kind == "tool_use":
+            calls.append({"id": _g(block, "id"), "name": _g(block, "name"), "arguments": _g(block, "input")})
+    out: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
+    if calls:
+        out["tool_calls"] = calls
+    if reason is not None:
+        out["finish_reason"] = reason
+    return out
+
+
+__all__ = ["message_attributes", "request_attributes", "usage_attributes"]

@@ -1,0 +1,169 @@
+"""Stream accumulators for OpenAI: chat/legacy-completion chunks and Responses API events.
+
+``add`` runs once per chunk on the app's thread, so it only looks at what changes the span:
+ids and model once, usage, finish reasons and tool-call names; text deltas are kept only when
+content is captured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_agent import semconv
+from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation.openai._response import _g, responses_attributes, usage_attributes
+
+
+class ChatAccumulator:
+    """``ChatCompletionChunk`` (chat) and ``Completion`` chunks (legacy completions)."""
+
+    __slots__ = (
+        "capture", "fingerprint", "hide_usage_chunk", "id", "limit", "model", "reasons", "service_tier",
+        "texts", "tool_args", "tool_names", "usage",
+    )
+
+    def __init__(self, capture: bool, limit: int, hide_usage_chunk: bool) -> None:
+        self.capture = capture
+        self.limit = limit
+        self.hide_usage_chunk = hide_usage_chunk
+        self.id: str | None = None
+        self.model: str | None = None
+        self.fingerprint: str | None = None
+        self.service_tier: str | None = None
+        self.usage: Any = None
+        self.reasons: dict[int, str] | None = None
+        self.tool_names: list[str] | None = None
+        self.texts: dict[int, list[str]] | None = None
+        self.tool_args: dict[tuple[int, int], list[str]] | None = None
+
+    def add(self, chunk: Any) -> bool:
+        # Plain getattr: stream chunks are always the SDK's models; anything else reads as empty.
+        if self.id is None:
+            self.id = getattr(chunk, "id", None)
+            self.model = getattr(chunk, "model", None)
+            self.fingerprint = getattr(chunk, "system_fingerprint", None)
+            self.service_tier = getattr(chunk, "service_tier", None)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = usage
+        choices = getattr(chunk, "choices", None)
+        if not choices:
+            # The usage-only chunk that ``stream_options.include_usage`` adds: hidden when we asked.
+            return usage is not None and self.hide_usage_chunk
+        for choice in choices:
+            reason = getattr(choice, "finish_reason", None)
+            if reason is not None:
+                if self.reasons is None:
+                    self.reasons = {}
+                self.reasons[getattr(choice, "index", 0) or 0] = reason
+            delta = getattr(choice, "delta", None)
+            if delta is None:  # legacy completions chunk
+                if self.capture:
+                    self._text(choice, getattr(choice, "text", None))
+                continue
+            tool_calls = getattr(delta, "tool_calls", None)
+            if tool_calls:
+                self._tools(choice, tool_calls)
+            if self.capture:
+                self._text(choice, getattr(delta, "content", None))
+        return False
+
+    def _text(self, choice: Any, text: Any) -> None:
+        if not text or type(text) is not str:
+            return
+        if self.texts is None:
+            self.texts = {}
+        self.texts.setdefault(getattr(choice, "index", 0) or 0, []).append(text)
+
+    def _tools(self, choice: Any, tool_calls: Any) -> None:
+        for call in tool_calls:
+            fn = getattr(call, "function", None)
+            name = getattr(fn, "name", None)
+            if name and type(name) is str:
+                if self.tool_names is None:
+                    self.tool_names = []
+                self.tool_names.append(name)
+            if self.capture:
+                args = getattr(fn, "arguments", None)
+                if self.tool_args is None:
+                    self.tool_args = {}
+                key = (getattr(choice, "index", 0) or 0, getattr(call, "index", 0) or 0)
+                parts = self.tool_args.setdefault(key, [""])
+                if name and type(name) is str and parts[0] == "":
+                    parts[0] = name
+                if args and type(args) is str:
+                    parts.append(args)
+
+    def attributes(self) -> dict[str, Any]:
+        attrs: dict[str, Any] = {}
+        if type(self.id) is str:
+            attrs[semconv.GEN_AI_RESPONSE_ID] = self.id
+        if type(self.model) is str:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = self.model
+        if type(self.fingerprint) is str:
+            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = self.fingerprint
+        if type(self.service_tier) is str:
+            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = self.service_tier
+        if self.reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self.reasons[i] for i in sorted(self.reasons)]
+        if self.tool_names:
+            attrs[semconv.TOOL_CALL_NAMES] = self.tool_names
+        if self.capture and (self.texts or self.tool_args):
+            indexes = sorted(set(self.texts or ()) | {k[0] for k in self.tool_args or ()})
+            outputs = []
+            for index in indexes:
+                out: dict[str, Any] = {"role": "assistant", "content": "".join((self.texts or {}).get(index, []))}
+                calls = [
+                    {"name": parts[0], "arguments": "".join(parts[1:])}
+                    for (i, _), parts in sorted((self.tool_args or {}).items())
+                    if i == index
+                ]
+                if calls:
+                    out["tool_calls"] = calls
+                if self.reasons and index in self.reasons:
+                    out["finish_reason"] = self.reasons[index]
+                outputs.append(out)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, self.limit)
+        usage_attributes(self.usage, attrs)
+        return attrs
+
+
+_TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+_START_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
+
+
+class ResponsesAccumulator:
+    """Responses API stream events: the terminal event carries the whole ``Response``."""
+
+    __slots__ = ("capture", "final", "limit", "partial")
+
+    def __init__(self, capture: bool, limit: int) -> None:
+        self.capture = capture
+        self.limit = limit
+        self.partial: Any = None  # the Response snapshot of response.created (id, model)
+        self.final: Any = None
+
+    def add(self, event: Any) -> bool:
+        kind = getattr(event, "type", None)
+        if kind in _TERMINAL_EVENTS:
+            self.final = getattr(event, "response", None)
+        elif kind in _START_EVENTS and self.partial is None:
+            self.partial = getattr(event, "response", None)
+        return False
+
+    def attributes(self) -> dict[str, Any]:
+        if self.final is not None:
+            return responses_attributes(self.final, self.capture, self.limit)
+        attrs: dict[str, Any] = {}
+        if self.partial is not None:
+            value = _g(self.partial, "id")
+            if type(value) is str:
+                attrs[semconv.GEN_AI_RESPONSE_ID] = value
+            value = _g(self.partial, "model")
+            if type(value) is str:
+                attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
+        attrs[semconv.USAGE_MISSING] = True
+        return attrs
+
+
+__all__ = ["ChatAccumulator", "ResponsesAccumulator"]

@@ -1,0 +1,186 @@
+"""OpenAI request -> span start attributes.
+
+Reads only the keyword arguments the app passed (the SDK's methods are keyword-only) and the
+client's ``base_url``; the SDK's ``NOT_GIVEN``/``omit`` sentinels are skipped because only plain
+numbers and strings are accepted as values.  Never iterates an app-provided iterable other than
+lists and tuples (a generator would be consumed before the SDK sees it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent.config import MAX_ID_LENGTH, Settings
+from llm_agent.instrumentation._providers import provider_from_base_url
+from llm_agent.instrumentation._spans import content_json
+
+_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
+
+_NUMBER_PARAMS: Final = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+_MAX_TOKENS_KEYS: Final = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def _num(value: Any) -> bool:
+    return (type(value) is int or type(value) is float) and value == value
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _str(value: Any) -> bool:
+    return type(value) is str and value != ""
+
+
+#: Most base URLs a process talks to; the cache is emptied beyond that (it only saves time).
+_SERVER_CACHE_SIZE: Final = 256
+# id(base_url) -> (base_url, settings, provider, attributes).  The entry holds the URL object, so
+# its id cannot be reused while cached; parsing the URL each call would cost more than the rest.
+_server_cache: dict[int, tuple[Any, Settings, str, dict[str, Any]]] = {}
+
+
+def server_attributes(client: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """(provider name, server.address/port) from the client's ``base_url``; a fresh dict."""
+    base_url = getattr(client, "base_url", None)
+    if base_url is None:
+        return semconv.PROVIDER_OPENAI, {}
+    hit = _server_cache.get(id(base_url))
+    if hit is not None and hit[0] is base_url and hit[1] is settings:
+        return hit[2], dict(hit[3])
+    provider, attrs = _server_attributes(base_url, settings)
+    if len(_server_cache) >= _SERVER_CACHE_SIZE:
+        _server_cache.clear()
+    _server_cache[id(base_url)] = (base_url, settings, provider, attrs)
+    return provider, dict(attrs)
+
+
+def _server_attributes(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    attrs: dict[str, Any] = {}
+    host = getattr(base_url, "host", None)
+    if isinstance(host, str) and host:
+        attrs[semconv.SERVER_ADDRESS] = host
+        port = getattr(base_url, "port", None)
+        if not isinstance(port, int):
+            port = _DEFAULT_PORTS.get(getattr(base_url, "scheme", ""))
+        if port is not None:
+            attrs[semconv.SERVER_PORT] = port
+    return provider_from_base_url(str(base_url), settings.provider_map or None), attrs
+
+
+def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Request parameters as span attributes (content only with capture_content)."""
+    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
+    get = kwargs.get
+    model = get("model")
+    if _str(model):
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    for key, name in _NUMBER_PARAMS:
+        value = get(key)
+        if _num(value):
+            attrs[name] = value
+    for key in _MAX_TOKENS_KEYS:
+        value = get(key)
+        if _int(value):
+            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    seed = get("seed")
+    if _int(seed):
+        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
+    stop = get("stop")
+    if _str(stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    n = get("n")
+    if _int(n) and n != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    if get("stream") is True:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    tier = get("service_tier")
+    if _str(tier) and tier != "auto":
+        attrs[semconv.GEN_AI_OPENAI_REQUEST_SERVICE_TIER] = tier
+    if operation == semconv.OP_EMBEDDINGS:
+        fmt = get("encoding_format")
+        if _str(fmt):
+            attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [fmt]
+        dims = get("dimensions")
+        if _int(dims):
+            attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
+    output_type = _output_type(kwargs)
+    if output_type is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    if settings.capture_content:
+        _content(operation, kwargs, attrs, settings.content_max_chars)
+    return attrs
+
+
+def _output_type(kwargs: dict[str, Any]) -> str | None:
+    fmt = kwargs.get("response_format")
+    if isinstance(fmt, dict):
+        kind = fmt.get("type")
+        if kind in ("json_object", "json_schema"):
+            return "json"
+        if kind == "text":
+            return "text"
+    elif isinstance(fmt, type):  # a pydantic model class given to parse()/stream()
+        return "json"
+    text = kwargs.get("text")
+    if isinstance(text, dict):
+        inner = text.get("format")
+        if isinstance(inner, dict) and inner.get("type") in ("json_object", "json_schema"):
+            return "json"
+    if isinstance(kwargs.get("text_format"), type):
+        return "json"
+    return None
+
+
+def _content(operation: str, kwargs: dict[str, Any], attrs: dict[str, Any], limit: int) -> None:
+    if operation == semconv.OP_EMBEDDINGS:
+        value = kwargs.get("input")
+        if isinstance(value, (str, list, tuple)):
+            attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(value, limit)
+        return
+    messages = kwargs.get("messages")
+    if isinstance(messages, (list, tuple)):
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+    else:
+        value = kwargs.get("input", kwargs.get("prompt"))
+        if isinstance(value, str):
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json([{"role": "user", "content": value}], limit)
+        elif isinstance(value, (list, tuple)):
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(value, limit)
+    instructions = kwargs.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(instructions, limit)
+    tools = kwargs.get("tools")
+    if isinstance(tools, (list, tuple)) and tools:
+        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+
+
+def request_ids(kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(session, user) named by the request itself: ``metadata`` keys, ``user``, ``safety_identifier``.
+
+    Used only with ``session_from_request`` and only where the context has no IDs.
+    """
+    session_id = user_id = None
+    metadata = kwargs.get("metadata")
+    if isinstance(metadata, dict):
+        value = metadata.get("session_id")
+        if _str(value) and len(value) <= MAX_ID_LENGTH:
+            session_id = value
+        value = metadata.get("user_id")
+        if _str(value) and len(value) <= MAX_ID_LENGTH:
+            user_id = value
+    if user_id is None:
+        for key in ("user", "safety_identifier"):
+            value = kwargs.get(key)
+            if _str(value) and len(value) <= MAX_ID_LENGTH:
+                user_id = value
+                break
+    return session_id, user_id

@@ -1,0 +1,189 @@
+"""OpenAI response -> span end attributes, for every response type and SDK version.
+
+Works on the SDK's pydantic models and on the plain JSON dicts of a raw response alike (``_g``
+reads either), never raises on a missing or odd field, and keeps unknown usage absent: when a
+response carries no usage, no token attribute is set and ``llm_agent.usage.missing`` is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent.instrumentation._spans import content_json
+
+
+def _g(obj: Any, name: str) -> Any:
+    """``obj.name`` or ``obj[name]``; None when absent."""
+    if obj is None:
+        return None
+    if type(obj) is dict:
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _tok(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+_IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
+_OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
+_CACHED: Final = semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
+_REASONING: Final = semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
+
+
+def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
+    """Chat/Completions (``prompt_tokens``...) or Responses (``input_tokens``...) usage."""
+    if usage is None:
+        attrs[semconv.USAGE_MISSING] = True
+        return
+    input_tokens = _tok(_g(usage, "prompt_tokens"))
+    if input_tokens is None:
+        input_tokens = _tok(_g(usage, "input_tokens"))
+        output_tokens = _tok(_g(usage, "output_tokens"))
+        in_details = _g(usage, "input_tokens_details")
+        out_details = _g(usage, "output_tokens_details")
+    else:
+        output_tokens = _tok(_g(usage, "completion_tokens"))
+        in_details = _g(usage, "prompt_tokens_details")
+        out_details = _g(usage, "completion_tokens_details")
+    if input_tokens is None and output_tokens is None:
+        attrs[semconv.USAGE_MISSING] = True
+        return
+    if input_tokens is not None:
+        attrs[_IN] = input_tokens
+    if output_tokens is not None:
+        attrs[_OUT] = output_tokens
+    cached = _tok(_g(in_details, "cached_tokens"))
+    if cached is not None:
+        attrs[_CACHED] = cached
+    reasoning = _tok(_g(out_details, "reasoning_tokens"))
+    if reasoning is not None:
+        attrs[_REASONING] = reasoning
+
+
+def _common(obj: Any, attrs: dict[str, Any]) -> None:
+    value = _g(obj, "id")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_RESPONSE_ID] = value
+    value = _g(obj, "model")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
+    value = _g(obj, "system_fingerprint")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
+    value = _g(obj, "service_tier")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = value
+
+
+def chat_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
+    """``ChatCompletion`` (and ``ParsedChatCompletion``) or legacy ``Completion``."""
+    attrs: dict[str, Any] = {}
+    _common(obj, attrs)
+    choices = _g(obj, "choices")
+    if isinstance(choices, list):
+        reasons: list[str] = []
+        tool_names: list[str] = []
+        outputs: list[dict[str, Any]] = []
+        for choice in choices:
+            reason = _g(choice, "finish_reason")
+            if type(reason) is str:
+                reasons.append(reason)
+            message = _g(choice, "message")
+            tool_calls = _g(message, "tool_calls")
+            calls: list[dict[str, Any]] = []
+            if isinstance(tool_calls, list):
+                for call in tool_calls:
+                    fn = _g(call, "function")
+                    name = _g(fn, "name")
+                    if type(name) is str:
+                        tool_names.append(name)
+                        if capture:
+                            calls.append({"id": _g(call, "id"), "name": name, "arguments": _g(fn, "arguments")})
+            if capture:
+                out: dict[str, Any] = {"role": _g(message, "role") or "assistant"}
+                text = _g(message, "content") if message is not None else _g(choice, "text")
+                if text is not None:
+                    out["content"] = text
+                refusal = _g(message, "refusal")
+                if refusal:
+                    out["refusal"] = refusal
+                if calls:
+                    out["tool_calls"] = calls
+                if reason is not None:
+                    out["finish_reason"] = reason
+                outputs.append(out)
+        if reasons:
+            attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+        if tool_names:
+            attrs[semconv.TOOL_CALL_NAMES] = tool_names
+        if capture and outputs:
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, limit)
+    usage_attributes(_g(obj, "usage"), attrs)
+    return attrs
+
+
+def embeddings_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
+    """``CreateEmbeddingResponse``: no output tokens exist, so only input usage is expected."""
+    attrs: dict[str, Any] = {}
+    value = _g(obj, "model")
+    if type(value) is str:
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
+    data = _g(obj, "data")
+    if isinstance(data, list) and data:
+        vector = _g(data[0], "embedding")
+        if isinstance(vector, list):
+            attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
+    usage = _g(obj, "usage")
+    tokens = _tok(_g(usage, "prompt_tokens"))
+    if tokens is None:
+        tokens = _tok(_g(usage, "input_tokens"))
+    if tokens is None:
+        attrs[semconv.USAGE_MISSING] = True
+    else:
+        attrs[_IN] = tokens
+    return attrs
+
+
+def responses_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
+    """Responses API ``Response`` / ``ParsedResponse``.
+
+    It has no finish reason; ``finish_reasons`` carries the incomplete reason when the response
+    is incomplete, else its status (``completed``, ``failed``...).
+    """
+    attrs: dict[str, Any] = {}
+    _common(obj, attrs)
+    details = _g(obj, "incomplete_details")
+    reason = _g(details, "reason")
+    status = _g(obj, "status")
+    if type(reason) is str:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
+    elif type(status) is str:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [status]
+    output = _g(obj, "output")
+    if isinstance(output, list):
+        tool_names: list[str] = []
+        outputs: list[Any] = []
+        for item in output:
+            kind = _g(item, "type")
+            name = _g(item, "name")
+            if kind is not None and kind != "message" and kind != "reasoning" and type(name) is str:
+                tool_names.append(name)
+                if capture:
+                    outputs.append({"type": kind, "name": name, "arguments": _g(item, "arguments")})
+            elif capture and kind == "message":
+                texts = [
+                    _g(part, "text") if _g(part, "type") == "output_text" else _g(part, "refusal")
+                    for part in (_g(item, "content") or [])
+                ]
+                outputs.append({"role": _g(item, "role") or "assistant", "content": "".join(t for t in texts if t)})
+        if tool_names:
+            attrs[semconv.TOOL_CALL_NAMES] = tool_names
+        if capture and outputs:
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, limit)
+    usage_attributes(_g(obj, "usage"), attrs)
+    return attrs
+
+
+__all__ = ["chat_attributes", "embeddings_attributes", "responses_attributes", "usage_attributes"]

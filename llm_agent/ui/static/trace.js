@@ -1,0 +1,220 @@
+// Trace view: the span tree as a timing waterfall, and the selected span's attributes and content.
+
+import { DASH, el, fmtDuration, fmtInt, fmtTime, fmtValue, kvList, metricCard, prettyMaybeJson } from "./dom.js";
+import { api, breadcrumb, errorBox, hashFor, loading, missingSink, withParams } from "./state.js";
+
+const KIND_CLASSES = { LLM: "llm", EMBEDDING: "embedding", CHAIN: "chain", TOOL: "tool", AGENT: "agent", RETRIEVER: "retriever", RERANKER: "retriever" };
+const USAGE_KINDS = new Set(["LLM", "EMBEDDING"]);
+
+function kindClass(span) {
+  return KIND_CLASSES[span.span_kind] || "other";
+}
+
+function ticks(totalS) {
+  return [0, 0.25, 0.5, 0.75, 1].map((f) =>
+    el("span", { class: "tick", style: { left: `${f * 100}%` } }, el("span", { class: `tick-label${f === 1 ? " end" : f === 0 ? " start" : ""}`, text: fmtDuration(totalS * f) })));
+}
+
+/** Text of one message part / content value (GenAI "parts", OpenAI "content" strings or lists). */
+function partText(part) {
+  if (typeof part === "string") return part;
+  if (part && typeof part === "object") {
+    for (const key of ["content", "text", "result", "arguments"]) {
+      if (typeof part[key] === "string") return part[key];
+    }
+  }
+  return JSON.stringify(part, null, 2);
+}
+
+/**
+ * Captured content: a message list is shown message by message (role, then its text, unescaped so
+ * it reads as written); anything else as pretty JSON or plain text.  Always as text nodes.
+ */
+function renderContent(value) {
+  let parsed = null;
+  if (typeof value === "string" && /^\s*[[{]/.test(value)) {
+    try {
+      parsed = JSON.parse(value);
+    } catch (_err) {
+      parsed = null;
+    }
+  } else if (typeof value !== "string") parsed = value;
+  const list = Array.isArray(parsed) ? parsed : null;
+  if (list && list.length && list.every((m) => m && typeof m === "object" && typeof m.role === "string")) {
+    return el("div", { class: "messages" }, list.map((m) => {
+      const body = Array.isArray(m.parts) ? m.parts.map(partText).join("\n")
+        : Array.isArray(m.content) ? m.content.map(partText).join("\n")
+        : m.content !== undefined && m.content !== null ? partText(m.content) : JSON.stringify(m, null, 2);
+      return el("div", { class: "message" }, el("div", { class: `role role-${m.role.replace(/[^a-z]/gi, "")}`, text: m.role }),
+        el("pre", { class: "content", text: body }));
+    }));
+  }
+  return el("pre", { class: "content", text: parsed !== null ? JSON.stringify(parsed, null, 2) : prettyMaybeJson(value) });
+}
+
+function spanDetails(span, contentKeys) {
+  const attrs = span.attributes || {};
+  const content = contentKeys.filter((k) => attrs[k] !== undefined && attrs[k] !== null);
+  const overview = kvList([
+    ["Name", span.name],
+    ["Span ID", el("span", { class: "mono", text: span.span_id })],
+    ["Parent", span.parent_span_id ? el("span", { class: "mono", text: span.parent_span_id }) : DASH],
+    ["Kind", `${span.span_kind || DASH} (${span.kind})`],
+    ["Status", el("span", { class: span.status === "ERROR" ? "status-text error" : "status-text", "data-testid": "span-status",
+      text: span.status + (span.error_type ? ` \u2014 ${span.error_type}` : "") })],
+    ["Start offset", fmtDuration(span.start_offset_s)],
+    ["Duration", fmtDuration(span.duration_s)],
+    ["Self time", fmtDuration(span.self_time_s)],
+    span.operation ? ["Operation", span.operation] : null,
+    span.provider ? ["Provider", span.provider] : null,
+    span.model ? ["Model", span.model] : null,
+    span.input_tokens !== null || span.output_tokens !== null
+      ? ["Tokens in / out", `${fmtInt(span.input_tokens)} / ${fmtInt(span.output_tokens)}`] : null,
+    span.ttft_s !== null ? ["Time to first token", fmtDuration(span.ttft_s)] : null,
+    ["Started", fmtTime(span.start)],
+  ], "span-overview");
+
+  const contentBlock = content.length
+    ? content.map((k) => el("div", { class: "content-item", "data-testid": `content-${k}` }, el("div", { class: "content-key mono", text: k }),
+        renderContent(attrs[k])))
+    : USAGE_KINDS.has(span.span_kind) || span.operation
+      ? el("p", { class: "muted", "data-testid": "content-not-captured",
+          text: "Content not captured. Start the app with llm_agent.init(capture_content=True) (or LLM_AGENT_CAPTURE_CONTENT=true) to record prompts and completions." })
+      : el("p", { class: "muted", "data-testid": "content-none", text: "No content on this span (prompts and completions are on the LLM spans)." });
+
+  const keys = Object.keys(attrs).filter((k) => !content.includes(k)).sort();
+  const attrTable = keys.length
+    ? el("table", { class: "table attrs", "data-testid": "span-attributes" }, el("tbody", {},
+        keys.map((k) => el("tr", { "data-attr": k }, el("td", { class: "mono attr-key", text: k }), el("td", { class: "mono attr-value", text: fmtValue(attrs[k]) })))))
+    : el("p", { class: "muted", text: "No attributes." });
+
+  return [
+    el("div", { class: "card-head" }, el("h3", { "data-testid": "span-details-name", text: span.name }),
+      el("span", { class: `kind-badge k-${kindClass(span)}`, text: span.span_kind || span.kind })),
+    overview,
+    el("h4", { text: "Content" }),
+    el("div", { "data-testid": "span-content" }, contentBlock),
+    el("h4", { text: "Attributes" }),
+    attrTable,
+  ];
+}
+
+export async function renderTrace(main, state, isCurrent, metaPromise) {
+  const { id, params } = state;
+  const sessionId = params.get("session");
+  const listParams = withParams(params, { session: null, span: null });
+  const crumbs = [["Session analysis", hashFor("sessions", null, listParams)]];
+  if (sessionId) crumbs.push([`Session ${sessionId}`, hashFor("session", sessionId, listParams)]);
+  crumbs.push([`Trace ${id}`, null]);
+  main.append(breadcrumb(crumbs));
+  const body = el("div", {}, loading());
+  main.append(body);
+  let data;
+  let meta;
+  try {
+    [data, meta] = await Promise.all([api(`trace/${encodeURIComponent(id)}`), metaPromise]);
+  } catch (err) {
+    if (isCurrent()) body.replaceChildren(err.kind === "missing_db" ? missingSink(err) : errorBox(err));
+    return;
+  }
+  if (!isCurrent()) return;
+  if (!sessionId && data.session_id) {
+    // Reached from a shared link: offer the way up to the session too.
+    main.firstChild.replaceWith(breadcrumb([crumbs[0], [`Session ${data.session_id}`, hashFor("session", data.session_id, listParams)], crumbs[crumbs.length - 1]]));
+  }
+  const spans = data.spans;
+  const total = Math.max(data.duration_s, 1e-9);
+  const usage = spans.filter((s) => USAGE_KINDS.has(s.span_kind));
+  const sum = (key) => (usage.some((s) => s[key] !== null) ? usage.reduce((a, s) => a + (s[key] || 0), 0) : null);
+  const errors = spans.filter((s) => s.status === "ERROR").length;
+  const metrics = el("div", { class: "metrics", "data-testid": "trace-summary" },
+    metricCard("trace-duration", "Duration", fmtDuration(data.duration_s), data.duration_s),
+    metricCard("trace-spans", "Spans", fmtInt(spans.length), spans.length),
+    metricCard("trace-llm-calls", "LLM calls", fmtInt(usage.length), usage.length),
+    metricCard("trace-input-tokens", "Input tokens", fmtInt(sum("input_tokens")), sum("input_tokens")),
+    metricCard("trace-output-tokens", "Output tokens", fmtInt(sum("output_tokens")), sum("output_tokens")),
+    metricCard("trace-errors", "Errors", fmtInt(errors), errors));
+
+  // The span named in the URL, else the first failed span (usually why one opens a trace), else the root.
+  const failed = spans.find((s) => s.status === "ERROR");
+  const selectedId = params.get("span") && spans.some((s) => s.span_id === params.get("span"))
+    ? params.get("span") : (failed || spans[0]).span_id;
+  const details = el("div", { class: "card details-card", "data-testid": "span-details" });
+  const contentKeys = (meta && meta.content_attributes) || [];
+  const rowsById = new Map();
+  const collapsed = new Set();
+
+  const select = (span) => {
+    for (const [sid, row] of rowsById) row.classList.toggle("selected", sid === span.span_id);
+    details.replaceChildren(...spanDetails(span, contentKeys));
+    // Keep the selection in the URL without a re-render (replaceState fires no hashchange).
+    history.replaceState(null, "", hashFor("trace", id, withParams(params, { span: span.span_id })));
+    main.setAttribute("data-rendered", location.hash);
+  };
+  const applyCollapse = () => {
+    let hideBelow = Infinity;
+    for (const span of spans) {
+      const row = rowsById.get(span.span_id);
+      if (span.depth > hideBelow) {
+        row.hidden = true;
+        continue;
+      }
+      hideBelow = Infinity;
+      row.hidden = false;
+      if (collapsed.has(span.span_id)) hideBelow = span.depth;
+    }
+  };
+
+  const rows = spans.map((span) => {
+    const left = (span.start_offset_s / total) * 100;
+    const width = (span.duration_s / total) * 100;
+    const toggle = span.child_count
+      ? el("button", { class: "caret", "data-testid": "span-toggle", "aria-label": "Collapse or expand", text: "\u25be",
+          onclick: (ev) => {
+            ev.stopPropagation();
+            if (collapsed.has(span.span_id)) collapsed.delete(span.span_id);
+            else collapsed.add(span.span_id);
+            ev.currentTarget.textContent = collapsed.has(span.span_id) ? "\u25b8" : "\u25be";
+            applyCollapse();
+          } })
+      : el("span", { class: "caret-space" });
+    const status = span.status === "ERROR" ? " status-error" : "";
+    const row = el("div", {
+      class: `wf-row${status}`, role: "row", tabindex: "0", "data-testid": "span-row", "data-span-id": span.span_id,
+      "data-depth": span.depth, "data-start-offset": span.start_offset_s, "data-duration": span.duration_s,
+      onclick: () => select(span),
+      onkeydown: (ev) => { if (ev.key === "Enter") select(span); },
+    },
+      el("div", { class: "wf-name", style: { paddingLeft: `${8 + span.depth * 16}px` } },
+        toggle,
+        el("span", { class: `kind-dot k-${kindClass(span)}`, title: span.span_kind || span.kind }),
+        el("span", { class: "wf-label", "data-testid": "span-name", title: span.name, text: span.name }),
+        // The error type can be long (openai.InternalServerError): the badge stays short, the name readable.
+        span.status === "ERROR" ? el("span", { class: "badge badge-error", title: span.error_type || "error", text: "error" }) : null),
+      el("div", { class: "wf-track" },
+        el("div", { class: `wf-bar k-${kindClass(span)}${status}`, "data-testid": "span-bar",
+          style: { left: `${left}%`, width: `${width}%` }, title: `${span.name}: ${fmtDuration(span.duration_s)} at +${fmtDuration(span.start_offset_s)}` }),
+        el("span", { class: `wf-dur${left + width > 80 ? " inside" : ""}`, "data-testid": "span-duration",
+          style: left + width > 80 ? { right: `${100 - left - width}%` } : { left: `${left + width}%` }, text: fmtDuration(span.duration_s) })));
+    rowsById.set(span.span_id, row);
+    return row;
+  });
+
+  const legend = el("div", { class: "legend" },
+    [["llm", "LLM"], ["embedding", "Embedding"], ["chain", "Chain"], ["tool", "Tool"], ["agent", "Agent"], ["other", "Other"], ["error", "Error"]]
+      .map(([k, label]) => el("span", { class: "legend-item" }, el("span", { class: `swatch k-${k}` }), label)));
+  const waterfall = el("div", { class: "card waterfall-card" },
+    el("div", { class: "card-head" }, el("h3", { text: `Spans (${spans.length})` }), legend),
+    el("div", { class: "waterfall", role: "table", "data-testid": "waterfall" },
+      el("div", { class: "wf-row wf-head", role: "row" }, el("div", { class: "wf-name", text: "Span" }), el("div", { class: "wf-track wf-axis" }, ticks(total))),
+      rows));
+
+  body.replaceChildren(
+    el("div", { class: "page-head" }, el("h1", {}, "Trace ", el("span", { class: "mono title-id", "data-testid": "trace-title", text: data.trace_id })),
+      el("p", { class: "subtitle", text: [fmtTime(data.start), data.user_id ? `User ${data.user_id}` : null, data.session_id ? `Session ${data.session_id}` : "No session"].filter(Boolean).join(" \u00b7 ") })),
+    metrics,
+    el("div", { class: "trace-split" }, waterfall, details),
+  );
+  const initial = spans.find((s) => s.span_id === selectedId);
+  select(initial);
+}

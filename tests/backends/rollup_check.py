@@ -1,0 +1,93 @@
+"""An independent recomputation of the sink's rollups from its ``spans`` rows (the reference the
+ingest-time rollups must equal), written straight from the definitions in docs/backends.md."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from typing import Any
+
+USAGE = {"LLM", "EMBEDDING"}
+
+
+def expected_traces(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    conn.row_factory = sqlite3.Row
+    by_trace: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for row in conn.execute("SELECT * FROM spans"):
+        by_trace[row["trace_id"]].append(row)
+    out = {}
+    for trace_id, rows in by_trace.items():
+        rows.sort(key=lambda r: (r["start_ns"], r["span_id"]))
+        usage = [r for r in rows if r["span_kind"] in USAGE]
+        root = min(rows, key=lambda r: (r["parent_span_id"] is not None, r["start_ns"], r["span_id"]))
+        tin = sum(r["input_tokens"] or 0 for r in usage)
+        tout = sum(r["output_tokens"] or 0 for r in usage)
+        start, end = min(r["start_ns"] for r in rows), max(r["end_ns"] for r in rows)
+        out[trace_id] = {
+            "trace_id": trace_id,
+            "session_id": next((r["session_id"] for r in rows if r["session_id"] is not None), None),
+            "user_id": next((r["user_id"] for r in rows if r["user_id"] is not None), None),
+            "service_name": root["service_name"],
+            "name": root["name"],
+            "start_ns": start,
+            "end_ns": end,
+            "duration_ns": end - start,
+            "span_count": len(rows),
+            "llm_calls": len(usage),
+            "error_count": sum(r["status"] == "ERROR" for r in rows),
+            "input_tokens": tin,
+            "output_tokens": tout,
+            "total_tokens": tin + tout,
+            "cache_read_tokens": sum(r["cache_read_tokens"] or 0 for r in usage),
+            "reasoning_tokens": sum(r["reasoning_tokens"] or 0 for r in usage),
+            "usage_missing_calls": sum(bool(r["usage_missing"]) for r in usage),
+            "ttft_s": next((r["ttft_s"] for r in usage if r["ttft_s"] is not None), None),
+            "models": ",".join(sorted({r["model"] for r in rows if r["model"] is not None})),
+        }
+    conn.row_factory = None
+    return out
+
+
+def expected_sessions(traces: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    by_session: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in traces.values():
+        if t["session_id"] is not None:
+            by_session[t["session_id"]].append(t)
+    out = {}
+    sums = ("span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
+            "cache_read_tokens", "reasoning_tokens", "usage_missing_calls")  # fmt: skip
+    for session, ts in by_session.items():
+        ts.sort(key=lambda t: t["start_ns"])
+        start, end = ts[0]["start_ns"], max(t["end_ns"] for t in ts)
+        row = {
+            "session_id": session,
+            "user_id": next((t["user_id"] for t in ts if t["user_id"] is not None), None),
+            "users": ",".join(sorted({t["user_id"] for t in ts if t["user_id"] is not None})),
+            "service_name": next((t["service_name"] for t in ts if t["service_name"] is not None), None),
+            "start_ns": start,
+            "end_ns": end,
+            "duration_ns": end - start,
+            "trace_count": len(ts),
+            "models": ",".join(sorted({m for t in ts for m in t["models"].split(",") if m})),
+        }
+        row.update({k: sum(t[k] for t in ts) for k in sums})
+        out[session] = row
+    return out
+
+
+def actual(conn: sqlite3.Connection, table: str, key: str) -> dict[str, dict[str, Any]]:
+    conn.row_factory = sqlite3.Row
+    try:
+        return {r[key]: dict(r) for r in conn.execute(f"SELECT * FROM {table}")}
+    finally:
+        conn.row_factory = None
+
+
+def assert_rollups_match(path: str) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        traces = expected_traces(conn)
+        assert actual(conn, "traces", "trace_id") == traces
+        assert actual(conn, "sessions", "session_id") == expected_sessions(traces)
+    finally:
+        conn.close()

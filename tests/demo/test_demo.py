@@ -1,0 +1,82 @@
+"""`llm-agent demo` end to end in a subprocess: the sink it writes and what it prints."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from llm_agent._demo import workload
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _demo(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OPENAI_", "OTEL_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "llm_agent.cli", "demo", "--db", str(db), *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _sessions(db: Path) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT session_id, user_id, COUNT(DISTINCT trace_id) FROM spans "
+            "WHERE session_id IS NOT NULL GROUP BY session_id ORDER BY session_id"
+        ).fetchall()
+
+
+def test_demo_records_the_planned_sessions_and_prints_the_analysis(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite"
+    result = _demo(db, "--sessions", "8", "--seed", "3", "--workers", "2", "--latency-scale", "0.02")
+    assert result.returncode == 0, result.stderr
+    plans = workload.plan(8, 3, run_tag="x")
+    got = _sessions(db)
+    tag = got[0][0].split("-")[1]
+    # Every planned session is there, with its user, and one trace per turn (a retried turn stays one trace).
+    assert got == [(p.session_id.replace("-x-", f"-{tag}-"), p.user_id, p.turns) for p in plans]
+    out = result.stdout
+    assert out.startswith("Sessions of this run, most tokens first (llm-agent sessions):\nsession ")
+    assert "\nModels (llm-agent models):\nmodel " in out
+    assert all(p.session_id.replace("-x-", f"-{tag}-") in out for p in plans)
+    assert "llm-agent sessions --db" in out and "--min-tokens 3000" in out and "llm-agent ui --db" in out
+    assert f"[{'#' * 30}] {sum(p.turns for p in plans)}/{sum(p.turns for p in plans)} turns" in result.stderr
+    with sqlite3.connect(db) as conn:
+        models = {
+            m for (m,) in conn.execute("SELECT DISTINCT model FROM spans WHERE span_kind IN ('LLM', 'EMBEDDING')")
+        }
+        tool_spans = conn.execute(
+            "SELECT COUNT(*) FROM spans WHERE span_kind = 'TOOL' AND session_id IS NULL"
+        ).fetchone()
+    assert len(models) >= 3
+    assert tool_spans == (0,)  # plain OTel tool spans got the session stamped too
+
+
+def test_rerunning_adds_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite"
+    for _ in range(2):
+        result = _demo(db, "--sessions", "3", "--seed", "5", "--latency-scale", "0")
+        assert result.returncode == 0, result.stderr
+    got = _sessions(db)
+    assert len(got) == 6
+    assert len({sid.split("-")[1] for sid, _, _ in got}) == 2  # two runs, distinct session IDs
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    result = _demo(tmp_path / "x.sqlite", "--sessions", "0")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "llm-agent demo: --sessions and --workers must be >= 1, --latency-scale >= 0\n"
+
+
+def test_db_before_the_command_is_passed_on(tmp_path: Path) -> None:
+    db = tmp_path / "top.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OPENAI_", "OTEL_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "llm_agent.cli", "--db", str(db), "demo", "--sessions", "1", "--latency-scale", "0"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert len(_sessions(db)) == 1
