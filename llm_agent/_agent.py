@@ -170,9 +170,10 @@ def init(
         _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
         agent = Agent(settings, provider, pipeline, owns)
         _agent = agent
-        names = list(settings.instrument) if settings.instrument is not None else installed_libraries()
+        explicit = settings.instrument is not None
+        names = list(settings.instrument) if explicit else installed_libraries()
         for name in names:
-            _instrument(agent, name)
+            _instrument(agent, name, explicit)
         if not _atexit_registered:
             _atexit_registered = True
             atexit.register(_shutdown_at_exit)
@@ -181,12 +182,18 @@ def init(
         return agent
 
 
-def _instrument(agent: Agent, name: str) -> None:
+def _instrument(agent: Agent, name: str, explicit: bool) -> None:
     try:
         get_instrumentor(name).instrument()
-    except ImportError as exc:
-        # Asked for explicitly but its instrumentation cannot load (missing dependency).
-        raise ConfigError(f"option 'instrument' (env LLM_AGENT_INSTRUMENT): cannot instrument {name!r}: {exc}") from exc
+    except Exception as exc:
+        if explicit:
+            # Asked for by name: say so at init() rather than run silently uninstrumented.
+            raise ConfigError(
+                f"option 'instrument' (env LLM_AGENT_INSTRUMENT): cannot instrument {name!r}: {exc}"
+            ) from exc
+        # Auto-detected: one library we cannot patch must not stop the others or the app.
+        _errors.report(f"init.instrument.{name}", exc)
+        return
     if name not in agent.instrumented:
         agent.instrumented.append(name)
 

@@ -237,6 +237,12 @@ class Settings:
                     values[name] = validate_id(values[name], _where(OPTIONS_BY_NAME[name]))
                 except ValueError as exc:
                     raise ConfigError(str(exc)) from None
+        batch_given = overrides.get("max_export_batch_size") is not None or (
+            env.get(OPTIONS_BY_NAME["max_export_batch_size"].env) is not None
+        )
+        if values["max_export_batch_size"] > values["max_queue_size"] and not batch_given:
+            # A small queue with the default batch: export whole queues rather than fail.
+            values["max_export_batch_size"] = values["max_queue_size"]
         if values["max_export_batch_size"] > values["max_queue_size"]:
             raise ConfigError(
                 f"{_where(OPTIONS_BY_NAME['max_export_batch_size'])}: must be <= max_queue_size "

@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# Session-wide collector for the secrets scan that runs last (tests/test_zz_secrets.py).
+pytest_plugins = ["_secrets_plugin"]
+
 # Tests never reach a real API: the recorded cassettes and mock transports use this key, and the
 # secrets scan looks for it in spans, sink rows and logs.
 os.environ.setdefault("OPENAI_API_KEY", "test_openai_api_key")
