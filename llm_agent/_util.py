@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import traceback
+
 
 def error_type_name(exc: BaseException | type[BaseException]) -> str:
     """``error.type`` value: the exception's qualified class name under its *public* module.
@@ -19,3 +23,46 @@ def error_type_name(exc: BaseException | type[BaseException]) -> str:
             break
         public.append(part)
     return ".".join([*public, cls.__qualname__]) if public else cls.__qualname__
+
+
+_SECRET_PATTERNS = re.compile(
+    r"(?i)(bearer\s+)\S+"  # Authorization: Bearer <token>
+    r"|(authorization[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s\"',}]+"  # authorization: <value>
+    r"|(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"  # x-api-key: <value>
+    r"|\b(sk-)[A-Za-z0-9_\-]{8,}"  # provider API keys
+)
+
+
+_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY")
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with bearer tokens, Authorization/x-api-key values and ``sk-`` keys replaced.
+
+    Error messages are copied into spans; some servers and proxies echo request headers in them.
+    """
+    if not text:
+        return text
+    for var in _KEY_VARIABLES:  # the process's own keys, whatever form they are echoed in
+        key = os.environ.get(var)
+        if key and len(key) >= 8 and key in text:
+            text = text.replace(key, "[REDACTED]")
+    # The whole match goes, label included: "Authorization: Bearer x" names a credential by itself.
+    return _SECRET_PATTERNS.sub("[REDACTED]", text)
+
+
+def exception_event_attributes(exc: BaseException) -> dict[str, str]:
+    """The OTel ``exception`` event's attributes, cheaply and without secrets.
+
+    The SDK's ``record_exception`` formats the traceback with source lines (hundreds of µs on the
+    error path); file/line/function is what is needed to find the failure.
+    """
+    frames = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
+    stack = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+    name = error_type_name(exc)
+    message = scrub_secrets(str(exc))
+    return {
+        "exception.type": name,
+        "exception.message": message,
+        "exception.stacktrace": f"Traceback (most recent call last):\n{stack}{name}: {message}",
+    }

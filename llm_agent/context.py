@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from llm_agent import semconv
-from llm_agent._util import error_type_name
+from llm_agent._util import error_type_name, exception_event_attributes
 from llm_agent.config import validate_id
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -315,8 +315,9 @@ class _TraceScope(_Scope):
     def end(self, state: Any, exc: BaseException | None) -> None:
         if exc is not None:
             state.set_attribute(semconv.ERROR_TYPE, error_type_name(exc))
-            state.record_exception(exc)
-            state.set_status(Status(StatusCode.ERROR, str(exc)[:512] or None))
+            event = exception_event_attributes(exc)
+            state.add_event("exception", event)
+            state.set_status(Status(StatusCode.ERROR, event["exception.message"][:512] or None))
         state.end()
 
 

@@ -14,7 +14,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llm_agent import semconv
 from llm_agent._agent import get_settings, get_tracer
-from llm_agent._util import error_type_name
+from llm_agent._util import error_type_name, exception_event_attributes
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
 
@@ -53,8 +53,9 @@ def end_span(span: Span, attributes: dict[str, Any] | None, exc: BaseException |
     if attributes:
         span.set_attributes(attributes)
     if exc is not None:
-        span.record_exception(exc)
-        message = str(exc)
+        event = exception_event_attributes(exc)
+        span.add_event("exception", event)
+        message = event["exception.message"]
         span.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS_MESSAGE_CHARS] or None))
     span.end()
 

@@ -50,12 +50,14 @@ class ChatAccumulator:
         if not choices:
             # The usage-only chunk that ``stream_options.include_usage`` adds: hidden when we asked.
             return usage is not None and self.hide_usage_chunk
+        if type(choices) is not list:  # malformed chunk: nothing we can read, and never an error
+            return False
         for choice in choices:
             reason = getattr(choice, "finish_reason", None)
-            if reason is not None:
+            if type(reason) is str:
                 if self.reasons is None:
                     self.reasons = {}
-                self.reasons[getattr(choice, "index", 0) or 0] = reason
+                self.reasons[_index(choice)] = reason
             delta = getattr(choice, "delta", None)
             if delta is None:  # legacy completions chunk
                 if self.capture:
@@ -73,9 +75,11 @@ class ChatAccumulator:
             return
         if self.texts is None:
             self.texts = {}
-        self.texts.setdefault(getattr(choice, "index", 0) or 0, []).append(text)
+        self.texts.setdefault(_index(choice), []).append(text)
 
     def _tools(self, choice: Any, tool_calls: Any) -> None:
+        if type(tool_calls) is not list:
+            return
         for call in tool_calls:
             fn = getattr(call, "function", None)
             name = getattr(fn, "name", None)
@@ -87,7 +91,7 @@ class ChatAccumulator:
                 args = getattr(fn, "arguments", None)
                 if self.tool_args is None:
                     self.tool_args = {}
-                key = (getattr(choice, "index", 0) or 0, getattr(call, "index", 0) or 0)
+                key = (_index(choice), _index(call))
                 parts = self.tool_args.setdefault(key, [""])
                 if name and type(name) is str and parts[0] == "":
                     parts[0] = name
@@ -128,6 +132,12 @@ class ChatAccumulator:
         return attrs
 
 
+def _index(obj: Any) -> int:
+    """A choice's or tool call's ``index``; 0 when missing or not an integer."""
+    value = getattr(obj, "index", 0)
+    return value if type(value) is int else 0
+
+
 _TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _START_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 
@@ -145,6 +155,8 @@ class ResponsesAccumulator:
 
     def add(self, event: Any) -> bool:
         kind = getattr(event, "type", None)
+        if type(kind) is not str:  # malformed event: ignored, recorded as unknown
+            return False
         if kind in _TERMINAL_EVENTS:
             self.final = getattr(event, "response", None)
         elif kind in _START_EVENTS and self.partial is None:
