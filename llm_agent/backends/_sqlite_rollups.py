@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, Final
 
 from llm_agent import semconv
@@ -114,6 +115,7 @@ SELECT (SELECT user_id FROM traces WHERE session_id = ?1 AND user_id IS NOT NULL
 
 
 _insert_sql_cache: dict[tuple[str, int, int], str] = {}
+_chain = chain.from_iterable
 
 
 def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], ncols: int) -> None:
@@ -138,7 +140,7 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any
         if sql is None:
             one = "(" + ",".join("?" * ncols) + ")"
             sql = _insert_sql_cache[key] = head + ",".join([one] * size)
-        conn.execute(sql, [v for row in chunk for v in row])
+        conn.execute(sql, list(_chain(chunk)))
 
 
 def _max_variables(conn: sqlite3.Connection) -> int:
@@ -265,9 +267,7 @@ def _update_sessions(
                 sums[i] -= v
         models = {m for r in rows if r[T_MODELS] for m in r[T_MODELS].split(",")}
         users = {r[T_USER] for r in rows if r[T_USER] is not None}
-        deltas[session] = [
-            len(fresh), *sums, min(r[T_START] for r in rows), max(r[T_END] for r in rows), models, users
-        ]
+        deltas[session] = [len(fresh), *sums, min(r[T_START] for r in rows), max(r[T_END] for r in rows), models, users]
     if deltas:
         _apply_deltas(conn, deltas)
     for session in recompute:

@@ -30,6 +30,8 @@ logger = logging.getLogger("llm_agent.export")
 DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
 #: A coalescing target's transaction holds at most this many queues' worth of converted spans.
 COALESCE_QUEUES: Final = 4
+#: While the writer commits, the converter looks for newly queued spans this often.
+_POLL_WHILE_WRITING_S: Final = 0.005
 #: At most one "dropping spans" warning per backend in this many seconds.
 DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
 
@@ -128,8 +130,11 @@ class BatchingProcessor(SpanProcessor):
         self._drops_unlogged = 0
         self._last_drop_log = -DEFAULT_DROP_LOG_INTERVAL_S
         self._worker: threading.Thread | None = None
+        self._writer: _Writer | None = None
 
     def _start_worker(self) -> None:
+        if self._coalesce:
+            self._writer = _Writer(self._send, self._wake, f"llm_agent-write-{self.name}")
         self._worker = threading.Thread(target=self._run, name=f"llm_agent-export-{self.name}", daemon=True)
         self._worker.start()
 
@@ -234,7 +239,7 @@ class BatchingProcessor(SpanProcessor):
         """Wait for work, export it, answer flush requests; True when the worker should stop."""
         # A full batch waiting means no sleep: the queue may have filled while we exported.
         timed_out = False
-        if len(self._queue) < self._batch_size:
+        if len(self._queue) < self._batch_size and not self._flush_waiters and not self._stop.is_set():
             timed_out = not self._wake.wait(self._delay_s)
         self._wake.clear()
         with self._lock:
@@ -246,6 +251,8 @@ class BatchingProcessor(SpanProcessor):
                 self._drain(pending, stopping)
             else:
                 self._drain(pending - pending % self._batch_size, stopping)
+            if stopping or waiters or timed_out:
+                self._settle()  # a flush answers for what the writer still holds, too
             self._log_drops()
             if waiters:
                 self._call_flush()
@@ -255,6 +262,9 @@ class BatchingProcessor(SpanProcessor):
         return stopping
 
     def _finish(self) -> None:
+        if self._writer is not None:
+            self._settle()
+            self._writer.close()
         try:
             self.target.shutdown(max(0.1, self._deadline - time.monotonic()))
         except Exception as exc:
@@ -274,42 +284,83 @@ class BatchingProcessor(SpanProcessor):
     def _drain(self, count: int, stopping: bool) -> None:
         """Export ``count`` queued spans in batches (all of them when stopping)."""
         while count > 0 or (stopping and self._queue):
-            with self._lock:
-                if self._abandoned:
-                    return
-                n = min(self._take, len(self._queue))
-                if n == 0:
-                    return
-                batch = [self._queue.popleft() for _ in range(n)]
-                self._inflight = n
-            count -= n
-            outcome = self._export_batch(batch)
-            with self._lock:
-                self._inflight = 0
-                if self._abandoned:
-                    return
-                for reason, k in outcome.items():
-                    if reason == "exported":
-                        self._exported += k
-                    elif reason == "retried":
-                        self._retried += k
-                    else:
-                        self._dropped[reason] += k
+            batch = self._take_queued(self._take)
+            if not batch:
+                return
+            count -= len(batch)
+            if self._writer is not None:
+                self._convert_and_hand_over(batch)
+            else:
+                self._account(self._export_batch(batch), len(batch))
+
+    def _take_queued(self, limit: int) -> list[ReadableSpan]:
+        with self._lock:
+            if self._abandoned:
+                return []
+            n = min(limit, len(self._queue))
+            popleft = self._queue.popleft
+            batch = [popleft() for _ in range(n)]
+            self._inflight += n
+        return batch
+
+    def _account(self, outcome: dict[str, int], spans: int) -> None:
+        with self._lock:
+            if self._abandoned:
+                return
+            self._inflight -= spans
+            for reason, k in outcome.items():
+                if reason == "exported":
+                    self._exported += k
+                elif reason == "retried":
+                    self._retried += k
+                else:
+                    self._dropped[reason] += k
 
     def _export_batch(self, spans: list[ReadableSpan]) -> dict[str, int]:
         outcome: dict[str, int] = collections.Counter()
         items = self._prepare(spans, outcome)
-        while self._coalesce and len(items) < self._max_items and self._queue:
-            with self._lock:
-                if self._abandoned:
-                    break
-                n = min(len(self._queue), self._max_items - len(items))
-                more = [self._queue.popleft() for _ in range(n)]
-                self._inflight += n
-            items += self._prepare(more, outcome)
         if items:
             self._send(items, outcome, time.monotonic())
         return outcome
+
+    def _convert_and_hand_over(self, spans: list[ReadableSpan]) -> None:
+        """Coalescing targets: convert here while the writer thread commits the previous batch.
+
+        Conversion holds the GIL and the SQLite write mostly does not, so on two cores the two
+        overlap; and while the writer is busy this thread keeps emptying the queue (up to
+        COALESCE_QUEUES queues' worth of converted spans), so the app's queue never waits for a
+        commit.  The next transaction then takes everything converted meanwhile.
+        """
+        writer = self._writer
+        assert writer is not None
+        outcome: dict[str, int] = collections.Counter()
+        taken = len(spans)
+        items = self._prepare(spans, outcome)
+        while writer.busy() and len(items) < self._max_items:
+            if not self._queue:
+                self._wake.wait(_POLL_WHILE_WRITING_S)
+                self._wake.clear()
+                if self._stop.is_set() or self._flush_waiters:
+                    break
+                continue
+            more = self._take_queued(self._max_items - len(items))
+            taken += len(more)
+            items += self._prepare(more, outcome)
+        self._settle()
+        if self._abandoned:
+            return
+        if items:
+            writer.submit(items, outcome, taken)
+        else:
+            self._account(outcome, taken)
+
+    def _settle(self) -> None:
+        """Wait for the writer's current transaction and count its outcome."""
+        if self._writer is None:
+            return
+        done = self._writer.wait_idle()
+        if done is not None:
+            self._account(*done)
 
     def _prepare(self, spans: list[ReadableSpan], outcome: dict[str, int]) -> list[Any]:
         try:
@@ -393,6 +444,63 @@ class BatchingProcessor(SpanProcessor):
             what,
             exc,
         )
+
+
+class _Writer:
+    """One thread that runs a coalescing target's sends, one transaction at a time."""
+
+    def __init__(self, send: Any, wake: threading.Event, name: str) -> None:
+        self._send = send
+        self._wake = wake  # set after each send so the converter hands over the next batch at once
+        self._cond = threading.Condition(threading.Lock())
+        self._job: tuple[list[Any], dict[str, int], int] | None = None
+        self._done: tuple[dict[str, int], int] | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def submit(self, items: list[Any], outcome: dict[str, int], spans: int) -> None:
+        with self._cond:
+            self._job = (items, outcome, spans)
+            self._cond.notify_all()
+
+    def wait_idle(self) -> tuple[dict[str, int], int] | None:
+        """Block until no send runs; the finished send's (outcome, spans taken), once."""
+        with self._cond:
+            while self._job is not None:
+                self._cond.wait()
+            done, self._done = self._done, None
+        return done
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        suppress_instrumentation()
+        while True:
+            with self._cond:
+                while self._job is None and not self._closed:
+                    self._cond.wait()
+                if self._job is None:
+                    return
+                items, outcome, spans = self._job
+            try:
+                self._send(items, outcome, time.monotonic())
+            except Exception as exc:  # _send handles backend errors; this is a bug of ours
+                from llm_agent import _errors
+
+                _errors.report("export.writer", exc)
+                outcome["export_failed"] += len(items)
+            with self._cond:
+                self._done = (outcome, spans)
+                self._job = None
+                self._cond.notify_all()
+            self._wake.set()
 
 
 _last_warned: dict[str, float] = {}

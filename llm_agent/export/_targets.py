@@ -57,16 +57,21 @@ class RecordTarget:
 
 
 class RowTarget(RecordTarget):
-    """For backends with ``export_values(list_of_field_tuples)`` (the sqlite sink)."""
+    """For backends that take rows made on the worker thread (the sqlite sink): the backend's
+    ``row_converter()`` turns SDK spans into rows in ``prepare`` and ``export_rows`` writes them.
+    The batching processor runs the two on different threads (see ``coalesce``)."""
 
     coalesce = True
 
+    def __init__(self, name: str, backend: Any) -> None:
+        super().__init__(name, backend)
+        self._row = backend.row_converter().row
+
     def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
-        values = self._converter.values
-        return _convert_all(lambda s: values(s, False), spans)
+        return _convert_all(self._row, spans)
 
     def export(self, items: list[Any]) -> ExportResult | RetryAfter:
-        return self.backend.export_values(items)  # type: ignore[attr-defined]
+        return self.backend.export_rows(items)  # type: ignore[no-any-return]
 
 
 class ExporterTarget:
@@ -101,6 +106,6 @@ class ExporterTarget:
 def make_target(name: str, backend: Any) -> Any:
     if isinstance(backend, SpanExporter):
         return ExporterTarget(name, backend)
-    if callable(getattr(backend, "export_values", None)):
+    if callable(getattr(backend, "export_rows", None)) and callable(getattr(backend, "row_converter", None)):
         return RowTarget(name, backend)
     return RecordTarget(name, backend)
