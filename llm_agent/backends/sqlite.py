@@ -22,7 +22,7 @@ from typing import Any, Final
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
 from llm_agent.backends._sqlite_rows import RowConverter
-from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION
+from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
 from llm_agent.config import ConfigError
 
@@ -102,9 +102,9 @@ def ensure_schema(conn: sqlite3.Connection) -> int:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
         if version == 0:
-            for stmt in SCHEMA_V1:
+            for stmt in SCHEMA:
                 conn.execute(stmt)
-            version = 1
+            version = SCHEMA_VERSION
         if version > SCHEMA_VERSION:
             raise ValueError(
                 f"schema version {version} is newer than this llm_agent's ({SCHEMA_VERSION}); upgrade llm-agent"
