@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from llm_agent.analysis import _text, _time
 from llm_agent.analysis._export import to_csv, to_json
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
 from llm_agent.analysis._types import SpanNode, TraceTree
 from llm_agent.analysis.filter import FilterError, fields_doc
 
@@ -239,7 +239,8 @@ def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     detail = store.session(args.id)
     if detail is None:
-        print(f"llm-agent: no session {args.id!r} in {getattr(store, 'path', 'the store')}", file=sys.stderr)
+        where = display_location(getattr(store, "path", "the store"))
+        print(f"llm-agent: no session {args.id!r} in {where}", file=sys.stderr)
         return EXIT_NOT_FOUND
     if args.format == "json":
         json.dump(detail.to_dict(), out, ensure_ascii=False, indent=2)
@@ -275,7 +276,8 @@ def _flat(span: SpanNode) -> dict[str, Any]:
 def _trace(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     tree: TraceTree | None = store.trace(args.id)
     if tree is None:
-        print(f"llm-agent: no trace {args.id!r} in {getattr(store, 'path', 'the store')}", file=sys.stderr)
+        where = display_location(getattr(store, "path", "the store"))
+        print(f"llm-agent: no trace {args.id!r} in {where}", file=sys.stderr)
         return EXIT_NOT_FOUND
     if args.format == "json":
         # Spans flat (parent_span_id and depth give the tree) instead of nesting each subtree twice.

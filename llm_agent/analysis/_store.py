@@ -16,6 +16,7 @@ import abc
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 from llm_agent.analysis._sql import DEFAULT_LIMIT, DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
@@ -108,3 +109,23 @@ class Store(abc.ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def display_location(db: str) -> str:
+    """``db`` fit to print or send to a browser: a URL's password replaced by ``***``.
+
+    Store URLs (``clickhouse://user:secret@host/db``) may carry credentials; file paths are
+    returned unchanged.
+    """
+    if "://" not in db:
+        return db
+    try:
+        parts = urlsplit(db)
+        password = parts.password
+    except ValueError:
+        return db.split("://", 1)[0] + "://***"
+    if not password:
+        return db
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))

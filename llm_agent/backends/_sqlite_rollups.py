@@ -55,7 +55,9 @@ _ADD_FIRST, _ADD_END = T_SPANS, T_MISSING + 1
 assert _ADDITIVE == tuple(range(_ADD_FIRST, _ADD_END))
 _USAGE_KINDS: Final = tuple(sorted(semconv.USAGE_SPAN_KINDS))
 _KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in _USAGE_KINDS) + ")"
-_MAX_ROWS_PER_INSERT: Final = 1024
+#: Rows per multi-row INSERT: as many as the bound-variable limit allows (32766 since SQLite 3.32),
+#: since every statement costs the writer a GIL hand-over.
+_MAX_ROWS_PER_INSERT: Final = 4096
 _ROW_GRANULE: Final = 64
 
 # Span row indexes (the order of sqlite.SPAN_COLUMNS).

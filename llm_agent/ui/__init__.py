@@ -17,6 +17,7 @@ import os
 import sys
 import webbrowser
 
+from llm_agent.analysis._store import display_location
 from llm_agent.ui._api import CONTENT_ATTRIBUTES, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from llm_agent.ui._server import DEFAULT_HOST, DEFAULT_PORT, UIServer, is_loopback
 
@@ -83,7 +84,8 @@ def serve(
     """Serve the page until interrupted (Ctrl-C); prints the URL (and opens it with ``open_browser``)."""
     server = make_server(db=db, host=host, port=port, host_explicit=host_explicit)
     try:
-        print(f"llm-agent ui: serving {server.holder.path} at {server.url}  (Ctrl-C to stop)", flush=True)
+        where = display_location(server.holder.path)
+        print(f"llm-agent ui: serving {where} at {server.url}  (Ctrl-C to stop)", flush=True)
         if open_browser and _has_graphical_browser():
             try:
                 webbrowser.open(server.url)

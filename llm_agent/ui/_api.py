@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from llm_agent import analysis, semconv
 from llm_agent.analysis import _time
+from llm_agent.analysis._store import display_location
 from llm_agent.analysis.filter import ALIASES, FIELDS, FilterError
 
 #: The largest page of sessions one request may ask for (a page is rendered as a table row each).
@@ -121,7 +122,7 @@ class Api:
         except FilterError as exc:
             return _error(400, "filter", str(exc), reason=exc.reason, position=exc.position)
         except analysis.MissingDatabaseError as exc:
-            return _error(404, "missing_db", str(exc), db=self.holder.path)
+            return _error(404, "missing_db", str(exc), db=display_location(self.holder.path))
         except (BadRequest, ValueError, TypeError) as exc:
             return _error(400, "bad_request", str(exc))
 
@@ -130,7 +131,7 @@ class Api:
     def _meta(self, _arg: str, _query: Mapping[str, str]) -> Response:
         exists = os.path.exists(self.holder.path) if "://" not in self.holder.path else True
         return 200, {
-            "db": self.holder.path,
+            "db": display_location(self.holder.path),
             "db_exists": exists,
             "default_window": DEFAULT_WINDOW,
             "default_limit": DEFAULT_PAGE_LIMIT,

@@ -18,7 +18,7 @@ from typing import Any
 
 from llm_agent import semconv
 from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
     ModelAnalysis,
@@ -323,7 +323,4 @@ def _reasons(text: str | None) -> str | None:
 
 
 def _redacted(url: str) -> str:
-    target = _client.parse_url(url)
-    if target.password:
-        return url.replace(target.password, "***")
-    return url
+    return display_location(url)
