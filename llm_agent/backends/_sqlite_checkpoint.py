@@ -45,10 +45,15 @@ class Checkpointer:
             size = os.stat(self._wal).st_size
         except OSError:
             return
+        if self._pid != os.getpid():
+            # A forked child: the parent's thread does not exist here, and its event's lock may have
+            # been held at the moment of the fork.
+            self._pid = os.getpid()
+            self._wake = threading.Event()
+            self._thread = None
         if size < self._after_bytes or self._wake.is_set():
             return
-        if self._thread is None or self._pid != os.getpid():
-            self._pid = os.getpid()  # a forked child starts its own thread
+        if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="llm_agent-sqlite-checkpoint", daemon=True)
             self._thread.start()
         self._wake.set()

@@ -208,17 +208,24 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
 
 def update_rollups(conn: sqlite3.Connection, span_rows: Sequence[tuple[Any, ...]]) -> None:
     """Bring ``traces`` and ``sessions`` up to date after ``span_rows`` were inserted (same transaction)."""
-    by_trace: dict[str, dict[str, tuple[Any, ...]]] = {}
+    # Most traces have one span in a batch (LLM calls outside llm_agent.trace()): group cheaply,
+    # with a dict per trace only for traces that have several.
+    first: dict[str, tuple[Any, ...]] = {}
+    several: dict[str, dict[str, tuple[Any, ...]]] = {}
+    setdefault = first.setdefault
     for r in span_rows:
-        spans = by_trace.get(r[S_TRACE])
-        if spans is None:
-            by_trace[r[S_TRACE]] = {r[S_SPAN]: r}
-        elif r[S_SPAN] not in spans:  # INSERT OR IGNORE kept the first copy
-            spans[r[S_SPAN]] = r
-    trace_ids = list(by_trace)
+        prev = setdefault(r[S_TRACE], r)
+        if prev is not r:
+            spans = several.get(r[S_TRACE])
+            if spans is None:
+                spans = several[r[S_TRACE]] = {prev[S_SPAN]: prev}
+            spans.setdefault(r[S_SPAN], r)  # INSERT OR IGNORE kept the first copy
+    trace_ids = list(first)
     old = _fetch_traces(conn, trace_ids)
     new: dict[str, tuple[Any, ...]] = {}
-    fresh = [trace_from_rows(t, list(by_trace[t].values())) for t in trace_ids if t not in old]
+    fresh = [
+        trace_from_rows(t, list(several[t].values()) if t in several else [first[t]]) for t in trace_ids if t not in old
+    ]
     if fresh:
         insert_rows(conn, _INSERT_TRACE_HEAD, fresh, len(TRACE_COLUMNS))
         new.update((row[T_ID], row) for row in fresh)
