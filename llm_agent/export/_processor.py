@@ -136,7 +136,7 @@ class BatchingProcessor(SpanProcessor):
 
     def _start_worker(self) -> None:
         if self._coalesce:
-            self._writer = _Writer(self._send, self._wake, f"llm_agent-write-{self.name}")
+            self._writer = _Writer(self._send, self._account, self._wake, f"llm_agent-write-{self.name}")
         self._worker = threading.Thread(target=self._run, name=f"llm_agent-export-{self.name}", daemon=True)
         self._worker.start()
 
@@ -371,12 +371,9 @@ class BatchingProcessor(SpanProcessor):
         return items
 
     def _settle(self) -> None:
-        """Wait for the writer's current transaction and count its outcome."""
-        if self._writer is None:
-            return
-        done = self._writer.wait_idle()
-        if done is not None:
-            self._account(*done)
+        """Wait for the writer's current transaction (which it counts itself, as soon as it ends)."""
+        if self._writer is not None:
+            self._writer.wait_idle()
 
     def _prepare(self, spans: list[ReadableSpan], outcome: dict[str, int]) -> list[Any]:
         try:
@@ -465,12 +462,12 @@ class BatchingProcessor(SpanProcessor):
 class _Writer:
     """One thread that runs a coalescing target's sends, one transaction at a time."""
 
-    def __init__(self, send: Any, wake: threading.Event, name: str) -> None:
+    def __init__(self, send: Any, account: Any, wake: threading.Event, name: str) -> None:
         self._send = send
+        self._account = account  # counts a finished send, so stats() is current after each commit
         self._wake = wake  # set after each send so the converter hands over the next batch at once
         self._cond = threading.Condition(threading.Lock())
         self._job: tuple[list[Any], dict[str, int], int] | None = None
-        self._done: tuple[dict[str, int], int] | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -483,13 +480,11 @@ class _Writer:
             self._job = (items, outcome, spans)
             self._cond.notify_all()
 
-    def wait_idle(self) -> tuple[dict[str, int], int] | None:
-        """Block until no send runs; the finished send's (outcome, spans taken), once."""
+    def wait_idle(self) -> None:
+        """Block until no send runs (its outcome is counted by then)."""
         with self._cond:
             while self._job is not None:
                 self._cond.wait()
-            done, self._done = self._done, None
-        return done
 
     def close(self) -> None:
         with self._cond:
@@ -512,8 +507,8 @@ class _Writer:
 
                 _errors.report("export.writer", exc)
                 outcome["export_failed"] += len(items)
+            self._account(outcome, spans)  # before going idle: a flush that waited sees the counts
             with self._cond:
-                self._done = (outcome, spans)
                 self._job = None
                 self._cond.notify_all()
             self._wake.set()
