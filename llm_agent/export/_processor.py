@@ -30,6 +30,9 @@ logger = logging.getLogger("llm_agent.export")
 DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
 #: A coalescing target's transaction holds at most this many queues' worth of converted spans.
 COALESCE_QUEUES: Final = 4
+#: Queue fill level (percent of ``max_queue_size``) above which ``on_end`` offers the GIL.
+HIGH_WATER_PERCENT: Final = 50
+_yield_gil: Final = time.sleep
 #: While the writer commits, the converter looks for newly queued spans this often.
 _POLL_WHILE_WRITING_S: Final = 0.005
 #: The converter offers the GIL to the writer after converting this many spans (~1 ms).
@@ -89,6 +92,7 @@ class BatchingProcessor(SpanProcessor):
         self.target = target
         self.name = target.name
         self._max_queue = max_queue_size
+        self._high_water = max(1, max_queue_size * HIGH_WATER_PERCENT // 100)
         self._batch_size = max_export_batch_size
         # Targets that commit a batch as one transaction (the sqlite sink) take everything queued
         # when they fall behind: the per-transaction costs (commit, rollup lookups, the GIL
@@ -164,9 +168,14 @@ class BatchingProcessor(SpanProcessor):
                 self._drops_unlogged += 1
                 return
             queue.append(span)
-            full = len(queue) >= self._batch_size
-        if full and not self._wake.is_set():
+            queued = len(queue)
+        if queued >= self._batch_size and not self._wake.is_set():
             self._wake.set()
+        if queued >= self._high_water:
+            # A CPU-bound app thread keeps the GIL for whole switch intervals (5 ms), in which it can
+            # fill the queue while the worker waits to convert it.  Near the limit, offer the GIL
+            # (returns at once when no other thread wants it; never waits for the backend's I/O).
+            _yield_gil(0)
 
     # --- control -------------------------------------------------------------------------------
     def request_flush(self) -> threading.Event:
