@@ -31,19 +31,47 @@ _dispatchers: dict[int, _Dispatcher] = {}
 _atexit_registered = False
 
 
+def _noop_hooks() -> frozenset[Any]:
+    """The ``on_start``/``on_end`` implementations known to do nothing (the dispatcher skips them)."""
+    from llm_agent.export._processor import BatchingProcessor
+
+    return frozenset(
+        {SpanProcessor.on_start, SpanProcessor.on_end, BatchingProcessor.on_start, context.StampingSpanProcessor.on_end}
+    )
+
+
 class _Dispatcher(SpanProcessor):
-    """Forwards to the current agent's processors (stamping first, then one per backend)."""
+    """Forwards to the current agent's processors (stamping first, then one per backend).
+
+    Every span of the app passes through here twice on the app's thread, so the hooks to call
+    are resolved once per ``init()``: bound methods, without the ones known to do nothing (the
+    batching processors' ``on_start``, the stamping processor's ``on_end``).
+    """
 
     def __init__(self) -> None:
-        self.processors: tuple[SpanProcessor, ...] = ()
+        self._processors: tuple[SpanProcessor, ...] = ()
+        self._on_start: tuple[Any, ...] = ()
+        self._on_end: tuple[Any, ...] = ()
+
+    @property
+    def processors(self) -> tuple[SpanProcessor, ...]:
+        return self._processors
+
+    @processors.setter
+    def processors(self, processors: Sequence[SpanProcessor]) -> None:
+        processors = tuple(processors)
+        noop = _noop_hooks() if processors else frozenset()
+        self._on_start = tuple(p.on_start for p in processors if getattr(type(p), "on_start", None) not in noop)
+        self._on_end = tuple(p.on_end for p in processors if getattr(type(p), "on_end", None) not in noop)
+        self._processors = processors
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        for p in self.processors:
-            p.on_start(span, parent_context=parent_context)
+        for hook in self._on_start:
+            hook(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
-        for p in self.processors:
-            p.on_end(span)
+        for hook in self._on_end:
+            hook(span)
 
     def shutdown(self) -> None:
         # The provider's own shutdown (the app's, at its exit) must not stop ours twice; our
@@ -163,9 +191,7 @@ def init(
             dispatcher = _dispatchers[id(provider)] = _Dispatcher()
             provider.add_span_processor(dispatcher)
         dispatcher.processors = (context.StampingSpanProcessor(), *pipeline.processors)
-        context.configure(
-            settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat
-        )
+        context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
         _settings = settings
         _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
         agent = Agent(settings, provider, pipeline, owns)

@@ -6,6 +6,12 @@ import os
 import re
 import traceback
 
+#: Most exception classes whose ``error.type`` name is remembered; emptied beyond that.
+_ERROR_NAME_CACHE_SIZE = 256
+# class -> name.  An app fails with the same few classes again and again; the name of a class never
+# changes, so splitting its module path once per class instead of once per failure is exact.
+_error_names: dict[type, str] = {}
+
 
 def error_type_name(exc: BaseException | type[BaseException]) -> str:
     """``error.type`` value: the exception's qualified class name under its *public* module.
@@ -14,6 +20,16 @@ def error_type_name(exc: BaseException | type[BaseException]) -> str:
     builtins stay bare (``TimeoutError``).
     """
     cls = exc if isinstance(exc, type) else type(exc)
+    name = _error_names.get(cls)
+    if name is None:
+        name = _error_type_name(cls)
+        if len(_error_names) >= _ERROR_NAME_CACHE_SIZE:
+            _error_names.clear()
+        _error_names[cls] = name
+    return name
+
+
+def _error_type_name(cls: type) -> str:
     module = cls.__module__ or ""
     if module in ("builtins", "__main__", ""):
         return cls.__qualname__
@@ -47,6 +63,14 @@ def scrub_secrets(text: str) -> str:
         key = os.environ.get(var)
         if key and len(key) >= 8 and key in text:
             text = text.replace(key, "[REDACTED]")
+    # Every alternative of the pattern contains one of these literals (case-insensitively), so an
+    # ASCII text with none of them cannot match: skip the regex scan, the costly part on the error
+    # path.  Non-ASCII text always takes the scan (Unicode case folding is wider than ``lower()``).
+    if text.isascii():
+        lowered = text.lower()
+        if "bearer" not in lowered and "authorization" not in lowered and "x-api-key" not in lowered:
+            if "sk-" not in lowered:
+                return text
     # The whole match goes, label included: "Authorization: Bearer x" names a credential by itself.
     return _SECRET_PATTERNS.sub("[REDACTED]", text)
 
@@ -57,8 +81,13 @@ def exception_event_attributes(exc: BaseException) -> dict[str, str]:
     The SDK's ``record_exception`` formats the traceback with source lines (hundreds of µs on the
     error path); file/line/function is what is needed to find the failure.
     """
-    frames = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
-    stack = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+    # Straight from the frames: ``StackSummary.extract`` (even without source lines) builds a
+    # FrameSummary per frame and ``os.stat``s every file for ``linecache.checkcache``; the text is
+    # the same (file, line, function).
+    stack = "".join(
+        f'  File "{frame.f_code.co_filename}", line {lineno}, in {frame.f_code.co_name}\n'
+        for frame, lineno in traceback.walk_tb(exc.__traceback__)
+    )
     name = error_type_name(exc)
     message = scrub_secrets(str(exc))
     return {

@@ -55,12 +55,16 @@ def current_ids(otel_ctx: otel_context.Context | None = None) -> tuple[str | Non
     if session_id is not None and user_id is not None:
         return session_id, user_id
     if _use_baggage:
-        if session_id is None:
-            value = otel_baggage.get_baggage(semconv.SESSION_ID, otel_ctx)
-            session_id = value if isinstance(value, str) and value else None
-        if user_id is None:
-            value = otel_baggage.get_baggage(semconv.USER_ID, otel_ctx)
-            user_id = value if isinstance(value, str) and value else None
+        # One context lookup for both names (``get_baggage`` per name would do two), and none of
+        # the per-name work when the context carries no baggage at all, the common case.
+        entries = otel_baggage.get_all(otel_ctx)
+        if entries:
+            if session_id is None:
+                value = entries.get(semconv.SESSION_ID)
+                session_id = value if isinstance(value, str) and value else None
+            if user_id is None:
+                value = entries.get(semconv.USER_ID)
+                user_id = value if isinstance(value, str) and value else None
     return session_id or _default_ids[0], user_id or _default_ids[1]
 
 

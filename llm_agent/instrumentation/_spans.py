@@ -1,16 +1,26 @@
 """Start and end GenAI client spans: shared by every provider's instrumentation.
 
-The hot path is one ``start_span`` call carrying every request attribute (the session/user IDs
-included, so the stamping processor has nothing to add) and one ``set_attributes`` at the end.
+The hot path is one SDK ``start_span`` call carrying every attribute of the call — request,
+response and the session/user IDs (so the stamping processor has nothing to add) — made when the
+call ends: ``start_span`` here returns a ``PendingSpan`` that records the start time, the parent
+context and the tracer at the start, and ``end_span`` creates the SDK span from it with an
+explicit ``start_time`` and ends it.  The span exported is the same as if it had been started at
+the call's start (same parent, start and end times, attributes); the SDK's span machinery —
+sampler, attribute cleaning, processors, on the app's thread — runs once per call in one burst
+instead of twice around the app's request (docs/performance.md, "Where the time goes").  Our spans
+are never made current, so nothing inside the call could have seen the span earlier.
 Nothing here raises into the app: callers wrap these helpers in the error funnel.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Final
 
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry import context as otel_context
+from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
 from llm_agent._agent import get_settings, get_tracer
@@ -26,38 +36,80 @@ TRUNCATION_MARKER: Final = "…[truncated]"
 _CLIENT: Final = SpanKind.CLIENT
 
 
+class PendingSpan:
+    """A call's span from its start until it ends; the SDK span is created (and ended) then."""
+
+    __slots__ = ("attributes", "context", "ended", "name", "span", "start_time", "tracer")
+
+    def __init__(self, name: str, attributes: dict[str, Any], tracer: Tracer, context: otel_context.Context) -> None:
+        self.name = name
+        self.attributes = attributes
+        self.tracer = tracer  # the tracer in force when the call started (as before the deferral)
+        self.context = context  # the parent: the context the call started in
+        # The SDK's own clock, looked up on each call as the SDK itself does (a test's fake clock
+        # patches ``opentelemetry.sdk.trace.time_ns``); ``time.time_ns`` should the name go.
+        self.start_time: int = getattr(sdk_trace, "time_ns", time.time_ns)()
+        self.span: Span | None = None  # the SDK span, once created by ``end_span``
+        self.ended = False
+
+    def end(self) -> None:
+        """End as is: the fallback when reading the result or ending the span failed."""
+        if self.span is None:
+            end_span(self, None)  # with the start attributes only
+        elif not self.ended:  # created, but ``end_span`` failed before ending it
+            self.ended = True
+            self.span.end()
+
+
 def start_span(
     name: str,
     attributes: dict[str, Any],
     settings: Settings,
     session_id: str | None = None,
     user_id: str | None = None,
-) -> Span:
-    """Start a CLIENT span with ``attributes`` plus the session/user attributes, in one call.
+) -> PendingSpan:
+    """Start a CLIENT span with ``attributes`` plus the session/user attributes of the context now.
 
     ``session_id``/``user_id`` are fallbacks (e.g. taken from the request) used only where the
     context has none.
     """
-    ctx_session, ctx_user = current_ids()
-    ids = id_attributes(ctx_session or session_id, ctx_user or user_id)
-    if ids:
-        attributes.update(ids)
-    return get_tracer().start_span(name, kind=_CLIENT, attributes=attributes)
+    context = otel_context.get_current()  # read once: for the baggage IDs and as the parent
+    ctx_session, ctx_user = current_ids(context)
+    session_id = ctx_session or session_id
+    user_id = ctx_user or user_id
+    if session_id is not None or user_id is not None:
+        attributes.update(id_attributes(session_id, user_id))
+    return PendingSpan(name, attributes, get_tracer(), context)
 
 
-def end_span(span: Span, attributes: dict[str, Any] | None, exc: BaseException | None = None) -> None:
-    """Set the end attributes in one call, mark an error if ``exc``, and end the span."""
+def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: BaseException | None = None) -> None:
+    """Add the end attributes, mark an error if ``exc``, and end the span (once)."""
     if exc is not None:
         attributes = dict(attributes) if attributes else {}
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
-    if attributes:
-        span.set_attributes(attributes)
+    pending = span if isinstance(span, PendingSpan) else None
+    if pending is not None:
+        if pending.span is not None:
+            return  # ended already (or ended by ``PendingSpan.end`` after a failure here)
+        attrs = pending.attributes
+        if attributes:
+            attrs.update(attributes)
+        # One SDK call with every attribute: validated once, processors' on_start/on_end together.
+        real = pending.span = pending.tracer.start_span(
+            pending.name, context=pending.context, kind=_CLIENT, attributes=attrs, start_time=pending.start_time
+        )
+    else:
+        real = span  # type: ignore[assignment]  # narrowed: not a PendingSpan
+        if attributes:
+            real.set_attributes(attributes)
     if exc is not None:
         event = exception_event_attributes(exc)
-        span.add_event("exception", event)
+        real.add_event("exception", event)
         message = event["exception.message"]
-        span.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS_MESSAGE_CHARS] or None))
-    span.end()
+        real.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS_MESSAGE_CHARS] or None))
+    if pending is not None:
+        pending.ended = True
+    real.end()
 
 
 def current_settings() -> Settings:
@@ -92,4 +144,4 @@ def _json_default(obj: Any) -> Any:
     return f"<{type(obj).__name__}>"
 
 
-__all__ = ["content_json", "current_settings", "end_span", "start_span", "truncate"]
+__all__ = ["PendingSpan", "content_json", "current_settings", "end_span", "start_span", "truncate"]

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
-from llm_agent.instrumentation._spans import current_settings, end_span, start_span
+from llm_agent._agent import get_settings
+from llm_agent.instrumentation._spans import end_span, start_span
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy, finish_helper_stream
 from llm_agent.instrumentation.openai._accumulators import ChatAccumulator, ResponsesAccumulator
 from llm_agent.instrumentation.openai._raw import (
@@ -98,9 +99,11 @@ class Call:
     def end_with(self, body: Any) -> None:
         """End with a parsed response (model or JSON dict); None = nothing readable."""
         try:
-            attrs = self.op.response_reader(body, self.capture, self.limit) if body is not None else {
-                semconv.USAGE_MISSING: True
-            }
+            attrs = (
+                self.op.response_reader(body, self.capture, self.limit)
+                if body is not None
+                else {semconv.USAGE_MISSING: True}
+            )
         except Exception as err:
             _errors.report(f"{_WHERE}.response", err)
             attrs = {}
@@ -120,6 +123,10 @@ class Call:
         """The value to hand the app: ``result`` itself or a proxy that ends the span later."""
         try:
             types = sdk_types()
+            if isinstance(result, types.base_model):
+                # The common case first (a parsed model: none of the wrapper types below is one).
+                self.end_with(result)
+                return result
             if isinstance(result, types.stream):
                 return SyncStreamProxy(result, self.stream_handle())
             if isinstance(result, types.async_stream):
@@ -151,7 +158,7 @@ def _given(kwargs: dict[str, Any], key: str) -> bool:
 
 
 def _begin(op: Op, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
-    settings = current_settings()
+    settings = get_settings()
     client = getattr(instance, "_client", None)
     provider, attrs = server_attributes(client, settings)
     attrs.update(request_attributes(op.name, kwargs, settings))

@@ -39,7 +39,7 @@ def json_body(raw: Any) -> Any:
 
 
 class _SdkTypes:
-    __slots__ = ("api_response", "async_api_response", "async_stream", "legacy_response", "stream")
+    __slots__ = ("api_response", "async_api_response", "async_stream", "base_model", "legacy_response", "stream")
 
 
 _types_cache: _SdkTypes | None = None
@@ -52,6 +52,8 @@ def sdk_types() -> _SdkTypes:
         from openai import _legacy_response, _response
 
         types = _SdkTypes()
+        # () when an SDK version does not export it: the check is then simply skipped.
+        types.base_model = getattr(openai, "BaseModel", ())
         types.stream = openai.Stream
         types.async_stream = openai.AsyncStream
         types.legacy_response = _legacy_response.LegacyAPIResponse

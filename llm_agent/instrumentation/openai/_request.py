@@ -76,34 +76,37 @@ def _server_attributes(base_url: Any, settings: Settings) -> tuple[str, dict[str
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters as span attributes (content only with capture_content)."""
     attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
+    # The checks of ``_num``/``_int``/``_str`` are written out inline: this runs on every call,
+    # and a helper call per parameter costs more than the check itself.
     get = kwargs.get
     model = get("model")
-    if _str(model):
+    if type(model) is str and model != "":
         attrs[semconv.GEN_AI_REQUEST_MODEL] = model
     for key, name in _NUMBER_PARAMS:
         value = get(key)
-        if _num(value):
+        if (type(value) is int or type(value) is float) and value == value:
             attrs[name] = value
     for key in _MAX_TOKENS_KEYS:
         value = get(key)
-        if _int(value):
+        if type(value) is int:
             attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
             break
     seed = get("seed")
-    if _int(seed):
+    if type(seed) is int:
         attrs[semconv.GEN_AI_REQUEST_SEED] = seed
     stop = get("stop")
-    if _str(stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    if stop is not None:
+        if type(stop) is str and stop != "":
+            attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+        elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
+            attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     n = get("n")
-    if _int(n) and n != 1:
+    if type(n) is int and n != 1:
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     tier = get("service_tier")
-    if _str(tier) and tier != "auto":
+    if type(tier) is str and tier != "" and tier != "auto":
         attrs[semconv.GEN_AI_OPENAI_REQUEST_SERVICE_TIER] = tier
     if operation == semconv.OP_EMBEDDINGS:
         fmt = get("encoding_format")
@@ -112,9 +115,11 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         dims = get("dimensions")
         if _int(dims):
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
-    output_type = _output_type(kwargs)
-    if output_type is not None:
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    # Only a request naming an output format can have an output type: skip the call otherwise.
+    if "response_format" in kwargs or "text" in kwargs or "text_format" in kwargs:
+        output_type = _output_type(kwargs)
+        if output_type is not None:
+            attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
     if settings.capture_content:
         _content(operation, kwargs, attrs, settings.content_max_chars)
     return attrs

@@ -37,16 +37,35 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
     if usage is None:
         attrs[semconv.USAGE_MISSING] = True
         return
-    input_tokens = _tok(_g(usage, "prompt_tokens"))
-    if input_tokens is None:
-        input_tokens = _tok(_g(usage, "input_tokens"))
-        output_tokens = _tok(_g(usage, "output_tokens"))
-        in_details = _g(usage, "input_tokens_details")
-        out_details = _g(usage, "output_tokens_details")
+    # ``_g`` inlined for the usage object itself (this runs on every call): dict or SDK model.
+    if type(usage) is dict:
+        input_tokens = usage.get("prompt_tokens")
+        chat_names = type(input_tokens) is int and input_tokens >= 0
+        if chat_names:
+            output_tokens = usage.get("completion_tokens")
+            in_details = usage.get("prompt_tokens_details")
+            out_details = usage.get("completion_tokens_details")
+        else:
+            input_tokens = usage.get("input_tokens")
+            output_tokens = usage.get("output_tokens")
+            in_details = usage.get("input_tokens_details")
+            out_details = usage.get("output_tokens_details")
     else:
-        output_tokens = _tok(_g(usage, "completion_tokens"))
-        in_details = _g(usage, "prompt_tokens_details")
-        out_details = _g(usage, "completion_tokens_details")
+        input_tokens = getattr(usage, "prompt_tokens", None)
+        chat_names = type(input_tokens) is int and input_tokens >= 0
+        if chat_names:
+            output_tokens = getattr(usage, "completion_tokens", None)
+            in_details = getattr(usage, "prompt_tokens_details", None)
+            out_details = getattr(usage, "completion_tokens_details", None)
+        else:
+            input_tokens = getattr(usage, "input_tokens", None)
+            output_tokens = getattr(usage, "output_tokens", None)
+            in_details = getattr(usage, "input_tokens_details", None)
+            out_details = getattr(usage, "output_tokens_details", None)
+    if not chat_names and not (type(input_tokens) is int and input_tokens >= 0):
+        input_tokens = None
+    if not (type(output_tokens) is int and output_tokens >= 0):
+        output_tokens = None
     if input_tokens is None and output_tokens is None:
         attrs[semconv.USAGE_MISSING] = True
         return
@@ -63,16 +82,34 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
 
 
 def _common(obj: Any, attrs: dict[str, Any]) -> None:
-    value = _g(obj, "id")
+    if obj is None:
+        return
+    if type(obj) is dict:
+        get = obj.get
+        value = get("id")
+        if type(value) is str:
+            attrs[semconv.GEN_AI_RESPONSE_ID] = value
+        value = get("model")
+        if type(value) is str:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
+        value = get("system_fingerprint")
+        if type(value) is str:
+            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
+        value = get("service_tier")
+        if type(value) is str:
+            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = value
+        return
+    # An SDK model: plain ``getattr`` calls, no helper call per field (this runs on every call).
+    value = getattr(obj, "id", None)
     if type(value) is str:
         attrs[semconv.GEN_AI_RESPONSE_ID] = value
-    value = _g(obj, "model")
+    value = getattr(obj, "model", None)
     if type(value) is str:
         attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
-    value = _g(obj, "system_fingerprint")
+    value = getattr(obj, "system_fingerprint", None)
     if type(value) is str:
         attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
-    value = _g(obj, "service_tier")
+    value = getattr(obj, "service_tier", None)
     if type(value) is str:
         attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = value
 
