@@ -173,6 +173,17 @@ def init(
     global _agent, _settings, _tracer, _atexit_registered
     with _lock:
         if _agent is not None and not _agent._closed:
+            _warn_ignored_options(
+                _agent.settings,
+                dict(
+                    service_name=service_name,
+                    backends=backends,
+                    sink_path=sink_path,
+                    capture_content=capture_content,
+                    instrument=instrument,
+                    **options,
+                ),
+            )
             return _agent
         settings = Settings.resolve(
             service_name=service_name,
@@ -206,6 +217,25 @@ def init(
         if "sqlite" in [b for b in settings.backends if isinstance(b, str)]:
             logger.info("llm_agent: writing spans to the local sink %s", settings.sink_path)
         return agent
+
+
+def _warn_ignored_options(running: Settings, arguments: dict[str, Any]) -> None:
+    """A second ``init()`` keeps the running agent: say which of its arguments that ignores.
+
+    The arguments are still validated, so a wrong value fails here as it would on a first call.
+    """
+    given = {name: value for name, value in arguments.items() if value is not None}
+    if not given:
+        return
+    requested = Settings.resolve(**given)
+    ignored = sorted(name for name in given if getattr(requested, name) != getattr(running, name))
+    if ignored:
+        logger.warning(
+            "llm_agent.init(): the agent is already running, so %s %s ignored; call llm_agent.shutdown() "
+            "first to start it again with other settings",
+            ", ".join(f"{name}={given[name]!r}" for name in ignored),
+            "is" if len(ignored) == 1 else "are",
+        )
 
 
 def _instrument(agent: Agent, name: str, explicit: bool) -> None:

@@ -206,3 +206,24 @@ def test_init_is_idempotent_and_uses_existing_provider():
     a = llm_agent.init(backends=["memory"])
     assert llm_agent.init(backends=["memory"]) is a
     assert otel_trace.get_tracer_provider() is a.tracer_provider
+
+
+def test_second_init_says_which_arguments_it_ignores(caplog, tmp_path):
+    a = llm_agent.init(backends=["memory"], capture_content=False)
+    with caplog.at_level("WARNING", logger="llm_agent"):
+        assert llm_agent.init(backends=["memory"], capture_content=False) is a  # same settings: silent
+        assert not caplog.records
+        assert llm_agent.init(capture_content=True, sink_path=str(tmp_path / "other.sqlite")) is a
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        f"llm_agent.init(): the agent is already running, so capture_content=True, "
+        f"sink_path={str(tmp_path / 'other.sqlite')!r} are ignored; call llm_agent.shutdown() first to start it "
+        "again with other settings"
+    )
+    assert a.settings.capture_content is False
+
+
+def test_second_init_still_rejects_a_wrong_value():
+    llm_agent.init(backends=["memory"])
+    with pytest.raises(llm_agent.ConfigError, match="max_queue_size"):
+        llm_agent.init(max_queue_size=-1)
