@@ -1,10 +1,10 @@
 """llm_agent: OpenTelemetry instrumentation for LLM apps, with local session and model analysis.
 
-    import llm_agent
-    llm_agent.init()
-    with llm_agent.session("sess-42", user_id="alice"):
-        with llm_agent.trace("answer-question"):
-            client.chat.completions.create(...)
+import llm_agent
+llm_agent.init()
+with llm_agent.session("sess-42", user_id="alice"):
+    with llm_agent.trace("answer-question"):
+        client.chat.completions.create(...)
 """
 
 from __future__ import annotations

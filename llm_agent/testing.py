@@ -1,12 +1,12 @@
 """Public test helpers: capture spans in memory, assert on them, deterministic IDs.
 
-    from llm_agent.testing import capture_spans
+from llm_agent.testing import capture_spans
 
-    def test_my_app():
-        with capture_spans() as spans:
-            my_app.answer("hi")
-        (span,) = spans.by_name("chat gpt-4o")
-        assert span.input_tokens == 12
+def test_my_app():
+    with capture_spans() as spans:
+        my_app.answer("hi")
+    (span,) = spans.by_name("chat gpt-4o")
+    assert span.input_tokens == 12
 """
 
 from __future__ import annotations

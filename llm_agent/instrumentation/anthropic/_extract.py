@@ -139,9 +139,7 @@ def message_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
         if names:
             attrs[semconv.TOOL_CALL_NAMES] = names
         if capture:
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(
-                [_output_message(content, reason)], limit
-            )
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([_output_message(content, reason)], limit)
     elif capture and type(_g(obj, "completion")) is str:
         attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(
             [{"role": "assistant", "content": _g(obj, "completion"), "finish_reason": reason}], limit

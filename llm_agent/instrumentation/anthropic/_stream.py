@@ -16,8 +16,19 @@ from llm_agent.instrumentation.anthropic._extract import _tok, usage_attributes
 
 class MessageAccumulator:
     __slots__ = (
-        "cache_creation", "cache_read", "capture", "id", "input_tokens", "limit", "model", "output_tokens",
-        "reason", "texts", "thinking", "tool_args", "tool_names",
+        "cache_creation",
+        "cache_read",
+        "capture",
+        "id",
+        "input_tokens",
+        "limit",
+        "model",
+        "output_tokens",
+        "reason",
+        "texts",
+        "thinking",
+        "tool_args",
+        "tool_names",
     )
 
     def __init__(self, capture: bool, limit: int) -> None:

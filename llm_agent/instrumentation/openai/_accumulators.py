@@ -18,8 +18,18 @@ class ChatAccumulator:
     """``ChatCompletionChunk`` (chat) and ``Completion`` chunks (legacy completions)."""
 
     __slots__ = (
-        "capture", "fingerprint", "hide_usage_chunk", "id", "limit", "model", "reasons", "service_tier",
-        "texts", "tool_args", "tool_names", "usage",
+        "capture",
+        "fingerprint",
+        "hide_usage_chunk",
+        "id",
+        "limit",
+        "model",
+        "reasons",
+        "service_tier",
+        "texts",
+        "tool_args",
+        "tool_names",
+        "usage",
     )
 
     def __init__(self, capture: bool, limit: int, hide_usage_chunk: bool) -> None:
