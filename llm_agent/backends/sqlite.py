@@ -16,6 +16,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -207,6 +208,17 @@ class SQLiteBackend:
         self._conn: sqlite3.Connection | None = open_sink(path, busy_timeout_s)
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            # The writer thread may hold the lock at the moment of a fork; the child has no such
+            # thread, so it starts with a fresh lock (and its own connection, see _connection).
+            ref = weakref.ref(self)
+
+            def _after_fork_in_child() -> None:
+                backend = ref()
+                if backend is not None:
+                    backend._lock = threading.Lock()
+
+            os.register_at_fork(after_in_child=_after_fork_in_child)
         self._next_prune = 0.0
         self._last_log = -_LOG_INTERVAL_S
         self._checkpointer = Checkpointer(path, busy_timeout_s)
