@@ -127,3 +127,39 @@ def test_app_with_hanging_backend_exits_within_the_shutdown_bound():
     assert proc.stdout == "app done\n"
     # The bound (1 s) plus interpreter start-up and imports; a hang would hit the 60 s timeout.
     assert elapsed < 15, elapsed
+
+
+def test_forked_child_writes_its_spans_to_the_sqlite_sink_once(tmp_path, make_span):
+    """The sqlite sink's pipeline (worker + writer thread): the child starts both afresh."""
+    import sqlite3
+
+    path = str(tmp_path / "sink.sqlite")
+    pipeline = Pipeline(Settings.resolve(schedule_delay_s=30.0, sink_path=path, instrument=[]), ["sqlite"])
+    (processor,) = pipeline._backend_processors
+    parent_spans = [make_span() for _ in range(5)]
+    child_spans = [make_span() for _ in range(7)]
+    for s in parent_spans:
+        processor.on_end(s)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            for s in child_spans:
+                processor.on_end(s)
+            ok = pipeline.flush(10.0)
+            exported = processor.stats()["exported"]
+            pipeline.shutdown(5.0)
+            code = 0 if ok and exported == 7 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pipeline.flush(10.0)
+    assert processor.stats()["exported"] == 5
+    pipeline.shutdown(5.0)
+    conn = sqlite3.connect(path)
+    try:
+        rows = sorted(r[0] for r in conn.execute("SELECT span_id FROM spans"))
+    finally:
+        conn.close()
+    assert rows == sorted(format(s.context.span_id, "016x") for s in parent_spans + child_spans)
