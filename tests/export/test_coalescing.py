@@ -121,3 +121,36 @@ def test_direct_rows_equal_the_record_path(make_span, llm_attrs):
     direct = RowConverter(_fast_encode)
     general = Converter()
     assert [direct.row(s) for s in spans] == rows_from_values([general.values(s, False) for s in spans])
+
+
+class FailingOnce(BlockingRows):
+    """Raises on its first transaction, then works."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release.set()
+        self.calls = 0
+
+    def export_rows(self, rows):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("disk on fire")
+        return super().export_rows(rows)
+
+
+def test_a_raising_transaction_is_counted_and_the_writer_goes_on(make_span, caplog):
+    backend = FailingOnce()
+    pipeline = Pipeline(Settings.resolve(instrument=[], schedule_delay_s=5.0), [backend])
+    (processor,) = pipeline._backend_processors
+    for _ in range(3):
+        processor.on_end(make_span())
+    assert pipeline.flush(5.0)
+    for _ in range(2):
+        processor.on_end(make_span())
+    assert pipeline.flush(5.0)
+    assert processor.stats() == {
+        "exported": 2, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "export_failed": 3}
+    }  # fmt: skip
+    assert [len(t) for t in backend.transactions] == [2]
+    assert "disk on fire" in caplog.text
+    pipeline.shutdown(5.0)
