@@ -4,7 +4,7 @@ The general path (``Converter.values`` -> ``SpanRecord`` field tuple -> row) bui
 per span and reads some fields twice; at the sink's target of 60k spans/s on two cores every
 microsecond of Python per span is a tenth of the budget, so the pipeline's sqlite fast path
 converts straight to the row.  The result must equal ``rows_from_values(Converter().values(s))``
-for every span (``tests/backends/test_sqlite_rows.py`` checks both on the same spans).
+for every span (``tests/export/test_coalescing.py`` checks both on the same spans).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from llm_agent.export._convert import (
     _KIND_NAMES,
     _STATUS_NAMES,
     Converter,
+    _first,
     _float_or_none,
     _int_or_none,
     _plain,
@@ -30,28 +31,12 @@ _SESSION_KEYS: Final = semconv.SESSION_ID_KEYS
 _USER_KEYS: Final = semconv.USER_ID_KEYS
 
 
-def _id_value(get: Any, keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = get(key)
-        if value is not None and value != "":
-            return value if type(value) is str else str(value)
-    return None
-
-
-def _json_list(value: Any) -> Any:
-    return list(value) if type(value) is tuple else value
-
-
 class RowConverter(Converter):
     """A ``Converter`` that also makes sink rows directly (one per worker thread, like its base)."""
 
     def __init__(self, encode: Any) -> None:
         super().__init__()
         self._encode = encode
-
-    def rows(self, spans: list[ReadableSpan]) -> list[tuple[Any, ...]]:
-        row = self.row
-        return [row(s) for s in spans]
 
     def row(self, span: ReadableSpan) -> tuple[Any, ...]:
         enc = self._encode
@@ -136,8 +121,8 @@ class RowConverter(Converter):
             status.description or None,
             _str_or_none(get("error.type")),
             service,
-            _id_value(get, _SESSION_KEYS),
-            _id_value(get, _USER_KEYS),
+            _first(get, _SESSION_KEYS),
+            _first(get, _USER_KEYS),
             span_kind,
             operation,
             _str_or_none(get("gen_ai.provider.name")),

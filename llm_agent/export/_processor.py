@@ -376,7 +376,7 @@ class BatchingProcessor(SpanProcessor):
         items: list[Any] = []
         for i in range(0, len(spans), _CONVERT_SLICE):
             items += self._prepare(spans[i : i + _CONVERT_SLICE], outcome)
-            time.sleep(0)  # releases the GIL; returns at once when no other thread wants it
+            _yield_gil(0)  # returns at once when no other thread wants the GIL
         return items
 
     def _settle(self) -> None:

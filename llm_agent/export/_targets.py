@@ -38,10 +38,10 @@ def _convert_all(convert: Callable[[ReadableSpan], Any], spans: list[ReadableSpa
 
 
 class RecordTarget:
-    def __init__(self, name: str, backend: Backend) -> None:
+    def __init__(self, name: str, backend: Backend, converter: Converter | None = None) -> None:
         self.name = name
         self.backend = backend
-        self._converter = Converter()
+        self._converter = converter if converter is not None else Converter()
 
     def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
         return _convert_all(self._converter.convert, spans)
@@ -64,8 +64,9 @@ class RowTarget(RecordTarget):
     coalesce = True
 
     def __init__(self, name: str, backend: Any) -> None:
-        super().__init__(name, backend)
-        self._row = backend.row_converter().row
+        converter = backend.row_converter()  # a ``Converter`` that also makes rows
+        super().__init__(name, backend, converter)
+        self._row = converter.row
 
     def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
         return _convert_all(self._row, spans)
