@@ -49,6 +49,9 @@ _SECRET_PATTERNS = re.compile(
 )
 
 
+#: Every alternative of ``_SECRET_PATTERNS`` contains one of these (case-insensitively).
+_SECRET_LITERALS = ("bearer", "authorization", "x-api-key", "sk-")
+
 _KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY")
 
 
@@ -68,9 +71,8 @@ def scrub_secrets(text: str) -> str:
     # path.  Non-ASCII text always takes the scan (Unicode case folding is wider than ``lower()``).
     if text.isascii():
         lowered = text.lower()
-        if "bearer" not in lowered and "authorization" not in lowered and "x-api-key" not in lowered:
-            if "sk-" not in lowered:
-                return text
+        if not any(literal in lowered for literal in _SECRET_LITERALS):
+            return text
     # The whole match goes, label included: "Authorization: Bearer x" names a credential by itself.
     return _SECRET_PATTERNS.sub("[REDACTED]", text)
 

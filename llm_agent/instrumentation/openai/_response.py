@@ -7,6 +7,7 @@ response carries no usage, no token attribute is set and ``llm_agent.usage.missi
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from llm_agent import semconv
@@ -37,35 +38,22 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
     if usage is None:
         attrs[semconv.USAGE_MISSING] = True
         return
-    # ``_g`` inlined for the usage object itself (this runs on every call): dict or SDK model.
-    if type(usage) is dict:
-        input_tokens = usage.get("prompt_tokens")
-        chat_names = type(input_tokens) is int and input_tokens >= 0
-        if chat_names:
-            output_tokens = usage.get("completion_tokens")
-            in_details = usage.get("prompt_tokens_details")
-            out_details = usage.get("completion_tokens_details")
-        else:
-            input_tokens = usage.get("input_tokens")
-            output_tokens = usage.get("output_tokens")
-            in_details = usage.get("input_tokens_details")
-            out_details = usage.get("output_tokens_details")
+    # One accessor for both shapes (an SDK model or a raw response's dict), picked once.
+    get = usage.get if type(usage) is dict else partial(getattr, usage)
+    input_tokens = get("prompt_tokens", None)
+    chat_names = type(input_tokens) is int and input_tokens >= 0
+    if chat_names:
+        output_tokens = get("completion_tokens", None)
+        in_details = get("prompt_tokens_details", None)
+        out_details = get("completion_tokens_details", None)
     else:
-        input_tokens = getattr(usage, "prompt_tokens", None)
-        chat_names = type(input_tokens) is int and input_tokens >= 0
-        if chat_names:
-            output_tokens = getattr(usage, "completion_tokens", None)
-            in_details = getattr(usage, "prompt_tokens_details", None)
-            out_details = getattr(usage, "completion_tokens_details", None)
-        else:
-            input_tokens = getattr(usage, "input_tokens", None)
-            output_tokens = getattr(usage, "output_tokens", None)
-            in_details = getattr(usage, "input_tokens_details", None)
-            out_details = getattr(usage, "output_tokens_details", None)
-    if not chat_names and not (type(input_tokens) is int and input_tokens >= 0):
-        input_tokens = None
-    if not (type(output_tokens) is int and output_tokens >= 0):
-        output_tokens = None
+        input_tokens = get("input_tokens", None)
+        output_tokens = get("output_tokens", None)
+        in_details = get("input_tokens_details", None)
+        out_details = get("output_tokens_details", None)
+    if not chat_names:
+        input_tokens = _tok(input_tokens)
+    output_tokens = _tok(output_tokens)
     if input_tokens is None and output_tokens is None:
         attrs[semconv.USAGE_MISSING] = True
         return
@@ -81,37 +69,23 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
         attrs[_REASONING] = reasoning
 
 
+#: String fields every response type may carry: (field, span attribute).
+_COMMON_FIELDS: Final = (
+    ("id", semconv.GEN_AI_RESPONSE_ID),
+    ("model", semconv.GEN_AI_RESPONSE_MODEL),
+    ("system_fingerprint", semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
+    ("service_tier", semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER),
+)
+
+
 def _common(obj: Any, attrs: dict[str, Any]) -> None:
     if obj is None:
         return
-    if type(obj) is dict:
-        get = obj.get
-        value = get("id")
+    get = obj.get if type(obj) is dict else partial(getattr, obj)
+    for name, attribute in _COMMON_FIELDS:
+        value = get(name, None)
         if type(value) is str:
-            attrs[semconv.GEN_AI_RESPONSE_ID] = value
-        value = get("model")
-        if type(value) is str:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
-        value = get("system_fingerprint")
-        if type(value) is str:
-            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
-        value = get("service_tier")
-        if type(value) is str:
-            attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = value
-        return
-    # An SDK model: plain ``getattr`` calls, no helper call per field (this runs on every call).
-    value = getattr(obj, "id", None)
-    if type(value) is str:
-        attrs[semconv.GEN_AI_RESPONSE_ID] = value
-    value = getattr(obj, "model", None)
-    if type(value) is str:
-        attrs[semconv.GEN_AI_RESPONSE_MODEL] = value
-    value = getattr(obj, "system_fingerprint", None)
-    if type(value) is str:
-        attrs[semconv.GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = value
-    value = getattr(obj, "service_tier", None)
-    if type(value) is str:
-        attrs[semconv.GEN_AI_OPENAI_RESPONSE_SERVICE_TIER] = value
+            attrs[attribute] = value
 
 
 def chat_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
