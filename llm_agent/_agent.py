@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 from llm_agent import _errors, context, semconv
 from llm_agent.config import ConfigError, Settings
-from llm_agent.instrumentation import get_instrumentor, installed_libraries
+from llm_agent.instrumentation import _fastspan, get_instrumentor, installed_libraries
 
 __version__ = "0.1.0"
 
@@ -52,6 +52,9 @@ class _Dispatcher(SpanProcessor):
         self._processors: tuple[SpanProcessor, ...] = ()
         self._on_start: tuple[Any, ...] = ()
         self._on_end: tuple[Any, ...] = ()
+        #: True when no ``on_start`` hook here looks at our own spans (the stamping processor skips
+        #: them), so our finished spans may skip ``on_start`` (instrumentation/_fastspan.py).
+        self.on_start_ignores_ours = True
 
     @property
     def processors(self) -> tuple[SpanProcessor, ...]:
@@ -63,6 +66,11 @@ class _Dispatcher(SpanProcessor):
         noop = _noop_hooks() if processors else frozenset()
         self._on_start = tuple(p.on_start for p in processors if getattr(type(p), "on_start", None) not in noop)
         self._on_end = tuple(p.on_end for p in processors if getattr(type(p), "on_end", None) not in noop)
+        self.on_start_ignores_ours = all(
+            type(p) is context.StampingSpanProcessor
+            for p in processors
+            if getattr(type(p), "on_start", None) not in noop
+        )
         self._processors = processors
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
@@ -202,6 +210,7 @@ def init(
             dispatcher = _dispatchers[id(provider)] = _Dispatcher()
             provider.add_span_processor(dispatcher)
         dispatcher.processors = (context.StampingSpanProcessor(), *pipeline.processors)
+        _fastspan.reset()
         context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
         _settings = settings
         _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
@@ -287,6 +296,7 @@ def shutdown(timeout_s: float | None = None) -> None:
         dispatcher = _dispatchers.get(id(agent.tracer_provider))
         if dispatcher is not None:
             dispatcher.processors = ()
+        _fastspan.reset()
         _agent = None
         _tracer = None
         _settings = Settings()

@@ -23,10 +23,11 @@ from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
-from llm_agent._agent import get_settings, get_tracer
+from llm_agent._agent import _Dispatcher, get_settings, get_tracer
 from llm_agent._util import error_type_name, exception_event_attributes
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
+from llm_agent.instrumentation._fastspan import emit, plan_for
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
@@ -34,6 +35,9 @@ MAX_STATUS_MESSAGE_CHARS: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
+_UNSET: Final = Status(StatusCode.UNSET)
+#: ``PendingSpan.span`` once the span went straight to our processors (no SDK span object exists).
+_EMITTED: Final = object()
 
 
 class PendingSpan:
@@ -87,28 +91,41 @@ def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: B
     if exc is not None:
         attributes = dict(attributes) if attributes else {}
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
-    pending = span if isinstance(span, PendingSpan) else None
-    if pending is not None:
-        if pending.span is not None:
-            return  # ended already (or ended by ``PendingSpan.end`` after a failure here)
-        attrs = pending.attributes
-        if attributes:
-            attrs.update(attributes)
-        # One SDK call with every attribute: validated once, processors' on_start/on_end together.
-        real = pending.span = pending.tracer.start_span(
-            pending.name, context=pending.context, kind=_CLIENT, attributes=attrs, start_time=pending.start_time
-        )
-    else:
-        real = span  # type: ignore[assignment]  # narrowed: not a PendingSpan
-        if attributes:
-            real.set_attributes(attributes)
+    event = None
+    status = _UNSET
     if exc is not None:
         event = exception_event_attributes(exc)
+        status = Status(StatusCode.ERROR, event["exception.message"][:MAX_STATUS_MESSAGE_CHARS] or None)
+    if not isinstance(span, PendingSpan):
+        if attributes:
+            span.set_attributes(attributes)
+        _finish_sdk_span(span, event, status)
+        return
+    if span.span is not None:
+        return  # ended already (or ended by ``PendingSpan.end`` after a failure here)
+    attrs = span.attributes
+    if attributes:
+        attrs.update(attributes)
+    plan = plan_for(span.tracer, _Dispatcher)
+    if plan is not None and emit(plan, span, attrs, event, status):
+        span.span = _EMITTED  # type: ignore[assignment]
+        span.ended = True
+        return
+    # One SDK call with every attribute: validated once, processors' on_start/on_end together.
+    real = span.span = span.tracer.start_span(
+        span.name, context=span.context, kind=_CLIENT, attributes=attrs, start_time=span.start_time
+    )
+    _finish_sdk_span(real, event, status, span)
+
+
+def _finish_sdk_span(
+    real: Span, event: dict[str, Any] | None, status: Status, pending: PendingSpan | None = None
+) -> None:
+    if event is not None:
         real.add_event("exception", event)
-        message = event["exception.message"]
-        real.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS_MESSAGE_CHARS] or None))
+        real.set_status(status)
     if pending is not None:
-        pending.ended = True
+        pending.ended = True  # only now: should the lines above fail, ``PendingSpan.end`` still ends it
     real.end()
 
 
