@@ -56,8 +56,10 @@ def main() -> None:
     spans = make_llm_spans(args.spans)
     with tempfile.TemporaryDirectory() as directory:
         rates = [one_round(spans, directory, i) for i in range(args.rounds)]
-    print(f"sink ingest: median {statistics.median(rates):,.0f} spans/s "
-          f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)}; {args.spans:,} spans, default queue/batch, with rollups)")
+    print(
+        f"sink ingest: median {statistics.median(rates):,.0f} spans/s "
+        f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)}; {args.spans:,} spans, default queue/batch, with rollups)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import traceback
 
 #: Most exception classes whose ``error.type`` name is remembered; emptied beyond that.
 _ERROR_NAME_CACHE_SIZE = 256
@@ -77,23 +76,54 @@ def scrub_secrets(text: str) -> str:
     return _SECRET_PATTERNS.sub("[REDACTED]", text)
 
 
-def exception_event_attributes(exc: BaseException) -> dict[str, str]:
-    """The OTel ``exception`` event's attributes, cheaply and without secrets.
+class ExceptionInfo:
+    """What the ``exception`` event and the error status need, taken from an exception cheaply.
 
-    The SDK's ``record_exception`` formats the traceback with source lines (hundreds of µs on the
-    error path); file/line/function is what is needed to find the failure.
+    The app's thread keeps only the class name, ``str(exc)`` and the (file, line, function) of each
+    traceback frame — no frame objects, so no locals outlive the call.  Scrubbing secrets and
+    formatting the stack text, the costly part on the error path, happen in ``attributes()`` and
+    ``status_message()``: on the app's thread for an SDK span, on the export thread for the spans
+    that go to our processors directly (instrumentation/_fastspan.py).  Computed once; two export
+    threads asking at once compute the same strings.
     """
-    # Straight from the frames: ``StackSummary.extract`` (even without source lines) builds a
-    # FrameSummary per frame and ``os.stat``s every file for ``linecache.checkcache``; the text is
-    # the same (file, line, function).
-    stack = "".join(
-        f'  File "{frame.f_code.co_filename}", line {lineno}, in {frame.f_code.co_name}\n'
-        for frame, lineno in traceback.walk_tb(exc.__traceback__)
-    )
-    name = error_type_name(exc)
-    message = scrub_secrets(str(exc))
-    return {
-        "exception.type": name,
-        "exception.message": message,
-        "exception.stacktrace": f"Traceback (most recent call last):\n{stack}{name}: {message}",
-    }
+
+    __slots__ = ("_attributes", "frames", "message", "type_name")
+
+    def __init__(self, exc: BaseException) -> None:
+        self.type_name = error_type_name(exc)
+        self.message = str(exc)
+        frames: list[tuple[str, int, str]] = []
+        tb = exc.__traceback__
+        while tb is not None:  # ``traceback.walk_tb`` without the generator
+            code = tb.tb_frame.f_code
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+            tb = tb.tb_next
+        self.frames = frames
+        self._attributes: dict[str, str] | None = None
+
+    def attributes(self) -> dict[str, str]:
+        """The OTel ``exception`` event's attributes, without secrets.
+
+        The SDK's ``record_exception`` formats the traceback with source lines (hundreds of µs on
+        the error path); file/line/function is what is needed to find the failure, in the same text.
+        """
+        attrs = self._attributes
+        if attrs is None:
+            name = self.type_name
+            message = scrub_secrets(self.message)
+            stack = "".join(f'  File "{f}", line {n}, in {fn}\n' for f, n, fn in self.frames)
+            attrs = self._attributes = {
+                "exception.type": name,
+                "exception.message": message,
+                "exception.stacktrace": f"Traceback (most recent call last):\n{stack}{name}: {message}",
+            }
+        return attrs
+
+    def status_message(self, max_chars: int) -> str | None:
+        """The error status description: the scrubbed message, cut to ``max_chars`` (None if empty)."""
+        return self.attributes()["exception.message"][:max_chars] or None
+
+
+def exception_event_attributes(exc: BaseException) -> dict[str, str]:
+    """The OTel ``exception`` event's attributes, cheaply and without secrets (see ``ExceptionInfo``)."""
+    return ExceptionInfo(exc).attributes()

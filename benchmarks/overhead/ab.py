@@ -45,7 +45,12 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     bare_emb = emb_create.__wrapped__
     bare_resp = resp_create.__wrapped__
     chat_kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
-    stream_kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}}
+    stream_kwargs = {
+        "model": fake_api.MODEL,
+        "messages": MESSAGES,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     error_kwargs = {"model": "rate-limited", "messages": MESSAGES}
     emb_kwargs = {"model": "text-embedding-3-small", "input": "The capital of France is Paris."}
     resp_kwargs = {"model": fake_api.MODEL, "input": "What is the capital of France?"}
@@ -91,8 +96,8 @@ def measure(bare: Callable[[], Any], inst: Callable[[], Any], n: int) -> dict[st
     return {
         "bare_us": med(bw) / 1000,
         "inst_us": med(iw) / 1000,
-        "added_wall_us": med([b - a for a, b in zip(bw, iw)]) / 1000,
-        "added_cpu_us": med([b - a for a, b in zip(bc, ic)]) / 1000,
+        "added_wall_us": med([b - a for a, b in zip(bw, iw, strict=True)]) / 1000,
+        "added_cpu_us": med([b - a for a, b in zip(bc, ic, strict=True)]) / 1000,
         "bare_cpu_us": med(bc) / 1000,
     }
 

@@ -31,7 +31,9 @@ from typing import Any, Final
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import sampling
-from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from llm_agent._util import ExceptionInfo
 
 try:  # the SDK's attribute container (the fallback for values that need cleaning)
     from opentelemetry.attributes import BoundedAttributes
@@ -46,6 +48,7 @@ _SEQUENCES: Final = frozenset({list, tuple})
 _SAMPLED: Final = TraceFlags(TraceFlags.SAMPLED)
 _RANDOM_FLAG: Final = getattr(TraceFlags, "RANDOM_TRACE_ID", None)  # newer APIs only
 _SAMPLED_RANDOM: Final = TraceFlags(TraceFlags.SAMPLED | _RANDOM_FLAG) if _RANDOM_FLAG is not None else _SAMPLED
+_UNSET: Final = Status(StatusCode.UNSET)
 _ReadableSpan: Final = sdk_trace.ReadableSpan
 _Event: Final = sdk_trace.Event
 _get_current_span: Final = trace_api.get_current_span
@@ -185,13 +188,7 @@ def _homogeneous(values: Any) -> bool:
     return True
 
 
-def emit(
-    plan: Plan,
-    pending: Any,
-    attrs: dict[str, Any],
-    event_attrs: dict[str, Any] | None,
-    status: Any,
-) -> bool:
+def emit(plan: Plan, pending: Any, attrs: dict[str, Any], error: ExceptionInfo | None, max_status_chars: int) -> bool:
     """Build the finished span and hand it to the dispatcher; False = take the SDK path instead."""
     tracer = plan.tracer
     is_enabled = plan.is_enabled
@@ -219,8 +216,10 @@ def emit(
     )
     clock = getattr(sdk_trace, "time_ns", time.time_ns)  # the SDK's clock (tests fake it there)
     events: Any = ()
-    if event_attrs is not None:  # stamped before the end, as the SDK's add_event + end would be
-        events = (_Event("exception", _event_attributes(plan, event_attrs), clock()),)
+    status: Any = _UNSET
+    if error is not None:  # stamped before the end, as the SDK's add_event + end would be
+        events = (_ExceptionEvent(error, clock(), plan.max_event_attributes),)
+        status = _ErrorStatus(error, max_status_chars)
     end_time = clock()
     span = _ReadableSpan(
         name=pending.name,
@@ -238,10 +237,43 @@ def emit(
     return True
 
 
-def _event_attributes(plan: Plan, attrs: dict[str, Any]) -> Any:
-    if len(attrs) <= plan.max_event_attributes and all(type(v) in _SIMPLE for v in attrs.values()):
+class _ExceptionEvent(_Event):
+    """The ``exception`` event whose text is made when first read: on the export thread."""
+
+    def __init__(self, error: ExceptionInfo, timestamp: int, max_attributes: float) -> None:
+        super().__init__("exception", None, timestamp)
+        self._error = error
+        self._max_attributes = max_attributes
+
+    @property
+    def attributes(self) -> Any:
+        attrs = self._attributes
+        if attrs is None:
+            attrs = self._attributes = _event_attributes(self._max_attributes, self._error.attributes())
         return attrs
-    limit = None if plan.max_event_attributes == float("inf") else int(plan.max_event_attributes)
+
+
+class _ErrorStatus(Status):
+    """``Status(ERROR, scrubbed message)`` whose description is made when first read."""
+
+    def __init__(self, error: ExceptionInfo, max_chars: int) -> None:
+        super().__init__(StatusCode.ERROR)
+        self._error = error
+        self._max_chars = max_chars
+        self._ready = False
+
+    @property
+    def description(self) -> str | None:
+        if not self._ready:
+            self._description = self._error.status_message(self._max_chars)
+            self._ready = True
+        return self._description
+
+
+def _event_attributes(max_attributes: float, attrs: dict[str, Any]) -> Any:
+    if len(attrs) <= max_attributes:
+        return attrs  # three strings
+    limit = None if max_attributes == float("inf") else int(max_attributes)
     return BoundedAttributes(limit, attrs, immutable=True)
 
 

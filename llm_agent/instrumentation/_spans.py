@@ -24,7 +24,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
 from llm_agent._agent import _Dispatcher, get_settings, get_tracer
-from llm_agent._util import error_type_name, exception_event_attributes
+from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.instrumentation._fastspan import emit, plan_for
@@ -35,7 +35,6 @@ MAX_STATUS_MESSAGE_CHARS: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
-_UNSET: Final = Status(StatusCode.UNSET)
 #: ``PendingSpan.span`` once the span went straight to our processors (no SDK span object exists).
 _EMITTED: Final = object()
 
@@ -88,18 +87,15 @@ def start_span(
 
 def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: BaseException | None = None) -> None:
     """Add the end attributes, mark an error if ``exc``, and end the span (once)."""
+    info = None
     if exc is not None:
         attributes = dict(attributes) if attributes else {}
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
-    event = None
-    status = _UNSET
-    if exc is not None:
-        event = exception_event_attributes(exc)
-        status = Status(StatusCode.ERROR, event["exception.message"][:MAX_STATUS_MESSAGE_CHARS] or None)
+        info = ExceptionInfo(exc)
     if not isinstance(span, PendingSpan):
         if attributes:
             span.set_attributes(attributes)
-        _finish_sdk_span(span, event, status)
+        _finish_sdk_span(span, info)
         return
     if span.span is not None:
         return  # ended already (or ended by ``PendingSpan.end`` after a failure here)
@@ -107,7 +103,7 @@ def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: B
     if attributes:
         attrs.update(attributes)
     plan = plan_for(span.tracer, _Dispatcher)
-    if plan is not None and emit(plan, span, attrs, event, status):
+    if plan is not None and emit(plan, span, attrs, info, MAX_STATUS_MESSAGE_CHARS):
         span.span = _EMITTED  # type: ignore[assignment]
         span.ended = True
         return
@@ -115,15 +111,13 @@ def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: B
     real = span.span = span.tracer.start_span(
         span.name, context=span.context, kind=_CLIENT, attributes=attrs, start_time=span.start_time
     )
-    _finish_sdk_span(real, event, status, span)
+    _finish_sdk_span(real, info, span)
 
 
-def _finish_sdk_span(
-    real: Span, event: dict[str, Any] | None, status: Status, pending: PendingSpan | None = None
-) -> None:
-    if event is not None:
-        real.add_event("exception", event)
-        real.set_status(status)
+def _finish_sdk_span(real: Span, info: ExceptionInfo | None, pending: PendingSpan | None = None) -> None:
+    if info is not None:
+        real.add_event("exception", info.attributes())
+        real.set_status(Status(StatusCode.ERROR, info.status_message(MAX_STATUS_MESSAGE_CHARS)))
     if pending is not None:
         pending.ended = True  # only now: should the lines above fail, ``PendingSpan.end`` still ends it
     real.end()
