@@ -115,6 +115,15 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "Also write gen_ai.session.id, gen_ai.user.id and gen_ai.span.kind (Alibaba Cloud ARMS).",
     ),
     Option(
+        "direct_spans",
+        "LLM_AGENT_DIRECT_SPANS",
+        True,
+        "bool",
+        "When only llm_agent listens on the tracer provider, hand our finished spans to our processors "
+        "directly (the same spans, without the SDK's mutable-span machinery); off: always the SDK's "
+        "start_span.",
+    ),
+    Option(
         "baggage",
         "LLM_AGENT_BAGGAGE",
         True,
@@ -290,6 +299,7 @@ class Settings:
     inject_stream_usage: bool = False
     session_from_request: bool = False
     arms_compat: bool = True
+    direct_spans: bool = True
     baggage: bool = True
     default_session_id: str | None = None
     default_user_id: str | None = None

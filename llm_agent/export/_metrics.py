@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from llm_agent import semconv
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export._convert import _INFERRED_KINDS
+from llm_agent.export._processor import BatchingProcessor
 
 #: Span attributes copied to metric attributes (when present).
 _METRIC_ATTRS: Final = (
@@ -114,6 +115,31 @@ class MetricsTarget:
 
 
 _NO_OP_PROVIDERS: Final = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
+
+
+class MetricsProcessor(BatchingProcessor):
+    """The metrics consumer's processor: spans are not even queued while no MeterProvider is set.
+
+    Without one, the API's instruments discard every record, so queueing the span on the app's
+    thread (a lock and an append) and converting it on the worker would be work for nothing.  The
+    check is one identity comparison with the API's placeholder provider seen at construction;
+    once the app installs a provider, ``get_meter_provider()`` returns it and spans flow again.
+    """
+
+    def __init__(self, target: MetricsTarget, **options: Any) -> None:
+        super().__init__(target, **options)
+        current = metrics.get_meter_provider()
+        explicit = getattr(target, "_explicit_provider", False)
+        self._placeholder = None if explicit or type(current).__name__ not in _NO_OP_PROVIDERS else current
+
+    def on_end(self, span: ReadableSpan) -> None:
+        placeholder = self._placeholder
+        if placeholder is not None and _get_meter_provider() is placeholder:
+            return
+        super().on_end(span)
+
+
+_get_meter_provider: Final = metrics.get_meter_provider
 
 
 def _no_meter_provider() -> bool:

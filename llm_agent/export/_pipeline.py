@@ -17,7 +17,7 @@ from llm_agent.config import (
     DEFAULT_SCHEDULE_DELAY_S,
     ConfigError,
 )
-from llm_agent.export._metrics import MetricsTarget
+from llm_agent.export._metrics import MetricsProcessor, MetricsTarget
 from llm_agent.export._processor import BatchingProcessor
 from llm_agent.export._targets import make_target
 
@@ -57,7 +57,7 @@ class Pipeline:
             options["retry_initial_backoff_s"] = float(initial)
         self.backends: dict[str, Any] = dict(created)
         self._backend_processors = [BatchingProcessor(make_target(n, b), **options) for n, b in created]
-        self._metrics_processor = BatchingProcessor(MetricsTarget(), **options)
+        self._metrics_processor = MetricsProcessor(MetricsTarget(), **options)
         self.processors: list[SpanProcessor] = [*self._backend_processors, self._metrics_processor]
         from llm_agent.backends.memory import MemoryBackend
 

@@ -18,13 +18,13 @@ events, attributes — and hands it to the dispatcher's ``on_end``.  Attribute v
 with the SDK's own rules: plain values pass as they are, lists become tuples, and anything else
 sends the whole mapping through the SDK's ``BoundedAttributes`` so that the result (and its
 warnings) are the SDK's.  In every other case ``_spans.end_span`` uses the SDK's ``start_span``.
-Equivalence is tested span by span against the SDK path (tests/core/test_fast_spans.py).
+Equivalence is tested span by span against the SDK path (tests/openai/test_fast_spans.py); the ``direct_spans``
+option (``LLM_AGENT_DIRECT_SPANS=false``) turns this path off.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 import time
 from typing import Any, Final
 
@@ -40,9 +40,6 @@ try:  # the SDK's attribute container (the fallback for values that need cleanin
 except ImportError:  # pragma: no cover - every supported API version has it
     BoundedAttributes = None  # type: ignore[assignment,misc]
 
-#: ``LLM_AGENT_FAST_SPANS=false`` always takes the SDK's ``start_span`` path (for comparisons).
-FAST_SPANS_ENV: Final = "LLM_AGENT_FAST_SPANS"
-
 _SIMPLE: Final = frozenset({str, bool, int, float})
 _SEQUENCES: Final = frozenset({list, tuple})
 _SAMPLED: Final = TraceFlags(TraceFlags.SAMPLED)
@@ -52,10 +49,6 @@ _UNSET: Final = Status(StatusCode.UNSET)
 _ReadableSpan: Final = sdk_trace.ReadableSpan
 _Event: Final = sdk_trace.Event
 _get_current_span: Final = trace_api.get_current_span
-
-
-def enabled_by_env() -> bool:
-    return os.environ.get(FAST_SPANS_ENV, "true").strip().lower() not in ("0", "false", "no", "off")
 
 
 class Plan:
@@ -84,20 +77,21 @@ def reset() -> None:
     _cache = None
 
 
-def plan_for(tracer: Any, dispatcher_type: type) -> Plan | None:
+def plan_for(tracer: Any, dispatcher_type: type, enabled: bool = True) -> Plan | None:
+    """The plan for ``tracer`` (cached), or None; ``enabled`` is the ``direct_spans`` option."""
     global _cache
     active = getattr(tracer, "span_processor", None)
     procs = getattr(active, "_span_processors", None)
     cached = _cache
     if cached is not None and cached[0] is tracer and cached[1] is procs:
         return cached[2]
-    plan = _build_plan(tracer, procs, dispatcher_type)
+    plan = _build_plan(tracer, procs, dispatcher_type) if enabled else None
     _cache = (tracer, procs, plan)
     return plan
 
 
 def _build_plan(tracer: Any, procs: Any, dispatcher_type: type) -> Plan | None:
-    if type(tracer) is not sdk_trace.Tracer or not enabled_by_env():
+    if type(tracer) is not sdk_trace.Tracer:
         return None
     if type(procs) is not tuple or len(procs) != 1 or type(procs[0]) is not dispatcher_type:
         return None  # the app's own processors must see real SDK spans (on_start, on_ending)
@@ -277,4 +271,4 @@ def _event_attributes(max_attributes: float, attrs: dict[str, Any]) -> Any:
     return BoundedAttributes(limit, attrs, immutable=True)
 
 
-__all__ = ["FAST_SPANS_ENV", "Plan", "clean_attributes", "emit", "plan_for", "reset"]
+__all__ = ["Plan", "clean_attributes", "emit", "plan_for", "reset"]

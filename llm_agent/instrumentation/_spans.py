@@ -102,7 +102,7 @@ def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: B
     attrs = span.attributes
     if attributes:
         attrs.update(attributes)
-    plan = plan_for(span.tracer, _Dispatcher)
+    plan = plan_for(span.tracer, _Dispatcher, get_settings().direct_spans)
     if plan is not None and emit(plan, span, attrs, info, MAX_STATUS_MESSAGE_CHARS):
         span.span = _EMITTED  # type: ignore[assignment]
         span.ended = True

@@ -1,7 +1,7 @@
 """The direct span path (instrumentation/_fastspan.py) exports exactly what the SDK path exports.
 
 Every scenario runs twice under the same deterministic IDs and clocks: once with the direct path
-and once with ``LLM_AGENT_FAST_SPANS=false`` (the SDK's ``start_span``); the spans are compared in
+and once with ``LLM_AGENT_DIRECT_SPANS=false`` (the SDK's ``start_span``); the spans are compared in
 their OTLP protobuf encoding, i.e. as a collector would receive them.  Then the cases where the
 direct path must step aside: the app's own span processor, a non-default sampler, span limits.
 """
@@ -80,7 +80,7 @@ def scenario(client: Any, stream_client: Any) -> None:
 
 
 def run(monkeypatch: pytest.MonkeyPatch, fast: bool, body: Callable[[Any, Any], None] = scenario) -> list[dict]:
-    monkeypatch.setenv(_fastspan.FAST_SPANS_ENV, "true" if fast else "false")
+    monkeypatch.setenv("LLM_AGENT_DIRECT_SPANS", "true" if fast else "false")
     wall = itertools.count(1_700_000_000_000_000_000, 1_000_000)
     perf = itertools.count(10_000_000, 250_000)
     monkeypatch.setattr(sdk_trace, "time_ns", lambda: next(wall))
@@ -188,8 +188,9 @@ def test_plans_step_aside_for_samplers_and_limits(monkeypatch: pytest.MonkeyPatc
     assert plan(span_limits=SpanLimits(max_events=0)) is None
     limited = plan(span_limits=SpanLimits(max_span_attributes=5))
     assert limited is not None and limited.max_attributes == 5
-    monkeypatch.setenv(_fastspan.FAST_SPANS_ENV, "false")
-    assert plan() is None
+    provider = TracerProvider()
+    provider.add_span_processor(_Dispatcher())
+    assert _fastspan.plan_for(provider.get_tracer("t"), _Dispatcher, enabled=False) is None
 
 
 def test_span_limits_from_the_environment_still_apply(monkeypatch: pytest.MonkeyPatch, api: MockAPI) -> None:
