@@ -10,6 +10,7 @@ from llm_agent.backends import SpanRecord
 from llm_agent.config import Settings
 from llm_agent.export import BatchingProcessor, Pipeline, to_record
 from llm_agent.export._metrics import MetricsTarget
+from llm_agent.export._processor import DROP_REASONS
 
 
 def test_llm_span_becomes_a_typed_record(make_span):
@@ -123,10 +124,31 @@ def test_metrics_recorded_for_llm_spans_without_session_or_user(make_span, llm_a
     assert points["gen_ai.client.operation.time_to_first_chunk"] == [(labels, 1, 0.2, semconv.DURATION_BUCKETS_S)]
 
 
+def test_no_meter_provider_no_queueing(make_span, llm_attrs):
+    """With the API's placeholder provider the span is not queued at all; an explicit provider is."""
+    from opentelemetry import metrics
+
+    from llm_agent.export._metrics import MetricsProcessor
+
+    assert type(metrics.get_meter_provider()).__name__ == "_ProxyMeterProvider"  # none installed here
+    options = {"max_queue_size": 100, "max_export_batch_size": 10, "schedule_delay_s": 60.0, "retry_max_time_s": 1.0}
+    idle = MetricsProcessor(MetricsTarget(), **options)
+    explicit = MetricsProcessor(MetricsTarget(MeterProvider(metric_readers=[InMemoryMetricReader()])), **options)
+    try:
+        for processor in (idle, explicit):
+            processor.on_end(make_span(attributes=llm_attrs()))
+        assert idle.stats() == {"exported": 0, "dropped": dict.fromkeys(DROP_REASONS, 0), "retried": 0, "queued": 0}
+        assert explicit.stats()["queued"] == 1
+    finally:
+        idle.shutdown(2.0)
+        explicit.shutdown(2.0)
+
+
 def test_pipeline_always_has_the_metrics_consumer():
     pipeline = Pipeline(Settings(), ["memory"])
     try:
         assert [type(p.target).__name__ for p in pipeline.processors] == ["RecordTarget", "MetricsTarget"]
+        assert type(pipeline.processors[-1]).__name__ == "MetricsProcessor"
         assert set(pipeline.stats()) == {"backends", "metrics", "internal_errors"}
     finally:
         pipeline.shutdown(2.0)
