@@ -59,9 +59,9 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         for _chunk in stream:
             pass
 
-    def expect_429(create: Callable[..., Any]) -> None:
+    def expect_429(call: Callable[[], Any]) -> None:
         try:
-            create(chat_res, **error_kwargs)
+            call()
         except openai.RateLimitError:
             return
         raise AssertionError("the fake API should have answered 429")
@@ -74,7 +74,10 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         ),
         "embeddings": (lambda: bare_emb(emb_res, **emb_kwargs), lambda: emb_res.create(**emb_kwargs)),
         "responses": (lambda: bare_resp(resp_res, **resp_kwargs), lambda: resp_res.create(**resp_kwargs)),
-        "error": (lambda: expect_429(bare_chat), lambda: expect_429(lambda res, **kw: res.create(**kw))),
+        "error": (
+            lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
+            lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
+        ),
     }
 
 
