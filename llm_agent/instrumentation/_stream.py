@@ -93,19 +93,23 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
         super().__init__(wrapped)
         self._self_handle = handle
+        self._self_next: Any = None  # the bound next/anext to call, found on first use
 
     def __iter__(self) -> Iterator[Any]:
         # A ``for`` loop (what apps do) runs through this generator: per chunk that is one
         # generator resume driven by the interpreter's own loop over the stream's iterator,
         # instead of a Python ``__next__`` call that looks up and calls the stream's ``__next__``.
         # ``next(proxy)`` still works (below); both advance the same underlying iterator.
-        return _iterate(self.__wrapped__, self._self_handle)
+        return _iterate(_sync_source(self.__wrapped__), self._self_handle)
 
     def __next__(self) -> Any:
         handle = self._self_handle
+        next_item = self._self_next
+        if next_item is None:
+            next_item = self._self_next = _sync_next(self.__wrapped__)
         while True:
             try:
-                item = self.__wrapped__.__next__()
+                item = next_item()
             except StopIteration:
                 handle.finish()
                 raise
@@ -179,15 +183,19 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
         super().__init__(wrapped)
         self._self_handle = handle
+        self._self_next: Any = None  # the bound next/anext to call, found on first use
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
 
     async def __anext__(self) -> Any:
         handle = self._self_handle
+        next_item = self._self_next
+        if next_item is None:
+            next_item = self._self_next = _async_next(self.__wrapped__)
         while True:
             try:
-                item = await self.__wrapped__.__anext__()
+                item = await next_item()
             except StopAsyncIteration:
                 handle.finish()
                 raise
@@ -221,6 +229,72 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             return await self.__wrapped__.__aexit__(exc_type, exc, tb)
         finally:
             self._self_handle.finish()
+
+
+# --- skipping the SDK's forwarding layer --------------------------------------------------------
+# The OpenAI SDK's ``Stream.__iter__`` is ``for item in self._iterator: yield item``
+# and their ``__next__``/``__anext__`` return ``self._iterator.__next__()`` / await its
+# ``__anext__()``: a layer that only forwards, resumed once per chunk.  Our proxy has a per-chunk
+# layer of its own, so where a stream class's method is exactly that forwarding code (the same
+# bytecode, names and constants as the references below) the proxy reads ``_iterator`` itself: the
+# app gets the same items, exceptions and end, and the chunk loop has one layer, not two.  A class
+# whose methods differ in any way (Anthropic's, which notify an observer per item; another SDK
+# version; a subclass) is iterated as it is.
+
+
+def _reference_iter(self: Any) -> Iterator[Any]:  # the SDK's code, to the letter (no yield from)
+    for item in self._iterator:  # noqa: UP028
+        yield item
+
+
+def _reference_next(self: Any) -> Any:
+    return self._iterator.__next__()
+
+
+async def _reference_anext(self: Any) -> Any:
+    return await self._iterator.__anext__()
+
+
+_forwards: dict[tuple[type, str], bool] = {}
+
+
+def _forwarding(cls: type, method: str, reference: Any) -> bool:
+    """Whether ``cls.method`` is the SDK's forwarding code (cached per class and method)."""
+    key = (cls, method)
+    known = _forwards.get(key)
+    if known is None:
+        code = getattr(getattr(cls, method, None), "__code__", None)
+        ref = reference.__code__
+        known = code is not None and all(
+            getattr(code, attr) == getattr(ref, attr)
+            for attr in ("co_code", "co_names", "co_consts", "co_varnames", "co_flags", "co_argcount")
+        )
+        if len(_forwards) > 256:  # stream classes are few; this only bounds a pathological case
+            _forwards.clear()
+        _forwards[key] = known
+    return known
+
+
+def _inner(stream: Any, method: str, reference: Any) -> Any:
+    if not _forwarding(type(stream), method, reference):
+        return None
+    return getattr(stream, "_iterator", None)
+
+
+def _sync_source(stream: Any) -> Any:
+    """What a ``for`` loop over the proxy iterates: the stream's inner iterator, or the stream."""
+    inner = _inner(stream, "__iter__", _reference_iter)
+    return stream if inner is None else inner
+
+
+def _sync_next(stream: Any) -> Any:
+    inner = _inner(stream, "__next__", _reference_next)
+    return stream.__next__ if inner is None else inner.__next__
+
+
+def _async_next(stream: Any) -> Any:
+    inner = _inner(stream, "__anext__", _reference_anext)
+    return stream.__anext__ if inner is None else inner.__anext__
 
 
 def handle_of(obj: Any) -> StreamHandle | None:
