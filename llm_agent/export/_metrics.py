@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from opentelemetry import metrics
+from opentelemetry.metrics import _internal as _api_state  # the global provider slot (read only)
 from opentelemetry.sdk.trace import ReadableSpan
 
 from llm_agent import semconv
@@ -122,24 +123,21 @@ class MetricsProcessor(BatchingProcessor):
 
     Without one, the API's instruments discard every record, so queueing the span on the app's
     thread (a lock and an append) and converting it on the worker would be work for nothing.  The
-    check is one identity comparison with the API's placeholder provider seen at construction;
-    once the app installs a provider, ``get_meter_provider()`` returns it and spans flow again.
+    check reads the API's global provider slot (``metrics.get_meter_provider()`` itself would look
+    up an environment variable, raising and catching a ``KeyError``, on every span); once the app
+    installs a provider the slot is filled and spans flow again.  Where the API has no such slot
+    (a future version), every span is queued and ``MetricsTarget.prepare`` skips them instead.
     """
 
     def __init__(self, target: MetricsTarget, **options: Any) -> None:
         super().__init__(target, **options)
-        current = metrics.get_meter_provider()
         explicit = getattr(target, "_explicit_provider", False)
-        self._placeholder = None if explicit or type(current).__name__ not in _NO_OP_PROVIDERS else current
+        self._watch = not explicit and hasattr(_api_state, "_METER_PROVIDER")
 
     def on_end(self, span: ReadableSpan) -> None:
-        placeholder = self._placeholder
-        if placeholder is not None and _get_meter_provider() is placeholder:
+        if self._watch and _api_state._METER_PROVIDER is None:
             return
         super().on_end(span)
-
-
-_get_meter_provider: Final = metrics.get_meter_provider
 
 
 def _no_meter_provider() -> bool:
