@@ -18,10 +18,7 @@ def test_ruff_clean():
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
     result = subprocess.run(
         [ruff, "check", "llm_agent", "tests", "benchmarks", "examples"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

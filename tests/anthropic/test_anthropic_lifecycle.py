@@ -23,19 +23,10 @@ KWARGS: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": [{"role"
 START = {
     "type": "message_start",
     "message": {
-        "id": "msg_mock",
-        "type": "message",
-        "role": "assistant",
-        "model": MODEL,
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": 7,
-            "output_tokens": 1,
-            "cache_read_input_tokens": 3,
-            "cache_creation_input_tokens": 0,
-        },
+        "id": "msg_mock", "type": "message", "role": "assistant", "model": MODEL, "content": [],
+        "stop_reason": None, "stop_sequence": None,
+        "usage": {"input_tokens": 7, "output_tokens": 1, "cache_read_input_tokens": 3,
+                  "cache_creation_input_tokens": 0},
     },
 }
 EVENTS = [
@@ -44,11 +35,8 @@ EVENTS = [
     {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}},
     {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo"}},
     {"type": "content_block_stop", "index": 0},
-    {
-        "type": "message_delta",
-        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-        "usage": {"output_tokens": 5, "output_tokens_details": {"thinking_tokens": 2}},
-    },
+    {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+     "usage": {"output_tokens": 5, "output_tokens_details": {"thinking_tokens": 2}}},
     {"type": "message_stop"},
 ]
 REQUEST = {
@@ -107,15 +95,11 @@ def make(mock: Mock, is_async: bool = False) -> Any:
     transport = HTTP.MockTransport(mock)
     if is_async:
         return anthropic.AsyncAnthropic(
-            api_key="test_anthropic_api_key",
-            base_url="https://mock.anthropic.test",
-            max_retries=0,
+            api_key="test_anthropic_api_key", base_url="https://mock.anthropic.test", max_retries=0,
             http_client=HTTP.AsyncClient(transport=transport),
         )
     return anthropic.Anthropic(
-        api_key="test_anthropic_api_key",
-        base_url="https://mock.anthropic.test",
-        max_retries=0,
+        api_key="test_anthropic_api_key", base_url="https://mock.anthropic.test", max_retries=0,
         http_client=HTTP.Client(transport=transport),
     )
 
@@ -217,10 +201,7 @@ def test_abandoned_stream_is_finished_on_gc(spans: SpanCapture) -> None:
     del stream
     gc.collect()
     assert attrs_of(spans) == {
-        **REQUEST,
-        "gen_ai.request.stream": True,
-        "llm_agent.usage.missing": True,
-        "llm_agent.stream.abandoned": True,
+        **REQUEST, "gen_ai.request.stream": True, "llm_agent.usage.missing": True, "llm_agent.stream.abandoned": True,
     }
 
 
@@ -297,18 +278,11 @@ def test_extraction_failure_leaves_result_unchanged(spans: SpanCapture, monkeypa
         raise RuntimeError("injected")
 
     monkeypatch.setattr(_patch, "message_attributes", broken)
-    body = json.dumps(
-        {
-            "id": "msg_x",
-            "type": "message",
-            "role": "assistant",
-            "model": MODEL,
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "content": [{"type": "text", "text": "ok"}],
-            "usage": {"input_tokens": 1, "output_tokens": 1},
-        }
-    ).encode()
+    body = json.dumps({
+        "id": "msg_x", "type": "message", "role": "assistant", "model": MODEL, "stop_reason": "end_turn",
+        "stop_sequence": None, "content": [{"type": "text", "text": "ok"}],
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }).encode()
     with expect_internal_errors() as errors:
         message = make(Mock(body=body, content_type="application/json")).messages.create(**KWARGS)
     assert message.content[0].text == "ok"
@@ -324,19 +298,13 @@ def test_stream_content_only_with_capture_content() -> None:
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Let me look."}},
         {"type": "content_block_stop", "index": 0},
-        {
-            "type": "content_block_start",
-            "index": 1,
-            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}},
-        },
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"city":'}},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": ' "Oslo"}'}},
         {"type": "content_block_stop", "index": 1},
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-            "usage": {"output_tokens": 9},
-        },
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+         "usage": {"output_tokens": 9}},
         {"type": "message_stop"},
     ]
     for capture in (False, True):
@@ -357,25 +325,16 @@ def test_stream_content_only_with_capture_content() -> None:
         assert {k: json.loads(v) for k, v in content.items()} == {
             "gen_ai.input.messages": [{"role": "user", "content": "hi"}],
             "gen_ai.system_instructions": "be brief",
-            "gen_ai.output.messages": [
-                {
-                    "role": "assistant",
-                    "content": "Let me look.",
-                    "finish_reason": "tool_use",
-                    "tool_calls": [{"name": "get_weather", "arguments": '{"city": "Oslo"}'}],
-                }
-            ],
+            "gen_ai.output.messages": [{
+                "role": "assistant", "content": "Let me look.", "finish_reason": "tool_use",
+                "tool_calls": [{"name": "get_weather", "arguments": '{"city": "Oslo"}'}],
+            }],
         }
 
 
 MESSAGE = {
-    "id": "msg_json",
-    "type": "message",
-    "role": "assistant",
-    "model": MODEL,
-    "stop_reason": "max_tokens",
-    "stop_sequence": None,
-    "content": [{"type": "text", "text": "ok"}],
+    "id": "msg_json", "type": "message", "role": "assistant", "model": MODEL, "stop_reason": "max_tokens",
+    "stop_sequence": None, "content": [{"type": "text", "text": "ok"}],
     "usage": {"input_tokens": 2, "output_tokens": 64, "cache_read_input_tokens": None},
 }
 MESSAGE_ATTRS = {

@@ -72,7 +72,7 @@ def test_200_posts_documented_json_gzip_with_headers_from_env(server, make_span,
     backend = HttpBackend.from_settings(Settings())
     records = _records(make_span, llm_attrs)
     assert backend.export(records) is ExportResult.SUCCESS
-    ((headers, body),) = server.requests
+    (headers, body), = server.requests
     assert headers["authorization"] == "Bearer tok" and headers["x-team"] == "ml"
     assert headers["content-encoding"] == "gzip" and headers["content-type"] == "application/json"
     assert set(body) == {"schema", "sent_at_ns", "spans"} and body["schema"] == "llm_agent.spans/v1"

@@ -42,3 +42,4 @@ def test_no_thread_while_the_wal_is_small(tmp_path, make_span, llm_attrs):
     backend.export([to_record(make_span(attributes=llm_attrs()))])
     assert backend._checkpointer._thread is None
     backend.shutdown(1.0)
+

@@ -48,40 +48,19 @@ def test_otel_capture_content_variable_is_honoured():
 @pytest.mark.parametrize(
     ("env", "kwargs", "message"),
     [
-        (
-            {"LLM_AGENT_CAPTURE_CONTENT": "maybe"},
-            {},
-            "option 'capture_content' (env LLM_AGENT_CAPTURE_CONTENT): "
-            "expected a boolean (true/false/1/0/yes/no/on/off), got 'maybe'",
-        ),
+        ({"LLM_AGENT_CAPTURE_CONTENT": "maybe"}, {}, "option 'capture_content' (env LLM_AGENT_CAPTURE_CONTENT): "
+         "expected a boolean (true/false/1/0/yes/no/on/off), got 'maybe'"),
         ({}, {"max_queue_size": -1}, "option 'max_queue_size' (env LLM_AGENT_MAX_QUEUE_SIZE): must be >= 1, got -1"),
-        (
-            {"LLM_AGENT_SCHEDULE_DELAY_S": "soon"},
-            {},
-            "option 'schedule_delay_s' (env LLM_AGENT_SCHEDULE_DELAY_S): expected a number, got 'soon'",
-        ),
-        (
-            {},
-            {"max_export_batch_size": 1.5},
-            "option 'max_export_batch_size' (env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): expected an integer, got 1.5",
-        ),
-        (
-            {},
-            {"instrument": ["openai", "cohere"]},
-            "option 'instrument' (env LLM_AGENT_INSTRUMENT): unknown library "
-            "['cohere']; accepted: ['anthropic', 'openai']",
-        ),
-        (
-            {},
-            {"max_queue_size": 10, "max_export_batch_size": 20},
-            "option 'max_export_batch_size' "
-            "(env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): must be <= max_queue_size (10), got 20",
-        ),
-        (
-            {"LLM_AGENT_PROVIDER_MAP": "nohost"},
-            {},
-            "option 'provider_map' (env LLM_AGENT_PROVIDER_MAP): expected 'host=provider,...', got 'nohost'",
-        ),
+        ({"LLM_AGENT_SCHEDULE_DELAY_S": "soon"}, {}, "option 'schedule_delay_s' (env LLM_AGENT_SCHEDULE_DELAY_S): "
+         "expected a number, got 'soon'"),
+        ({}, {"max_export_batch_size": 1.5}, "option 'max_export_batch_size' (env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): "
+         "expected an integer, got 1.5"),
+        ({}, {"instrument": ["openai", "cohere"]}, "option 'instrument' (env LLM_AGENT_INSTRUMENT): unknown library "
+         "['cohere']; accepted: ['anthropic', 'openai']"),
+        ({}, {"max_queue_size": 10, "max_export_batch_size": 20}, "option 'max_export_batch_size' "
+         "(env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): must be <= max_queue_size (10), got 20"),
+        ({"LLM_AGENT_PROVIDER_MAP": "nohost"}, {}, "option 'provider_map' (env LLM_AGENT_PROVIDER_MAP): "
+         "expected 'host=provider,...', got 'nohost'"),
         ({}, {"colour": "blue"}, "unknown option(s) ['colour']"),
     ],
 )

@@ -20,18 +20,11 @@ from tests.anthropic.anthropic_helpers import recorded_request
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 OPENAI_MODEL = "gpt-4o-mini"
 CHAT = {
-    "id": "chatcmpl-mixed",
-    "object": "chat.completion",
-    "created": 1,
-    "model": OPENAI_MODEL,
+    "id": "chatcmpl-mixed", "object": "chat.completion", "created": 1, "model": OPENAI_MODEL,
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}],
     # OpenAI's prompt_tokens already includes the cached tokens.
-    "usage": {
-        "prompt_tokens": 20,
-        "completion_tokens": 5,
-        "total_tokens": 25,
-        "prompt_tokens_details": {"cached_tokens": 8},
-    },
+    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25,
+              "prompt_tokens_details": {"cached_tokens": 8}},
 }
 SONNET = "claude-3-5-sonnet-20240620"
 HAIKU = "claude-3-haiku-20240307"
@@ -39,9 +32,7 @@ HAIKU = "claude-3-haiku-20240307"
 
 def openai_client() -> openai.OpenAI:
     return openai.OpenAI(
-        api_key="test_openai_api_key",
-        base_url="https://api.openai.com/v1",
-        max_retries=0,
+        api_key="test_openai_api_key", base_url="https://api.openai.com/v1", max_retries=0,
         http_client=HTTP.Client(transport=HTTP.MockTransport(lambda request: HTTP.Response(200, json=CHAT))),
     )
 

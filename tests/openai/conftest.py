@@ -106,7 +106,6 @@ def api() -> MockAPI:
 
 # --- canned bodies ------------------------------------------------------------------------------
 
-
 def chat_body(model: str = "gpt-4o-mini-2024-07-18", usage: bool = True, content: str = "Hello!") -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": "chatcmpl-1",
@@ -114,7 +113,9 @@ def chat_body(model: str = "gpt-4o-mini-2024-07-18", usage: bool = True, content
         "created": 1,
         "model": model,
         "system_fingerprint": "fp_1",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
     }
     if usage:
         body["usage"] = {

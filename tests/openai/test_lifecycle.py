@@ -96,7 +96,6 @@ async def test_exception_object_propagates_unchanged(spans):
 
 # --- stream exit paths --------------------------------------------------------------------------------
 
-
 def _stream(api: MockAPI, is_async: bool, **extra: Any) -> Any:
     return api.client(is_async).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True, **extra)
 

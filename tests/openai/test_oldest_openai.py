@@ -37,21 +37,13 @@ def test_openai_suite_on_oldest_supported_release():
         )
     version = subprocess.run(
         [str(python), "-c", "import openai; print(openai.__version__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+        capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout.strip()
     assert version == OLDEST_OPENAI, f"{OLDEST_VENV.name} has openai {version}, expected {OLDEST_OPENAI}"
     env = {**os.environ, _NESTED: "1"}
     result = subprocess.run(
         [str(python), "-m", "pytest", "tests/openai", "-q", "-p", "no:cacheprovider"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-        timeout=540,
+        capture_output=True, text=True, check=False, cwd=ROOT, env=env, timeout=540,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

@@ -138,16 +138,8 @@ def test_custom_base_url_and_provider_map():
     api = MockAPI().json("/chat/completions", chat_body())
     with capture_spans(instrument=["openai"], provider_map={"llm.internal": "vllm"}) as spans:
         api.client(base_url="http://llm.internal:8000/v1").chat.completions.create(
-            model="qwen",
-            messages=MESSAGES,
-            temperature=0.2,
-            top_p=0.9,
-            seed=7,
-            max_completion_tokens=50,
-            frequency_penalty=0.1,
-            presence_penalty=0.3,
-            stop=["a", "b"],
-            n=2,
+            model="qwen", messages=MESSAGES, temperature=0.2, top_p=0.9, seed=7, max_completion_tokens=50,
+            frequency_penalty=0.1, presence_penalty=0.3, stop=["a", "b"], n=2,
         )
         record = spans.one("chat qwen")
     assert attrs(record) == {
@@ -225,19 +217,12 @@ def test_cached_raw_wrapper_is_inert_after_uninstrument(spans, api):
 
 
 def test_capture_content_responses_and_embeddings():
-    api = (
-        MockAPI()
-        .json("/responses", response_body())
-        .json(
-            "/embeddings",
-            {
-                "object": "list",
-                "data": [{"object": "embedding", "index": 0, "embedding": [0.5]}],
-                "model": "text-embedding-3-small",
-                "usage": {"prompt_tokens": 2, "total_tokens": 2},
-            },
-        )
-    )
+    api = MockAPI().json("/responses", response_body()).json("/embeddings", {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.5]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 2, "total_tokens": 2},
+    })
     with capture_spans(instrument=["openai"], capture_content=True) as spans:
         client = api.client()
         client.responses.create(model="gpt-4o-mini", input="question?", instructions="Be brief.")

@@ -88,12 +88,8 @@ def full_response_events() -> list[dict[str, Any]]:
         created,
         {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0, "item": item},
         {
-            "type": "response.content_part.added",
-            "sequence_number": 2,
-            "item_id": "msg_1",
-            "output_index": 0,
-            "content_index": 0,
-            "part": part,
+            "type": "response.content_part.added", "sequence_number": 2, "item_id": "msg_1",
+            "output_index": 0, "content_index": 0, "part": part,
         },
         {**delta, "sequence_number": 3},
         {**completed, "sequence_number": 4},
@@ -250,7 +246,6 @@ async def test_legacy_completion_stream(spans, api, is_async):
 
 
 # --- with_raw_response / with_streaming_response ---------------------------------------------------
-
 
 async def test_raw_response_non_stream_is_untouched(spans, api, is_async):
     from openai._legacy_response import LegacyAPIResponse

@@ -34,10 +34,7 @@ CASES = [
 ]
 
 CHAT = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "m-1",
+    "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m-1",
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}],
     "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
 }
@@ -49,9 +46,7 @@ def make_client(base_url: str, seen: list[str]) -> openai.OpenAI:
         return HTTP.Response(200, json=CHAT)
 
     return openai.OpenAI(
-        api_key="test_openai_api_key",
-        base_url=base_url,
-        max_retries=0,
+        api_key="test_openai_api_key", base_url=base_url, max_retries=0,
         http_client=HTTP.Client(transport=HTTP.MockTransport(handler)),
     )
 
@@ -76,11 +71,8 @@ def test_azure_client_class() -> None:
         return HTTP.Response(200, json=CHAT)
 
     client = openai.AzureOpenAI(
-        api_key="test_openai_api_key",
-        azure_endpoint="https://contoso.openai.azure.com",
-        api_version="2024-10-21",
-        max_retries=0,
-        http_client=HTTP.Client(transport=HTTP.MockTransport(handler)),
+        api_key="test_openai_api_key", azure_endpoint="https://contoso.openai.azure.com", api_version="2024-10-21",
+        max_retries=0, http_client=HTTP.Client(transport=HTTP.MockTransport(handler)),
     )
     with capture_spans(instrument=["openai"]) as spans:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
