@@ -53,7 +53,8 @@ class _Dispatcher(SpanProcessor):
         self._on_start: tuple[Any, ...] = ()
         self._on_end: tuple[Any, ...] = ()
         #: True when no ``on_start`` hook here looks at our own spans (the stamping processor skips
-        #: them), so our finished spans may skip ``on_start`` (instrumentation/_fastspan.py).
+        #: them), so our finished spans may skip ``on_start`` (read when instrumentation/_fastspan.py
+        #: plans; ``init()``/``shutdown()`` reset the plan after changing the processors).
         self.on_start_ignores_ours = True
 
     @property
@@ -210,10 +211,10 @@ def init(
             dispatcher = _dispatchers[id(provider)] = _Dispatcher()
             provider.add_span_processor(dispatcher)
         dispatcher.processors = (context.StampingSpanProcessor(), *pipeline.processors)
-        _fastspan.reset()
         context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
         _settings = settings
         _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
+        _fastspan.reset()  # after the processors and settings it is planned from have changed
         agent = Agent(settings, provider, pipeline, owns)
         _agent = agent
         explicit = settings.instrument is not None
@@ -296,10 +297,10 @@ def shutdown(timeout_s: float | None = None) -> None:
         dispatcher = _dispatchers.get(id(agent.tracer_provider))
         if dispatcher is not None:
             dispatcher.processors = ()
-        _fastspan.reset()
         _agent = None
         _tracer = None
         _settings = Settings()
+        _fastspan.reset()
         context.configure(None, None, True, True)
 
 

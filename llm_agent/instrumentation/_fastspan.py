@@ -60,8 +60,9 @@ class Plan:
         self.tracer = tracer
         self.dispatcher = dispatcher
         self.is_enabled = getattr(tracer, "_is_enabled", None)  # tracer configurator (newer SDKs)
-        self.max_attributes = _limit(getattr(limits, "max_span_attributes", None))
-        self.max_event_attributes = _limit(getattr(limits, "max_event_attributes", None))
+        # None = no limit, as the SDK's ``SpanLimits`` has it (and ``BoundedAttributes`` takes it)
+        self.max_attributes: int | None = getattr(limits, "max_span_attributes", None)
+        self.max_event_attributes: int | None = getattr(limits, "max_event_attributes", None)
         self.scope_kwargs = scope_kwargs  # resource / instrumentation scope (and info) for ReadableSpan
 
 
@@ -95,6 +96,8 @@ def _build_plan(tracer: Any, procs: Any, dispatcher_type: type) -> Plan | None:
         return None
     if type(procs) is not tuple or len(procs) != 1 or type(procs[0]) is not dispatcher_type:
         return None  # the app's own processors must see real SDK spans (on_start, on_ending)
+    if not procs[0].on_start_ignores_ours:
+        return None
     if not _default_sampler(getattr(tracer, "sampler", None)):
         return None
     metrics = getattr(tracer, "_tracer_metrics", None)
@@ -115,10 +118,6 @@ def _build_plan(tracer: Any, procs: Any, dispatcher_type: type) -> Plan | None:
     if _readable_accepts_info():
         scope_kwargs["instrumentation_info"] = getattr(tracer, "instrumentation_info", None)
     return Plan(tracer, procs[0], limits, scope_kwargs)
-
-
-def _limit(value: Any) -> float:
-    return float("inf") if value is None else value
 
 
 def _readable_accepts_info() -> bool:
@@ -147,10 +146,10 @@ def _default_sampler(sampler: Any) -> bool:
     )
 
 
-def clean_attributes(attrs: dict[str, Any], max_attributes: float) -> Any:
+def clean_attributes(attrs: dict[str, Any], max_attributes: int | None) -> Any:
     """``attrs`` as the SDK would store them: the same dict (lists made tuples) when every value is
     valid, else the SDK's own ``BoundedAttributes`` of them."""
-    if len(attrs) <= max_attributes:
+    if max_attributes is None or len(attrs) <= max_attributes:
         for key, value in attrs.items():
             kind = type(value)
             if kind in _SIMPLE:
@@ -162,8 +161,7 @@ def clean_attributes(attrs: dict[str, Any], max_attributes: float) -> Any:
             break
         else:
             return attrs
-    limit = None if max_attributes == float("inf") else int(max_attributes)
-    return BoundedAttributes(limit, attrs, immutable=False)
+    return BoundedAttributes(max_attributes, attrs, immutable=False)
 
 
 def _homogeneous(values: Any) -> bool:
@@ -188,8 +186,6 @@ def emit(plan: Plan, pending: Any, attrs: dict[str, Any], error: ExceptionInfo |
     is_enabled = plan.is_enabled
     if is_enabled is not None and not is_enabled():
         return False  # the SDK returns a non-recording span: let it
-    if not plan.dispatcher.on_start_ignores_ours:
-        return False
     parent = _get_current_span(pending.context).get_span_context()
     generator = tracer.id_generator  # looked up per call: tests swap it (llm_agent.testing)
     if parent is None or not parent.is_valid:
@@ -234,7 +230,7 @@ def emit(plan: Plan, pending: Any, attrs: dict[str, Any], error: ExceptionInfo |
 class _ExceptionEvent(_Event):
     """The ``exception`` event whose text is made when first read: on the export thread."""
 
-    def __init__(self, error: ExceptionInfo, timestamp: int, max_attributes: float) -> None:
+    def __init__(self, error: ExceptionInfo, timestamp: int, max_attributes: int | None) -> None:
         super().__init__("exception", None, timestamp)
         self._error = error
         self._max_attributes = max_attributes
@@ -264,11 +260,10 @@ class _ErrorStatus(Status):
         return self._description
 
 
-def _event_attributes(max_attributes: float, attrs: dict[str, Any]) -> Any:
-    if len(attrs) <= max_attributes:
+def _event_attributes(max_attributes: int | None, attrs: dict[str, Any]) -> Any:
+    if max_attributes is None or len(attrs) <= max_attributes:
         return attrs  # three strings
-    limit = None if max_attributes == float("inf") else int(max_attributes)
-    return BoundedAttributes(limit, attrs, immutable=True)
+    return BoundedAttributes(max_attributes, attrs, immutable=True)
 
 
 __all__ = ["Plan", "clean_attributes", "emit", "plan_for", "reset"]
