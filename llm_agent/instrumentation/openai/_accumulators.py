@@ -24,6 +24,7 @@ class ChatAccumulator:
         "id",
         "limit",
         "model",
+        "quick",
         "reasons",
         "service_tier",
         "texts",
@@ -45,8 +46,30 @@ class ChatAccumulator:
         self.tool_names: list[str] | None = None
         self.texts: dict[int, list[str]] | None = None
         self.tool_args: dict[tuple[int, int], list[str]] | None = None
+        #: True once a chat chunk was read in full and content is not captured: from then on a
+        #: chunk that carries nothing for the span is recognised by ``add``'s first lines.
+        self.quick = False
 
     def add(self, chunk: Any) -> bool:
+        if self.quick:
+            # Nearly every chunk of a stream carries only a text delta of its one choice, and
+            # capture is off: four attribute reads and an unpacking tell that, instead of the
+            # full reading below (its getattr calls and checks cost ~1 µs per chunk in a real
+            # stream, where the SDK's parsing between chunks leaves the caches cold).  The full
+            # path reads the same fields and would record nothing from such a chunk.
+            try:
+                if chunk.usage is None:
+                    (choice,) = chunk.choices
+                    if choice.finish_reason is None and choice.delta.tool_calls is None:
+                        return False
+            except ValueError:
+                pass  # not exactly one choice (the full path reads them all)
+            except Exception:
+                # Not the SDK's chunk shape (a dict, a missing field): read every chunk in full.
+                self.quick = False
+        return self._add(chunk)
+
+    def _add(self, chunk: Any) -> bool:
         # Plain getattr: stream chunks are always the SDK's models; anything else reads as empty.
         if self.id is None:
             self.id = getattr(chunk, "id", None)
@@ -78,6 +101,8 @@ class ChatAccumulator:
                 self._tools(choice, tool_calls)
             if self.capture:
                 self._text(choice, getattr(delta, "content", None))
+            elif type(self.id) is str:
+                self.quick = True  # a chat chunk read in full: the next ones may take the quick path
         return False
 
     def _text(self, choice: Any, text: Any) -> None:
