@@ -120,4 +120,5 @@ def test_a_chunk_of_another_shape_turns_the_quick_path_off() -> None:
     acc.add({"choices": [{"finish_reason": "stop"}]})  # a dict, not the SDK's model
     assert acc.quick is False
     acc.add(build(_chunk([_text(0, "b", "stop")])))
+    assert acc.quick is False  # for the rest of the stream
     assert acc.attributes()["gen_ai.response.finish_reasons"] == ["stop"]

@@ -46,12 +46,14 @@ class ChatAccumulator:
         self.tool_names: list[str] | None = None
         self.texts: dict[int, list[str]] | None = None
         self.tool_args: dict[tuple[int, int], list[str]] | None = None
-        #: True once a chat chunk was read in full and content is not captured: from then on a
-        #: chunk that carries nothing for the span is recognised by ``add``'s first lines.
-        self.quick = False
+        #: Whether ``add`` may recognise a chunk that carries nothing for the span by its first
+        #: lines: not while content is captured (every text delta is kept), and never again once a
+        #: chunk of another shape than the SDK's was seen.
+        self.quick = not capture
 
     def add(self, chunk: Any) -> bool:
-        if self.quick:
+        # Once the first chunk gave the ids (the full path reads them only while ``id`` is None).
+        if self.quick and self.id is not None:
             # Nearly every chunk of a stream carries only a text delta of its one choice, and
             # capture is off: four attribute reads and an unpacking tell that, instead of the
             # full reading below (its getattr calls and checks cost ~1 µs per chunk in a real
@@ -101,8 +103,6 @@ class ChatAccumulator:
                 self._tools(choice, tool_calls)
             if self.capture:
                 self._text(choice, getattr(delta, "content", None))
-            elif type(self.id) is str:
-                self.quick = True  # a chat chunk read in full: the next ones may take the quick path
         return False
 
     def _text(self, choice: Any, text: Any) -> None:
