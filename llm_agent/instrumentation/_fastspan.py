@@ -12,12 +12,15 @@ cleaning every value, ``BoundedList``s, the processors' ``on_start``), then copy
 - the span limits cannot cut anything of ours (no value-length limit; count limits above ours);
 - the tracer is enabled and records no SDK self-metrics.
 
-Then this module builds the ``ReadableSpan`` the SDK would have built — same ids (from the
-tracer's id generator), parent, trace flags and state, resource, scope, kind, times, status,
-events, attributes — and hands it to the dispatcher's ``on_end``.  Attribute values are checked
-with the SDK's own rules: plain values pass as they are, lists become tuples, and anything else
-sends the whole mapping through the SDK's ``BoundedAttributes`` so that the result (and its
-warnings) are the SDK's.  In every other case ``_spans.end_span`` uses the SDK's ``start_span``.
+Then this module hands the dispatcher the ``ReadableSpan`` the SDK would have built — same ids
+(from the tracer's id generator), parent, trace flags and state, resource, scope, kind, times,
+status, events, attributes.  What the SDK decides at the end of the call is decided on the app's
+thread (enabled, sampled, ids, clock); the span's fields themselves are built by its first reader,
+an export worker (``_DeferredSpan``), together with the attributes still to be read (the request
+side, a stream's accumulator: ``PendingSpan.resolve``).  Attribute values are checked with the
+SDK's own rules: plain values pass as they are, lists become tuples, and anything else sends the
+whole mapping through the SDK's ``BoundedAttributes`` so that the result (and its warnings) are
+the SDK's.  In every other case ``_spans.end_span`` uses the SDK's ``start_span``.
 Equivalence is tested span by span against the SDK path (tests/openai/test_fast_spans.py); the ``direct_spans``
 option (``LLM_AGENT_DIRECT_SPANS=false``) turns this path off.
 """
@@ -25,6 +28,7 @@ option (``LLM_AGENT_DIRECT_SPANS=false``) turns this path off.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from typing import Any, Final
 
@@ -33,6 +37,7 @@ from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import sampling
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from llm_agent import _errors
 from llm_agent._util import ExceptionInfo
 
 try:  # the SDK's attribute container (the fallback for values that need cleaning)
@@ -180,8 +185,20 @@ def _homogeneous(values: Any) -> bool:
     return True
 
 
-def emit(plan: Plan, pending: Any, attrs: dict[str, Any], error: ExceptionInfo | None, max_status_chars: int) -> bool:
-    """Build the finished span and hand it to the dispatcher; False = take the SDK path instead."""
+def emit(
+    plan: Plan,
+    pending: Any,
+    attrs: dict[str, Any] | None,
+    late: Any,
+    error: ExceptionInfo | None,
+    max_status_chars: int,
+) -> bool:
+    """Hand our finished span to the dispatcher; False = take the SDK path instead.
+
+    On the app's thread this decides what the SDK decides at once (enabled, sampled, ids, clock);
+    the ``ReadableSpan`` itself — span context, attributes (``pending.resolve(attrs, late)``),
+    status and events — is built by its first reader, an export worker (``_DeferredSpan``).
+    """
     tracer = plan.tracer
     is_enabled = plan.is_enabled
     if is_enabled is not None and not is_enabled():
@@ -201,30 +218,80 @@ def emit(plan: Plan, pending: Any, attrs: dict[str, Any], error: ExceptionInfo |
         trace_id = parent.trace_id
         trace_state = parent.trace_state
         flags = _SAMPLED_RANDOM if _RANDOM_FLAG is not None and parent_flags & _RANDOM_FLAG else _SAMPLED
-    context = SpanContext(
-        trace_id, generator.generate_span_id(), is_remote=False, trace_flags=flags, trace_state=trace_state
-    )
+    span_id = generator.generate_span_id()  # here, not later: id order stays the call order
     clock = getattr(sdk_trace, "time_ns", time.time_ns)  # the SDK's clock (tests fake it there)
-    events: Any = ()
-    status: Any = _UNSET
-    if error is not None:  # stamped before the end, as the SDK's add_event + end would be
-        events = (_ExceptionEvent(error, clock(), plan.max_event_attributes),)
-        status = _ErrorStatus(error, max_status_chars)
-    end_time = clock()
-    span = _ReadableSpan(
-        name=pending.name,
-        context=context,
-        parent=parent,
-        attributes=clean_attributes(attrs, plan.max_attributes),
-        events=events,
-        kind=SpanKind.CLIENT,
-        status=status,
-        start_time=pending.start_time,
-        end_time=end_time,
-        **plan.scope_kwargs,
+    error_time = clock() if error is not None else 0  # stamped before the end, as add_event + end
+    plan.dispatcher.on_end(
+        _DeferredSpan(
+            (plan, pending, attrs, late, error, max_status_chars, parent, trace_id, span_id, flags, trace_state),
+            error_time,
+            clock(),
+        )
     )
-    plan.dispatcher.on_end(span)
     return True
+
+
+#: Serialises building: several export workers may read one span at once.
+_build_lock: Final = threading.Lock()
+
+
+class _DeferredSpan(_ReadableSpan):
+    """A finished ``ReadableSpan`` whose fields are made when first read, on the reader's thread.
+
+    ``ReadableSpan``'s properties read its ``_name``, ``_context``, ``_attributes``... fields.
+    Until the first read none exists, so the read lands in ``__getattr__``, which builds them
+    all with ``ReadableSpan.__init__`` (once, under a lock); from then on this is a plain
+    ``ReadableSpan``.  Only what must be decided at the end of the call is taken on the app's
+    thread (``emit``); resolving the attributes (request side, stream accumulator), checking
+    them with the SDK's rules, the span context, status and events are left to the exporter.
+    """
+
+    def __init__(self, parts: tuple[Any, ...], error_time: int, end_time: int) -> None:
+        # Deliberately not ReadableSpan.__init__: that is what the first read does.
+        self._llm_parts: tuple[Any, ...] | None = parts
+        self._llm_error_time = error_time
+        self._llm_end_time = end_time
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for a name not set yet: before building, every ReadableSpan field.
+        if name.startswith("_llm_") or name.startswith("__"):
+            raise AttributeError(name)
+        self._llm_build()
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def _llm_build(self) -> None:
+        with _build_lock:
+            parts = self._llm_parts
+            if parts is None:
+                return  # built by another reader meanwhile
+            plan, pending, attrs, late, error, max_status_chars, parent, trace_id, span_id, flags, state = parts
+            try:
+                values = pending.resolve(attrs, late)
+            except Exception as err:  # never lose the span: its start attributes at least
+                _errors.report("span.attributes", err)
+                values = dict(pending.attributes)
+            events: Any = ()
+            status: Any = _UNSET
+            if error is not None:
+                events = (_ExceptionEvent(error, self._llm_error_time, plan.max_event_attributes),)
+                status = _ErrorStatus(error, max_status_chars)
+            _ReadableSpan.__init__(
+                self,
+                name=pending.name,
+                context=SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=state),
+                parent=parent,
+                attributes=clean_attributes(values, plan.max_attributes),
+                events=events,
+                kind=SpanKind.CLIENT,
+                status=status,
+                start_time=pending.start_time,
+                end_time=self._llm_end_time,
+                **plan.scope_kwargs,
+            )
+            self._llm_parts = None  # the inputs (request, accumulator...) are no longer held
 
 
 class _ExceptionEvent(_Event):

@@ -8,7 +8,10 @@ explicit ``start_time`` and ends it.  The span exported is the same as if it had
 the call's start (same parent, start and end times, attributes); the SDK's span machinery —
 sampler, attribute cleaning, processors, on the app's thread — runs once per call in one burst
 instead of twice around the app's request (docs/performance.md, "Where the time goes").  Our spans
-are never made current, so nothing inside the call could have seen the span earlier.
+are never made current, so nothing inside the call could have seen the span earlier.  On the
+direct span path (``_fastspan``) even that burst leaves the app's thread: the span is handed over
+unbuilt and its first reader, an export worker, reads the attributes still pending (the request
+side, a stream's accumulator) and builds it.
 Nothing here raises into the app: callers wrap these helpers in the error funnel.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
@@ -42,11 +46,20 @@ _EMITTED: Final = object()
 class PendingSpan:
     """A call's span from its start until it ends; the SDK span is created (and ended) then."""
 
-    __slots__ = ("attributes", "context", "ended", "name", "span", "start_time", "tracer")
+    __slots__ = ("attributes", "context", "ended", "name", "request", "span", "start_time", "tracer")
 
-    def __init__(self, name: str, attributes: dict[str, Any], tracer: Tracer, context: otel_context.Context) -> None:
+    def __init__(
+        self,
+        name: str,
+        attributes: dict[str, Any],
+        tracer: Tracer,
+        context: otel_context.Context,
+        request: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.name = name
         self.attributes = attributes
+        #: The request side's attributes, read when the span is built (see ``start_span``).
+        self.request = request
         self.tracer = tracer  # the tracer in force when the call started (as before the deferral)
         self.context = context  # the parent: the context the call started in
         # The SDK's own clock, looked up on each call as the SDK itself does (a test's fake clock
@@ -54,6 +67,24 @@ class PendingSpan:
         self.start_time: int = getattr(sdk_trace, "time_ns", time.time_ns)()
         self.span: Span | None = None  # the SDK span, once created by ``end_span``
         self.ended = False
+
+    def resolve(self, attributes: dict[str, Any] | None, late: Callable[[], dict[str, Any]] | None) -> dict[str, Any]:
+        """Every attribute of the finished span: the start ones, then ``late()``'s, then ``attributes``.
+
+        Called once, when the span is built: by an export worker on the direct path, else at once.
+        """
+        attrs = self.attributes
+        request = self.request
+        if request is not None:
+            self.request = None
+            first = request()
+            first.update(attrs)  # the request side first, as if it had been read at the start
+            attrs = self.attributes = first
+        if late is not None:
+            attrs.update(late())
+        if attributes:
+            attrs.update(attributes)
+        return attrs
 
     def end(self) -> None:
         """End as is: the fallback when reading the result or ending the span failed."""
@@ -70,11 +101,14 @@ def start_span(
     settings: Settings,
     session_id: str | None = None,
     user_id: str | None = None,
+    request: Callable[[], dict[str, Any]] | None = None,
 ) -> PendingSpan:
     """Start a CLIENT span with ``attributes`` plus the session/user attributes of the context now.
 
     ``session_id``/``user_id`` are fallbacks (e.g. taken from the request) used only where the
-    context has none.
+    context has none.  ``request``, if given, returns the request side's attributes when the span
+    is built — on the direct path by an export worker — so it must read only values that the app
+    cannot change meanwhile, and never raise.
     """
     context = otel_context.get_current()  # read once: for the baggage IDs and as the parent
     ctx_session, ctx_user = current_ids(context)
@@ -82,31 +116,41 @@ def start_span(
     user_id = ctx_user or user_id
     if session_id is not None or user_id is not None:
         attributes.update(id_attributes(session_id, user_id))
-    return PendingSpan(name, attributes, get_tracer(), context)
+    return PendingSpan(name, attributes, get_tracer(), context, request)
 
 
-def end_span(span: PendingSpan | Span, attributes: dict[str, Any] | None, exc: BaseException | None = None) -> None:
-    """Add the end attributes, mark an error if ``exc``, and end the span (once)."""
+def end_span(
+    span: PendingSpan | Span,
+    attributes: dict[str, Any] | None,
+    exc: BaseException | None = None,
+    late: Callable[[], dict[str, Any]] | None = None,
+) -> None:
+    """Add the end attributes, mark an error if ``exc``, and end the span (once).
+
+    ``late`` returns more end attributes (a stream accumulator's); on the direct span path it is
+    called when the span is built on the export thread, so it must read only what no longer
+    changes and never raise.
+    """
     info = None
     if exc is not None:
         attributes = dict(attributes) if attributes else {}
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
         info = ExceptionInfo(exc)
     if not isinstance(span, PendingSpan):
+        if late is not None:
+            span.set_attributes(late())
         if attributes:
             span.set_attributes(attributes)
         _finish_sdk_span(span, info)
         return
     if span.span is not None:
         return  # ended already (or ended by ``PendingSpan.end`` after a failure here)
-    attrs = span.attributes
-    if attributes:
-        attrs.update(attributes)
     plan = plan_for(span.tracer, _Dispatcher, get_settings().direct_spans)
-    if plan is not None and emit(plan, span, attrs, info, MAX_STATUS_MESSAGE_CHARS):
+    if plan is not None and emit(plan, span, attributes, late, info, MAX_STATUS_MESSAGE_CHARS):
         span.span = _EMITTED  # type: ignore[assignment]
         span.ended = True
         return
+    attrs = span.resolve(attributes, late)
     # One SDK call with every attribute: validated once, processors' on_start/on_end together.
     real = span.span = span.tracer.start_span(
         span.name, context=span.context, kind=_CLIENT, attributes=attrs, start_time=span.start_time

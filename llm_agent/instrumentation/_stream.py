@@ -64,20 +64,26 @@ class StreamHandle:
         if self.done:
             return
         self.done = True
+        # Chunks after the end (an app iterating on after ``close()``) no longer reach the
+        # accumulator, whose attributes are read when the span is built (on the export thread).
+        self.add = _after_end
         try:
-            attrs = self.accumulator.attributes()
-            attrs[semconv.STREAM_CHUNKS] = self.chunks
+            attrs: dict[str, Any] = {semconv.STREAM_CHUNKS: self.chunks}
             if self.first_ns:
                 attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (self.first_ns - self.start_ns) / 1e9
             if abandoned:
                 attrs[semconv.STREAM_ABANDONED] = True
-        except Exception as err:
-            _errors.report(f"{self.where}.stream_attributes", err)
-            attrs = {}
-        try:
-            end_span(self.span, attrs, exc)
+            end_span(self.span, attrs, exc, self.late_attributes)
         except Exception as err:
             _errors.report(f"{self.where}.stream_end", err)
+
+    def late_attributes(self) -> dict[str, Any]:
+        """The accumulator's end attributes (usage, ids, finish reasons...); {} if reading failed."""
+        try:
+            return self.accumulator.attributes()
+        except Exception as err:
+            _errors.report(f"{self.where}.stream_attributes", err)
+            return {}
 
     def __del__(self) -> None:
         if not self.done:
@@ -85,6 +91,10 @@ class StreamHandle:
                 self.finish(abandoned=True)
             except Exception:  # pragma: no cover - never raise from a finaliser
                 pass
+
+
+def _after_end(item: Any) -> bool:
+    return False
 
 
 class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -153,7 +163,6 @@ def _iterate(stream: Any, handle: StreamHandle) -> Iterator[Any]:
     alive for a batched read was measured slower in the benchmark (the SDK's allocations for the
     next chunks then land on colder memory), see docs/performance.md.
     """
-    add = handle.add
     try:
         for item in stream:
             # Inlined per-chunk accounting: this runs for every chunk on the app's thread.
@@ -162,7 +171,7 @@ def _iterate(stream: Any, handle: StreamHandle) -> Iterator[Any]:
                 handle.first_ns = _now()
             handle.chunks = count + 1
             try:
-                if add(item):
+                if handle.add(item):  # read per chunk: ``finish`` swaps it
                     continue  # hidden from the app (the usage chunk we asked for)
             except Exception as err:
                 _errors.report(f"{handle.where}.stream_chunk", err)

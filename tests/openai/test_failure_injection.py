@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from llm_agent.instrumentation.openai import _accumulators, _patch
-from llm_agent.testing import expect_internal_errors
+from llm_agent.testing import capture_spans, expect_internal_errors
 from tests.openai.conftest import chat_body, chat_chunks
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -41,9 +41,27 @@ def test_request_extraction_failure(spans, api, monkeypatch):
     monkeypatch.setattr(_patch, "request_attributes", explode)
     with expect_internal_errors() as errors:
         result = api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        # The request side is read when the span is built (by the exporter): the span is kept,
+        # with its response attributes, and without the request's.
+        record = spans.one()
     assert result.usage.total_tokens == 14
     assert [(where, type(exc)) for where, exc in errors] == [("openai.request", Injected)]
-    assert spans.records == [] and len(api.requests) == 1
+    assert len(api.requests) == 1
+    assert record.name == "chat gpt-4o-mini" and record.input_tokens == 10 and record.request_model is None
+
+
+def test_request_extraction_failure_with_capture_drops_the_span(api, monkeypatch):
+    # With content capture on, the request side is read at the call (the app may change its
+    # messages list later): a failure there leaves the call uninstrumented.
+    api.json("/chat/completions", chat_body())
+    monkeypatch.setattr(_patch, "request_attributes", explode)
+    with capture_spans(instrument=["openai"], capture_content=True) as spans:
+        with expect_internal_errors() as errors:
+            result = api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        assert spans.records == []
+    assert result.usage.total_tokens == 14
+    assert [(where, type(exc)) for where, exc in errors] == [("openai.request", Injected)]
+    assert len(api.requests) == 1
 
 
 def test_request_extraction_failure_keeps_api_exception(spans, api, monkeypatch):
@@ -51,8 +69,10 @@ def test_request_extraction_failure_keeps_api_exception(spans, api, monkeypatch)
     monkeypatch.setattr(_patch, "request_attributes", explode)
     with expect_internal_errors() as errors, pytest.raises(openai.BadRequestError):
         api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
-    assert [where for where, _ in errors] == ["openai.request"]
-    assert len(api.requests) == 1
+    with expect_internal_errors() as late_errors:
+        record = spans.one()
+    assert errors == [] and [where for where, _ in late_errors] == ["openai.request"]
+    assert record.attributes["error.type"] == "openai.BadRequestError" and len(api.requests) == 1
 
 
 async def test_chunk_accumulation_failure(spans, api, monkeypatch):
@@ -73,6 +93,9 @@ def test_stream_end_attributes_failure(spans, api, monkeypatch):
     monkeypatch.setattr(_accumulators.ChatAccumulator, "attributes", explode)
     with expect_internal_errors() as errors:
         chunks = list(api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+        # The accumulator is read when the span is built: by the exporter, on the export thread.
+        record = spans.one()
     assert len(chunks) == 4
     assert [where for where, _ in errors] == ["openai.stream_attributes"]
-    assert spans.one().status == "UNSET"
+    # The span keeps what the stream proxy itself counted, and ends normally.
+    assert record.status == "UNSET" and record.attributes["llm_agent.stream.chunks"] == 4

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from llm_agent import _errors, semconv
 from llm_agent._agent import get_settings
+from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import end_span, start_span
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy, finish_helper_stream
 from llm_agent.instrumentation.openai._accumulators import ChatAccumulator, ResponsesAccumulator
@@ -157,14 +158,43 @@ def _given(kwargs: dict[str, Any], key: str) -> bool:
     return key in kwargs and type(kwargs[key]).__name__ not in _SENTINELS
 
 
-def _begin(op: Op, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
-    settings = get_settings()
-    client = getattr(instance, "_client", None)
-    provider, attrs = server_attributes(client, settings)
+class _Request:
+    """A call's request-side attributes, read when its span is built (off the app's thread).
+
+    Holds the call's own keyword dict (made for this call; the SDK gets a copy) and the client's
+    ``base_url`` as they were at the call.  Only used with content capture off: then the values
+    read are the model name, numbers, strings and the output-format and stop options; the
+    captured messages of ``capture_content`` (a list apps append to) are read at the call.
+    """
+
+    __slots__ = ("base_url", "kwargs", "op", "settings")
+
+    def __init__(self, op: Op, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> None:
+        self.op = op
+        self.base_url = base_url
+        self.kwargs = kwargs
+        self.settings = settings
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            return _request_side(self.op, self.base_url, self.kwargs, self.settings)
+        except Exception as err:
+            _errors.report(f"{_WHERE}.request", err)
+            return {}
+
+
+def _request_side(op: Op, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    provider, attrs = server_attributes(base_url, settings)
     attrs.update(request_attributes(op.name, kwargs, settings))
     attrs[semconv.GEN_AI_PROVIDER_NAME] = provider
     if settings.arms_compat:
         attrs[semconv.ARMS_SPAN_KIND] = op.kind
+    return attrs
+
+
+def _begin(op: Op, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[str, Any]]:
+    settings = get_settings()
+    base_url = getattr(getattr(instance, "_client", None), "base_url", None)
     hide_usage = False
     if (
         settings.inject_stream_usage
@@ -177,9 +207,12 @@ def _begin(op: Op, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[st
     session_id = user_id = None
     if settings.session_from_request:
         session_id, user_id = request_ids(kwargs)
-    model = attrs.get(semconv.GEN_AI_REQUEST_MODEL)
-    name = f"{op.name} {model}" if model else op.name
-    span = start_span(name, attrs, settings, session_id, user_id)
+    model = kwargs.get("model")
+    name = f"{op.name} {model}" if type(model) is str and model != "" else op.name
+    if settings.capture_content:  # the messages are read now: the app may append to the list later
+        span = start_span(name, _request_side(op, base_url, kwargs, settings), settings, session_id, user_id)
+    else:
+        span = start_span(name, {}, settings, session_id, user_id, _Request(op, base_url, kwargs, settings))
     call = Call(op, span, 0, settings.capture_content, settings.content_max_chars, hide_usage)
     return call, kwargs
 

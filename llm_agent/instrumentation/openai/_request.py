@@ -45,9 +45,8 @@ _SERVER_CACHE_SIZE: Final = 256
 _server_cache: dict[int, tuple[Any, Settings, str, dict[str, Any]]] = {}
 
 
-def server_attributes(client: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
-    """(provider name, server.address/port) from the client's ``base_url``; a fresh dict."""
-    base_url = getattr(client, "base_url", None)
+def server_attributes(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """(provider name, server.address/port) from a client's ``base_url``; a fresh dict."""
     if base_url is None:
         return semconv.PROVIDER_OPENAI, {}
     hit = _server_cache.get(id(base_url))
