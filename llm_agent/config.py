@@ -120,8 +120,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
         True,
         "bool",
         "When only llm_agent listens on the tracer provider, hand our finished spans to our processors "
-        "directly (the same spans, without the SDK's mutable-span machinery); off: always the SDK's "
-        "start_span.",
+        "directly (the same spans, without the SDK's mutable-span machinery, built on the export thread "
+        "from what the call left); off: always the SDK's start_span, on the app's thread.",
     ),
     Option(
         "baggage",
