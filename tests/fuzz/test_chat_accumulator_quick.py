@@ -1,11 +1,11 @@
 """The chat accumulator's quick path (content-only chunks) records exactly what the full path does.
 
 ``ChatAccumulator.add`` skips a chunk after four attribute reads when it carries only a text delta
-of its one choice.  Hypothesis feeds the same chunk sequences (realistic ones mutated: fields
-dropped, nulled, mistyped, extra; chunks reordered, cut, duplicated; plus multi-choice and
-tool-call streams) to an accumulator as it runs and to one held on the full path, and compares
-every ``add`` result and the final attributes.  The SDK's own ``ChatCompletionChunk.construct``
-builds the chunks, as the SDK's stream does.
+of its one choice (keeping the text when content is captured).  Hypothesis feeds the same chunk
+sequences (realistic ones mutated: fields dropped, nulled, mistyped, extra; chunks reordered,
+cut, duplicated; plus multi-choice and tool-call streams) to an accumulator as it runs and to one
+held on the full path, and compares every ``add`` result and the final attributes.  The SDK's own
+``ChatCompletionChunk.construct`` builds the chunks, as the SDK's stream does.
 """
 
 from __future__ import annotations
@@ -105,12 +105,25 @@ def test_content_chunks_take_the_quick_path(monkeypatch: pytest.MonkeyPatch) -> 
     assert attrs["gen_ai.usage.input_tokens"] == 10 and attrs["gen_ai.usage.output_tokens"] == 4
 
 
-def test_capture_reads_every_chunk_in_full() -> None:
+def test_capture_keeps_the_text_of_quick_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    full_reads: list[Any] = []
+    original = ChatAccumulator._add
+
+    def counting(self: ChatAccumulator, chunk: Any) -> bool:
+        full_reads.append(chunk)
+        return original(self, chunk)
+
+    monkeypatch.setattr(ChatAccumulator, "_add", counting)
     acc = ChatAccumulator(True, 1000, False)
-    for i in range(5):
-        acc.add(build(_chunk([_text(0, f"t{i}")])))
-    assert acc.quick is False
-    assert '"content":"t0t1t2t3t4"' in acc.attributes()["gen_ai.output.messages"]
+    chunks = [build(_chunk([_text(0, f"t{i}")])) for i in range(5)]
+    chunks.append(build(_chunk([_text(0, "", None), _text(1, "x")])))  # two choices: read in full
+    chunks.append(build(_chunk([_text(1, "y", "stop")])))
+    for chunk in chunks:
+        acc.add(chunk)
+    assert acc.quick is True and full_reads == [chunks[0], chunks[5], chunks[6]]
+    assert acc.attributes()["gen_ai.output.messages"] == (
+        '[{"role":"assistant","content":"t0t1t2t3t4"},{"role":"assistant","content":"xy","finish_reason":"stop"}]'
+    )
 
 
 def test_a_chunk_of_another_shape_turns_the_quick_path_off() -> None:
@@ -122,3 +135,13 @@ def test_a_chunk_of_another_shape_turns_the_quick_path_off() -> None:
     acc.add(build(_chunk([_text(0, "b", "stop")])))
     assert acc.quick is False  # for the rest of the stream
     assert acc.attributes()["gen_ai.response.finish_reasons"] == ["stop"]
+
+
+def test_choices_that_are_no_list_are_read_as_the_full_path_reads_them() -> None:
+    """A chunk object whose ``choices`` is a tuple (no SDK chunk, but a duck-typed one): the full
+    path reads nothing from it, so the quick path keeps no text from it either."""
+    first = build(_chunk([_text(0, "a")]))
+    odd = build(_chunk([_text(0, "b")]))
+    odd.choices = tuple(odd.choices)
+    for capture in (False, True):
+        compare([first, odd, build(_chunk([_text(0, "c", "stop")]))], capture, hide=False)

@@ -46,24 +46,29 @@ class ChatAccumulator:
         self.tool_names: list[str] | None = None
         self.texts: dict[int, list[str]] | None = None
         self.tool_args: dict[tuple[int, int], list[str]] | None = None
-        #: Whether ``add`` may recognise a chunk that carries nothing for the span by its first
-        #: lines: not while content is captured (every text delta is kept), and never again once a
-        #: chunk of another shape than the SDK's was seen.
-        self.quick = not capture
+        #: Whether ``add`` may recognise a chunk that carries only a text delta by its first
+        #: lines; never again once a chunk of another shape than the SDK's was seen.
+        self.quick = True
 
     def add(self, chunk: Any) -> bool:
         # Once the first chunk gave the ids (the full path reads them only while ``id`` is None).
         if self.quick and self.id is not None:
-            # Nearly every chunk of a stream carries only a text delta of its one choice, and
-            # capture is off: four attribute reads and an unpacking tell that, instead of the
-            # full reading below (its getattr calls and checks cost ~1 µs per chunk in a real
-            # stream, where the SDK's parsing between chunks leaves the caches cold).  The full
-            # path reads the same fields and would record nothing from such a chunk.
+            # Nearly every chunk of a stream carries only a text delta of its one choice: four
+            # attribute reads and an unpacking tell that, instead of the full reading below (its
+            # getattr calls and checks cost ~1 µs per chunk in a real stream, where the SDK's
+            # parsing between chunks leaves the caches cold).  The full path reads the same
+            # fields and would record nothing from such a chunk but its text, when captured.
             try:
                 if chunk.usage is None:
-                    (choice,) = chunk.choices
-                    if choice.finish_reason is None and choice.delta.tool_calls is None:
-                        return False
+                    choices = chunk.choices
+                    (choice,) = choices
+                    if choice.finish_reason is None:
+                        delta = choice.delta
+                        if delta.tool_calls is None:
+                            # (the full path reads no text from a chunk whose choices are no list)
+                            if self.capture and type(choices) is list:
+                                self._text(choice, delta.content)
+                            return False
             except ValueError:
                 pass  # not exactly one choice (the full path reads them all)
             except Exception:
