@@ -83,16 +83,22 @@ def test_realistic_streams_in_order(chunks: list[dict[str, Any]], capture: bool)
     compare(chunks * 3, capture, hide=True)
 
 
-def test_content_chunks_take_the_quick_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With capture off, a stream's content chunks after the first are not read in full."""
-    full_reads: list[Any] = []
+@pytest.fixture
+def full_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The chunks that took the full reading (``ChatAccumulator._add``), in order."""
+    reads: list[Any] = []
     original = ChatAccumulator._add
 
     def counting(self: ChatAccumulator, chunk: Any) -> bool:
-        full_reads.append(chunk)
+        reads.append(chunk)
         return original(self, chunk)
 
     monkeypatch.setattr(ChatAccumulator, "_add", counting)
+    return reads
+
+
+def test_content_chunks_take_the_quick_path(full_reads: list[Any]) -> None:
+    """With capture off, a stream's content chunks after the first are not read in full."""
     first, *content = [build(_chunk([_text(0, f"t{i}")])) for i in range(20)]
     finish = build(_chunk([_text(0, "", "stop")]))
     usage = build(_chunk([], usage=USAGE))
@@ -105,15 +111,7 @@ def test_content_chunks_take_the_quick_path(monkeypatch: pytest.MonkeyPatch) -> 
     assert attrs["gen_ai.usage.input_tokens"] == 10 and attrs["gen_ai.usage.output_tokens"] == 4
 
 
-def test_capture_keeps_the_text_of_quick_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    full_reads: list[Any] = []
-    original = ChatAccumulator._add
-
-    def counting(self: ChatAccumulator, chunk: Any) -> bool:
-        full_reads.append(chunk)
-        return original(self, chunk)
-
-    monkeypatch.setattr(ChatAccumulator, "_add", counting)
+def test_capture_keeps_the_text_of_quick_chunks(full_reads: list[Any]) -> None:
     acc = ChatAccumulator(True, 1000, False)
     chunks = [build(_chunk([_text(0, f"t{i}")])) for i in range(5)]
     chunks.append(build(_chunk([_text(0, "", None), _text(1, "x")])))  # two choices: read in full

@@ -9,30 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from openai.types.chat import ChatCompletionChunk
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from llm_agent.instrumentation import _fastspan
 from llm_agent.testing import capture_spans
 from tests.openai.conftest import MockAPI, chat_body, chat_chunks
+from tests.openai.test_fast_spans import Collecting
 
 
-class Holding(SpanExporter):
+class Holding(Collecting):
     """Keeps the span objects themselves, unread."""
-
-    def __init__(self) -> None:
-        self.spans: list[ReadableSpan] = []
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.spans.extend(spans)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
 
 
 def test_concurrent_readers_share_one_build() -> None:
