@@ -30,6 +30,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from opentelemetry import trace as trace_api
@@ -189,7 +190,7 @@ def emit(
     plan: Plan,
     pending: Any,
     attrs: dict[str, Any] | None,
-    late: Any,
+    late: Callable[[], dict[str, Any]] | None,
     error: ExceptionInfo | None,
     max_status_chars: int,
 ) -> bool:
