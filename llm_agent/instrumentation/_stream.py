@@ -1,7 +1,8 @@
 """Stream proxies shared by every provider: the span of a streamed call ends exactly once.
 
 A provider supplies an *accumulator* (``add(item) -> hide?`` per chunk/event, ``attributes()``
-at the end); this module owns the lifecycle.  Exit paths, all funnelled into one idempotent
+when the span is built — on the direct span path by an export worker, after the end); this module
+owns the lifecycle.  Exit paths, all funnelled into one idempotent
 ``StreamHandle.finish``:
 
 - exhaustion (``StopIteration`` / ``StopAsyncIteration``) -> span OK;
@@ -160,8 +161,9 @@ def _iterate(stream: Any, handle: StreamHandle) -> Iterator[Any]:
     """``iter(stream)``'s items with the per-chunk accounting of ``SyncStreamProxy.__next__``.
 
     Each chunk goes to the accumulator at once and is not held: keeping even a few dozen chunks
-    alive for a batched read was measured slower in the benchmark (the SDK's allocations for the
-    next chunks then land on colder memory), see docs/performance.md.
+    alive for a batched read (or for reading them on the export thread) was measured slower in
+    the benchmark (the SDK's allocations for the next chunks then land on colder memory), see
+    docs/performance.md.
     """
     try:
         for item in stream:
