@@ -1,7 +1,7 @@
 """On the direct span path the finished span is built by its first reader (an export worker).
 
-What the app's thread hands over must not change the span afterwards: the call's own keyword
-dict and ``base_url`` as they were, the captured messages read at the call, the stream's
+What the app's thread hands over must not change the span afterwards: the call's keyword
+arguments and ``base_url`` as they were, the captured messages read at the call, the stream's
 accumulator frozen at the end; several exporters reading one span concurrently see one build.
 """
 

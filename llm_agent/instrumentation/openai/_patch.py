@@ -27,7 +27,12 @@ from llm_agent.instrumentation.openai._raw import (
     json_body,
     sdk_types,
 )
-from llm_agent.instrumentation.openai._request import request_attributes, request_ids, server_attributes
+from llm_agent.instrumentation.openai._request import (
+    REQUEST_KEYS,
+    request_attributes,
+    request_ids,
+    server_attributes,
+)
 from llm_agent.instrumentation.openai._response import (
     chat_attributes,
     embeddings_attributes,
@@ -161,10 +166,11 @@ def _given(kwargs: dict[str, Any], key: str) -> bool:
 class _Request:
     """A call's request-side attributes, read when its span is built (off the app's thread).
 
-    Holds the call's own keyword dict (made for this call; the SDK gets a copy) and the client's
-    ``base_url`` as they were at the call.  Only used with content capture off: then the values
-    read are the model name, numbers, strings and the output-format and stop options; the
-    captured messages of ``capture_content`` (a list apps append to) are read at the call.
+    Holds the keyword arguments that ``request_attributes`` reads (``REQUEST_KEYS``: the model
+    name, numbers, strings and the output-format and stop options, in a dict of their own; not
+    the messages, input or tools, which may be large) and the client's ``base_url``, as they were
+    at the call.  Only used with content capture off: the captured messages of
+    ``capture_content`` (a list apps append to) are read at the call.
     """
 
     __slots__ = ("base_url", "kwargs", "op", "settings")
@@ -212,7 +218,8 @@ def _begin(op: Op, instance: Any, kwargs: dict[str, Any]) -> tuple[Call, dict[st
     if settings.capture_content:  # the messages are read now: the app may append to the list later
         span = start_span(name, _request_side(op, base_url, kwargs, settings), settings, session_id, user_id)
     else:
-        span = start_span(name, {}, settings, session_id, user_id, _Request(op, base_url, kwargs, settings))
+        read = {key: value for key, value in kwargs.items() if key in REQUEST_KEYS}
+        span = start_span(name, {}, settings, session_id, user_id, _Request(op, base_url, read, settings))
     call = Call(op, span, 0, settings.capture_content, settings.content_max_chars, hide_usage)
     return call, kwargs
 

@@ -24,6 +24,26 @@ _NUMBER_PARAMS: Final = (
     ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
 )
 _MAX_TOKENS_KEYS: Final = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+#: Every keyword argument ``request_attributes`` reads with content capture off.  A call's span
+#: keeps only these until it is built, not the (possibly large) messages, input or tools;
+#: tests/openai/test_request_keys.py checks the list against what the function reads.
+REQUEST_KEYS: Final = frozenset(
+    {
+        "model",
+        *(key for key, _ in _NUMBER_PARAMS),
+        *_MAX_TOKENS_KEYS,
+        "seed",
+        "stop",
+        "n",
+        "stream",
+        "service_tier",
+        "encoding_format",
+        "dimensions",
+        "response_format",
+        "text",
+        "text_format",
+    }
+)
 
 
 def _num(value: Any) -> bool:
