@@ -20,10 +20,6 @@ from tests.openai.conftest import MockAPI, chat_body, chat_chunks
 from tests.openai.test_fast_spans import Collecting
 
 
-class Holding(Collecting):
-    """Keeps the span objects themselves, unread."""
-
-
 def test_concurrent_readers_share_one_build() -> None:
     from opentelemetry import context as otel_context
     from opentelemetry.sdk.trace import TracerProvider
@@ -81,7 +77,7 @@ def test_concurrent_readers_share_one_build() -> None:
 
 def test_the_request_is_read_as_it_was_at_the_call(api: MockAPI) -> None:
     api.json("/chat/completions", chat_body())
-    holding = Holding()
+    holding = Collecting()  # keeps the span objects themselves
     with capture_spans(backends=[holding], instrument=["openai"]) as capture:
         client = api.client()
         params = {"model": "gpt-4o-mini", "messages": [], "seed": 7}
@@ -99,7 +95,7 @@ def test_the_request_is_read_as_it_was_at_the_call(api: MockAPI) -> None:
 
 def test_captured_messages_are_read_at_the_call(api: MockAPI) -> None:
     api.json("/chat/completions", chat_body())
-    holding = Holding()
+    holding = Collecting()  # keeps the span objects themselves
     with capture_spans(backends=[holding], instrument=["openai"], capture_content=True) as capture:
         messages = [{"role": "user", "content": "hi"}]
         api.client().chat.completions.create(model="gpt-4o-mini", messages=messages)
@@ -113,7 +109,7 @@ def test_chunks_after_the_end_do_not_reach_the_span(api: MockAPI) -> None:
     chunks = chat_chunks()
     api.stream("/chat/completions", chunks)
     finish, usage = (ChatCompletionChunk.model_validate(c) for c in chunks[2:])
-    holding = Holding()
+    holding = Collecting()  # keeps the span objects themselves
     with capture_spans(backends=[holding], instrument=["openai"]) as capture:
         stream = api.client().chat.completions.create(model="gpt-4o-mini", messages=[], stream=True)
         next(stream)
