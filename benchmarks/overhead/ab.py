@@ -1,6 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+                                     [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
 so a neighbour's load hits both alike; the order alternates per pair.  For each scenario it prints
@@ -10,21 +11,32 @@ count), plus the added time as a share of the bare call — the number to compar
 different speed.  llm_agent exports to a discarding exporter, or with ``--sink`` to the default
 SQLite sink in a temporary directory.
 
-The thread's CPU clock counts what the app's thread spends.  What llm_agent leaves to its export
+The thread's CPU clock counts what the app's thread spends.  What the subject leaves to its export
 threads (building the span, converting and exporting it) is the last column: the CPU time of every
 other thread of the process over the timed calls and the flush after them (the process's CPU
 clock minus the app thread's), per instrumented call — bare calls leave those threads nothing to do.
+
+``--subject otel_v2`` / ``openllmetry`` measures a peer the same way (they wrap ``create`` with
+wrapt too; OpenInference wraps the client's ``request`` instead, so it has no bare ``create`` to
+alternate with): the script re-runs itself in the peer's virtual environment, which run.py builds
+under benchmarks/.venvs/ (the SDK's batch processor feeding a discarding exporter, as there).
+
+``--controls`` adds two rows per scenario that measure the method, not a subject: "A/A" alternates
+the bare call with itself (the method's own bias: ≈ 0), and "pass-through" alternates it with the
+same call through a wrapt wrapper that only calls on (what merely wrapping the method reads here).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +45,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
 import fake_api  # noqa: E402
-from subject import MESSAGES, discarding_exporter, make_clients  # noqa: E402
+from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+#: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
+SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
+#: Set when this script re-runs itself inside a peer's virtual environment.
+IN_PEER_ENV = "LLM_AGENT_AB_PEER_ENV"
 
 
 def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
@@ -46,9 +62,10 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     chat_create = type(chat_res).create
     emb_create = type(emb_res).create
     resp_create = type(resp_res).create
-    bare_chat = chat_create.__wrapped__
-    bare_emb = emb_create.__wrapped__
-    bare_resp = resp_create.__wrapped__
+    # A method the subject leaves alone (a peer that does not wrap the Responses API) is its own bare.
+    bare_chat = getattr(chat_create, "__wrapped__", chat_create)
+    bare_emb = getattr(emb_create, "__wrapped__", emb_create)
+    bare_resp = getattr(resp_create, "__wrapped__", resp_create)
     chat_kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
     stream_kwargs = {
         "model": fake_api.MODEL,
@@ -110,26 +127,84 @@ def measure(bare: Callable[[], Any], inst: Callable[[], Any], n: int) -> dict[st
     }
 
 
+def _through(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return wrapped(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def passing_through(sync: Any) -> Iterator[None]:
+    """While open, each ``create`` the subject wrapped is wrapped instead by a wrapt wrapper that
+    only calls through: the instrumented calls of ``calls()`` then measure wrapping alone."""
+    import wrapt
+
+    swapped: list[tuple[type, Any]] = []
+    for resource in (sync.chat.completions, sync.embeddings, sync.responses):
+        cls = type(resource)
+        current = cls.__dict__.get("create")
+        bare = getattr(current, "__wrapped__", None)
+        if bare is None:
+            continue  # a method the subject left alone stays as it is
+        cls.create = wrapt.FunctionWrapper(bare, _through)
+        swapped.append((cls, current))
+    try:
+        yield
+    finally:
+        for cls, current in swapped:
+            cls.create = current
+
+
+def run_in_peer_env(subject: str) -> None:
+    """Re-run this script with the peer's interpreter (its environment is run.py's)."""
+    import subprocess
+
+    import run
+
+    python = run.ensure_venv(subject, run.PEERS[subject])
+    if python is None:
+        raise SystemExit(f"the {subject} environment could not be built (see above)")
+    env = {**os.environ, IN_PEER_ENV: "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    raise SystemExit(subprocess.run([str(python), str(Path(__file__).resolve()), *sys.argv[1:]], env=env).returncode)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=4000)
     ap.add_argument("--sink", action="store_true", help="the default SQLite sink instead of a discarding exporter")
     ap.add_argument("--capture", action="store_true", help="content capture on")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--subject", choices=SUBJECTS, default="llm_agent", help="a peer runs in run.py's environment")
+    ap.add_argument("--controls", action="store_true", help="add the A/A and pass-through rows per scenario")
     args = ap.parse_args()
+    if args.subject != "llm_agent" and args.sink:
+        ap.error("--sink is llm_agent's SQLite sink")
+    if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
+        run_in_peer_env(args.subject)
 
-    import llm_agent
+    if args.subject == "llm_agent":
+        import llm_agent
 
-    if args.sink:
-        path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
-        llm_agent.init(service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"])
+        if args.sink:
+            path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
+            llm_agent.init(
+                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+            )
+        else:
+            llm_agent.init(
+                service_name="bench",
+                backends=[discarding_exporter()],
+                capture_content=args.capture,
+                instrument=["openai"],
+            )
+
+        def flush() -> None:
+            llm_agent.flush(30.0)
+
     else:
-        llm_agent.init(
-            service_name="bench", backends=[discarding_exporter()], capture_content=args.capture, instrument=["openai"]
-        )
+        flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
-    print(f"A/B, {'SQLite sink' if args.sink else 'discarding exporter'}, capture {'on' if args.capture else 'off'}")
+    exporter = "SQLite sink" if args.sink else "discarding exporter"
+    print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
         "| scenario | bare µs | instrumented µs | added µs (wall) | added µs (CPU) | added / bare (CPU) "
         "| export threads' CPU µs per call |"
@@ -138,22 +213,31 @@ def main() -> None:
     for name in args.scenarios.split(","):
         bare, inst = table[name]
         n = args.calls // 4 if name == "chat_stream" else args.calls
-        measure(bare, inst, max(20, n // 10))  # warm-up
-        llm_agent.flush(30.0)
-        gc.collect()
-        process0, thread0 = time.process_time_ns(), time.thread_time_ns()
-        r = measure(bare, inst, n)
-        llm_agent.flush(30.0)
-        others_us = ((time.process_time_ns() - process0) - (time.thread_time_ns() - thread0)) / 1000
-        share = 100 * r["added_cpu_us"] / r["bare_cpu_us"]
-        print(
-            f"| {name} | {r['bare_us']:.0f} | {r['inst_us']:.0f} | {r['added_wall_us']:+.1f} | "
-            f"{r['added_cpu_us']:+.1f} | {share:.1f} % | {others_us / n:.1f} |",
-            flush=True,
-        )
-    stats = llm_agent.stats()
-    print("internal errors:", stats.get("internal_errors"))
-    llm_agent.shutdown()
+        row(name, bare, inst, n, flush)
+        if args.controls:
+            row(f"{name}: A/A", bare, bare, n, flush)
+            with passing_through(sync):
+                row(f"{name}: pass-through", bare, inst, n, flush)
+    if args.subject == "llm_agent":
+        print("internal errors:", llm_agent.stats().get("internal_errors"))
+        llm_agent.shutdown()
+
+
+def row(label: str, bare: Callable[[], Any], inst: Callable[[], Any], n: int, flush: Callable[[], None]) -> None:
+    """Measure one pair of calls and print its table row."""
+    measure(bare, inst, max(20, n // 10))  # warm-up
+    flush()
+    gc.collect()
+    process0, thread0 = time.process_time_ns(), time.thread_time_ns()
+    r = measure(bare, inst, n)
+    flush()
+    others_us = ((time.process_time_ns() - process0) - (time.thread_time_ns() - thread0)) / 1000
+    share = 100 * r["added_cpu_us"] / r["bare_cpu_us"]
+    print(
+        f"| {label} | {r['bare_us']:.0f} | {r['inst_us']:.0f} | {r['added_wall_us']:+.1f} | "
+        f"{r['added_cpu_us']:+.1f} | {share:.1f} % | {others_us / n:.1f} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
