@@ -31,7 +31,7 @@ from llm_agent._agent import _Dispatcher, get_settings, get_tracer
 from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
-from llm_agent.instrumentation._fastspan import emit, plan_for
+from llm_agent.instrumentation._direct_spans import emit, plan_for
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
