@@ -86,7 +86,7 @@ class TracerParts(NamedTuple):
 def tracer_parts(tracer: Any) -> TracerParts | None:
     """The tracer's sampler, limits, scope, enabled check and self-metrics, or None when one of
     them is not where this SDK release keeps it (then: not the direct span path)."""
-    if not deferred_build_supported():
+    if not deferred_build_supported() or not lazy_event_supported():
         return None
     sampler = getattr(tracer, "sampler", None)  # SDK 1.27-1.45, set in ``Tracer.__init__``
     limits = span_limits(tracer)
@@ -214,7 +214,7 @@ def deferred_build_supported() -> bool:
 
 
 def _probe_deferred_build(readable: type) -> bool:
-    bare = object.__new__(readable)
+    bare: Any = object.__new__(readable)
     if not hasattr(bare, "__dict__"):
         return False
     for name in READABLE_PROPERTIES:
@@ -224,6 +224,29 @@ def _probe_deferred_build(readable: type) -> bool:
             continue  # reads a field set only by __init__: reaches __getattr__ on a _DeferredSpan
         return False
     return True
+
+
+_lazy_event_ok: bool | None = None
+
+
+def lazy_event_supported() -> bool:
+    """Whether ``Event`` keeps its attributes in ``_attributes`` (SDK 1.27-1.45), which its
+    ``dropped_attributes`` reads: the direct span path's exception event fills that field when
+    first read (on the export thread).  Kept elsewhere -> the SDK path."""
+    global _lazy_event_ok
+    if _lazy_event_ok is None:
+        _lazy_event_ok = _probe_lazy_event(sdk_trace.Event)
+    return _lazy_event_ok
+
+
+def _probe_lazy_event(event_type: type) -> bool:
+    limited = BoundedAttributes(None, {"a": "1"}, immutable=True)
+    limited.dropped = 1  # as if one had been cut (a real cut logs a warning)
+    try:
+        event = event_type("probe", limited, 1)
+    except Exception:  # a constructor unlike any release so far
+        return False
+    return bool(getattr(event, "_attributes", None) is limited and event.dropped_attributes == 1)
 
 
 # -- per span, on the export workers (names picked once at import) -------------------------------
@@ -368,6 +391,7 @@ __all__ = [
     "TracerParts",
     "deferred_build_supported",
     "enabled_check",
+    "lazy_event_supported",
     "meter_provider_installed",
     "meter_provider_slot",
     "pick_span_fields",

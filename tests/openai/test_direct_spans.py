@@ -79,7 +79,14 @@ def scenario(client: Any, stream_client: Any) -> None:
             otel_context.detach(token)
 
 
-def run(monkeypatch: pytest.MonkeyPatch, direct: bool, body: Callable[[Any, Any], None] = scenario) -> list[dict]:
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    direct: bool,
+    body: Callable[[Any, Any], None] = scenario,
+    tamper: Callable[[Any], None] | None = None,
+) -> list[dict]:
+    """The scenario's spans, OTLP-encoded; ``tamper(tracer)`` may change the SDK's tracer first
+    (then the direct span path is expected to step aside)."""
     monkeypatch.setenv("LLM_AGENT_DIRECT_SPANS", "true" if direct else "false")
     wall = itertools.count(1_700_000_000_000_000_000, 1_000_000)
     perf = itertools.count(10_000_000, 250_000)
@@ -89,11 +96,13 @@ def run(monkeypatch: pytest.MonkeyPatch, direct: bool, body: Callable[[Any, Any]
     exporter = Collecting()
     stream_api = MockAPI().stream("/chat/completions", chat_chunks())
     with capture_spans(backends=[exporter], instrument=["openai"]) as capture, deterministic_ids():
+        if tamper is not None:
+            tamper(llm_agent._agent.get_tracer())
         scenario_client, stream_client = _api().client(), stream_api.client()
         body(scenario_client, stream_client)
         capture.agent.flush(10.0)
         used_plan = _direct_spans._cache is not None and _direct_spans._cache[2] is not None
-    assert used_plan is direct
+    assert used_plan is (direct and tamper is None)
     spans = sorted(exporter.spans, key=lambda s: s.context.span_id)
     return [MessageToDict(encode_spans([s])) for s in spans]
 
