@@ -80,7 +80,7 @@ class TracerParts(NamedTuple):
     limits: Any  # the tracer's ``SpanLimits``
     scope_kwargs: dict[str, Any]  # resource / instrumentation scope (and info) for ``ReadableSpan``
     is_enabled: Callable[[], bool] | None  # None: this SDK has no tracer configurator (always on)
-    records_self_metrics: bool  # True: the SDK counts started/live spans (the direct path cannot)
+    records_self_metrics: bool  # True: the SDK counts started/live spans (the direct span path cannot)
 
 
 def tracer_parts(tracer: Any) -> TracerParts | None:

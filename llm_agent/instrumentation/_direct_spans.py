@@ -262,7 +262,10 @@ class _DeferredSpan(_ReadableSpan):
 
 
 class _ExceptionEvent(_Event):
-    """The ``exception`` event whose text is made when first read: on the export thread."""
+    """The ``exception`` event whose text is made when first read: on the export thread.
+
+    It fills ``Event._attributes``, which the SDK's ``dropped_attributes`` reads too; a plan is made
+    only where that field is there (``_otel_compat.lazy_event_supported``)."""
 
     def __init__(self, error: ExceptionInfo, timestamp: int, max_attributes: int | None) -> None:
         super().__init__("exception", None, timestamp)

@@ -1,9 +1,9 @@
 """The direct span path (instrumentation/_direct_spans.py) exports exactly what the SDK path exports.
 
-Every scenario runs twice under the same deterministic IDs and clocks: once with the direct path
+Every scenario runs twice under the same deterministic IDs and clocks: once with the direct span path
 and once with ``LLM_AGENT_DIRECT_SPANS=false`` (the SDK's ``start_span``); the spans are compared in
 their OTLP protobuf encoding, i.e. as a collector would receive them.  Then the cases where the
-direct path must step aside: the app's own span processor, a non-default sampler, span limits.
+direct span path must step aside: the app's own span processor, a non-default sampler, span limits.
 """
 
 from __future__ import annotations
