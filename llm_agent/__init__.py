@@ -9,7 +9,8 @@ with llm_agent.session("sess-42", user_id="alice"):
 
 from __future__ import annotations
 
-from llm_agent._agent import Agent, __version__, flush, init, instrument, shutdown, stats, uninstrument
+from llm_agent._agent import Agent, flush, init, instrument, shutdown, stats, uninstrument
+from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
 from llm_agent.context import current_ids, session, trace, user
 

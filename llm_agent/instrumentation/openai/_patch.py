@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
-from llm_agent._agent import get_settings
+from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import end_span, start_span
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy, finish_helper_stream
