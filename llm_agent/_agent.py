@@ -138,7 +138,7 @@ def init(
         _fastspan.reset()  # after the processors and settings it is planned from have changed
         _agent = agent
         explicit = settings.instrument is not None
-        names = list(settings.instrument) if explicit else installed_libraries()
+        names = list(settings.instrument) if settings.instrument is not None else installed_libraries()
         for name in names:
             _instrument(agent, name, explicit)
         if not _atexit_registered:

@@ -373,12 +373,12 @@ def validate_id(value: Any, what: str) -> str:
         import warnings
 
         warnings.warn(f"{what}: converting non-string ID {value!r} to str", stacklevel=3)
-        value = str(value)
-    if not value:
+    text = value if isinstance(value, str) else str(value)
+    if not text:
         raise ValueError(f"{what}: must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(value)}")
-    return value
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(text)}")
+    return text
 
 
 SETTINGS_FIELDS: Final = tuple(f.name for f in fields(Settings))

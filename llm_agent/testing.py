@@ -121,7 +121,7 @@ def deterministic_ids(start: int = 1) -> Iterator[SequentialIdGenerator]:
     gen = SequentialIdGenerator(start)
     old_provider_gen = provider.id_generator
     old_tracer_gen = getattr(tracer, "id_generator", None)
-    provider.id_generator = gen
+    provider.id_generator = gen  # type: ignore[assignment]  # typed as the SDK's default class; any IdGenerator works
     if old_tracer_gen is not None:
         tracer.id_generator = gen  # type: ignore[attr-defined]
     try:

@@ -363,5 +363,5 @@ class SQLiteStore(Store):
 
 def _is_paged(params: list[Any]) -> bool:
     """Paged queries (the last two parameters are LIMIT, OFFSET) are read in one go."""
-    limit = params[-2]
+    limit: int = params[-2]
     return 0 <= limit <= 10_000

@@ -56,11 +56,7 @@ def _load_path(path: str) -> BackendFactory:
 def _entry_points() -> dict[str, Any]:
     from importlib.metadata import entry_points
 
-    try:
-        eps = entry_points(group=ENTRY_POINT_GROUP)
-    except TypeError:  # Python < 3.10 style
-        eps = entry_points().get(ENTRY_POINT_GROUP, [])  # type: ignore[attr-defined]
-    return {ep.name: ep for ep in eps}
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}  # selection: Python >= 3.10
 
 
 def available_backends() -> list[str]:
