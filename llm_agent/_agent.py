@@ -9,7 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
@@ -18,8 +18,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from llm_agent import _errors, _state, context, semconv
 from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
-from llm_agent.export import Pipeline, _dispatcher
 from llm_agent.instrumentation import _fastspan, get_instrumentor, installed_libraries
+
+if TYPE_CHECKING:
+    from llm_agent.export import Pipeline
 
 logger = logging.getLogger("llm_agent")
 
@@ -126,6 +128,10 @@ def init(
             instrument=instrument,
             **options,
         )
+        # Imported here, not at the top, for import cost only (no cycle: tests/core/test_import_graph.py):
+        # ``import llm_agent``, also the CLI's, loads no export code until an agent starts.
+        from llm_agent.export import Pipeline, _dispatcher
+
         pipeline = Pipeline(settings, settings.backends)
         provider, owns = _provider_for(settings)
         agent = Agent(settings, provider, pipeline, owns)
@@ -214,6 +220,8 @@ def shutdown(timeout_s: float | None = None) -> None:
         if agent is None:
             return
         agent.shutdown(timeout_s)
+        from llm_agent.export import _dispatcher  # loaded by the init() that started ``agent``
+
         attached = _dispatcher.attached(agent.tracer_provider)
         if attached is not None:
             attached.processors = ()

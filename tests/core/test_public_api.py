@@ -131,13 +131,16 @@ def test_the_analysis_api_check_finds_private_uses() -> None:
 
 
 def test_import_llm_agent_leaves_analysis_and_testing_unimported_until_used(tmp_path: Path) -> None:
-    """A new user's first try: ``import llm_agent`` then ``llm_agent.analysis.open(...)``."""
+    """A new user's first try: ``import llm_agent`` then ``llm_agent.analysis.open(...)``.
+
+    ``import llm_agent`` loads neither the analysis nor the export pipeline (``init()`` does).
+    """
     sink = tmp_path / "sink.sqlite"
     script = textwrap.dedent(
         f"""
         import sys
         import llm_agent
-        print(sorted(m for m in ("llm_agent.analysis", "llm_agent.testing") if m in sys.modules))
+        print(sorted(m for m in ("llm_agent.analysis", "llm_agent.testing", "llm_agent.export") if m in sys.modules))
         llm_agent.init(backends=["sqlite"], sink_path={str(sink)!r}, instrument=[])
         llm_agent.shutdown()
         print("llm_agent.analysis" in sys.modules)
