@@ -26,7 +26,7 @@ from llm_agent.backends._sqlite_checkpoint import Checkpointer
 from llm_agent.backends._sqlite_rows import RowConverter
 from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 logger = logging.getLogger("llm_agent.backends.sqlite")
 
@@ -226,11 +226,8 @@ class SQLiteBackend:
         self._checkpointer = Checkpointer(path, busy_timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SQLiteBackend:
-        from llm_agent.config import DEFAULT_SINK_PATH
-
-        path = getattr(settings, "sink_path", None) or DEFAULT_SINK_PATH
-        return cls(path, float(getattr(settings, "retention_days", 0.0) or 0.0))
+    def from_settings(cls, settings: Settings) -> SQLiteBackend:
+        return cls(settings.sink_path, settings.retention_days)
 
     def _connection(self) -> sqlite3.Connection:
         pid = os.getpid()
