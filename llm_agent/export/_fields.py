@@ -268,7 +268,9 @@ def record_values_function() -> Callable[..., tuple[Any, ...]]:
     lines = ["def values(self, span, copy_attributes=True):", _PRELUDE.format(attrs=attrs).rstrip("\n")]
     lines += _body(RECORD_FIELDS)
     lines.append("    return (" + ", ".join(f.name for f in RECORD_FIELDS) + ",)")
-    return _compile("values", "\n".join(lines) + "\n")
+    function = _compile("values", "\n".join(lines) + "\n")
+    function.__doc__ = record_values_function.__doc__
+    return function
 
 
 def _stored(field: Field, value: str | None = None) -> str:
@@ -283,7 +285,9 @@ def row_function() -> Callable[..., tuple[Any, ...]]:
     lines = ["def row(self, span):", "    enc = self._encode", _PRELUDE.format(attrs="raw").rstrip("\n")]
     lines += _body(COLUMN_FIELDS)
     lines.append("    return (" + ", ".join(_stored(f) for f in COLUMN_FIELDS) + ",)")
-    return _compile("row", "\n".join(lines) + "\n")
+    function = _compile("row", "\n".join(lines) + "\n")
+    function.__doc__ = row_function.__doc__
+    return function
 
 
 def rows_from_values_function() -> Callable[..., list[tuple[Any, ...]]]:
@@ -291,8 +295,8 @@ def rows_from_values_function() -> Callable[..., list[tuple[Any, ...]]]:
     # Record fields are unpacked into locals of their names; a column-only field is its expression.
     row = ", ".join(_stored(f) if f.record else _stored(f, f"({f.source})") for f in COLUMN_FIELDS)
     unpacked = ", ".join(f.name for f in RECORD_FIELDS)
-    source = f"def rows_from_values(values, enc):\n    return [({row},) for ({unpacked},) in values]\n"
-    return _compile("rows_from_values", source)
+    text = f"def rows_from_values(values, enc):\n    return [({row},) for ({unpacked},) in values]\n"
+    return _compile("rows_from_values", text)
 
 
 def source(name: str) -> str:
