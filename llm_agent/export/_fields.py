@@ -251,7 +251,7 @@ def _body(fields: Sequence[Field]) -> list[str]:
 
 def _compile(name: str, source: str) -> Callable[..., Any]:
     filename = f"<llm_agent.export._fields: {name}>"
-    namespace = dict(_NAMESPACE)
+    namespace = {**_NAMESPACE, "__name__": __name__}
     exec(compile(source, filename, "exec"), namespace)
     # Tracebacks through generated code show its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

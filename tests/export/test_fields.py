@@ -77,7 +77,8 @@ def test_a_row_lands_in_the_columns_named_by_the_record_fields(make_span):
     conn = sqlite3.connect(":memory:")
     for stmt in SCHEMA:
         conn.execute(stmt)
-    conn.execute(INSERT_SPANS_HEAD + "(" + ",".join("?" * len(SPAN_COLUMNS)) + ")", RowConverter(fast_encode).row(span))
+    # The sink's own multi-row INSERT and placeholders.
+    _sqlite_rollups.insert_rows(conn, INSERT_SPANS_HEAD, [RowConverter(fast_encode).row(span)], len(SPAN_COLUMNS))
     conn.row_factory = sqlite3.Row
     stored = dict(conn.execute("SELECT * FROM spans").fetchone())
     conn.close()
