@@ -80,6 +80,8 @@ OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
 OP_EMBEDDINGS: Final = "embeddings"
 OP_INVOKE_AGENT: Final = "invoke_agent"
+OP_GENERATE_CONTENT: Final = "generate_content"
+OP_EXECUTE_TOOL: Final = "execute_tool"
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
