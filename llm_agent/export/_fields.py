@@ -21,6 +21,7 @@ from typing import Any, Final, NamedTuple
 from opentelemetry.trace import SpanKind, StatusCode
 
 from llm_agent import semconv
+from llm_agent._otel_compat import BOUNDED_DICT_FIELD, SPAN_ATTRIBUTES_FIELD, SPAN_EVENTS_FIELD
 from llm_agent.backends._types import SpanRecord
 
 _KIND_NAMES: Final = {k: k.name for k in SpanKind}
@@ -178,7 +179,7 @@ FIELDS: Final[tuple[Field, ...]] = (
           absent="span_kind in _USAGE_KINDS and input_tokens is None and output_tokens is None"),
     Field("attributes", Store.JSON, source="attrs"),
     Field("resource", None, source="resource_attrs"),
-    Field("events", Store.JSON_OR_NULL, source="_events(span) if getattr(span, '_events', True) else ()"),
+    Field("events", Store.JSON_OR_NULL, source=f"_events(span) if getattr(span, {SPAN_EVENTS_FIELD!r}, True) else ()"),
 )  # fmt: skip
 
 _BY_NAME: Final = {f.name: f for f in FIELDS}
@@ -200,11 +201,14 @@ _NAMESPACE: Final[dict[str, Any]] = {
     **{c.func.__name__: c.func for c in (STR, INT, FLOAT, FLAG, STR_TUPLE)},
 }
 # The span's own attribute dict: BoundedAttributes wraps a plain dict, iterated and read directly.
+# The SDK span's private field names, as ``_otel_compat`` picked them for the installed SDK
+#: (constants in the generated code: nothing is looked up per span).
+_SPAN_FIELD_NAMES: Final = {"attributes_field": SPAN_ATTRIBUTES_FIELD, "bounded_dict_field": BOUNDED_DICT_FIELD}
 _PRELUDE: Final = """\
     ctx = span.context
     parent = span.parent
-    raw = getattr(span, "_attributes", None)
-    raw = getattr(raw, "_dict", raw)
+    raw = getattr(span, {attributes_field!r}, None)
+    raw = getattr(raw, {bounded_dict_field!r}, raw)
     if raw is None:
         raw = span.attributes or {{}}
     attrs = {attrs}
@@ -265,7 +269,10 @@ def record_values_function() -> Callable[..., tuple[Any, ...]]:
     values in field order.  ``copy_attributes=False`` hands out the span's own attribute mapping
     (sequences still tuples) for callers that only serialise it."""
     attrs = "{k: (list(v) if type(v) is tuple else v) for k, v in raw.items()} if copy_attributes else raw"
-    lines = ["def values(self, span, copy_attributes=True):", _PRELUDE.format(attrs=attrs).rstrip("\n")]
+    lines = [
+        "def values(self, span, copy_attributes=True):",
+        _PRELUDE.format(attrs=attrs, **_SPAN_FIELD_NAMES).rstrip("\n"),
+    ]
     lines += _body(RECORD_FIELDS)
     lines.append("    return (" + ", ".join(f.name for f in RECORD_FIELDS) + ",)")
     function = _compile("values", "\n".join(lines) + "\n")
@@ -282,7 +289,11 @@ def _stored(field: Field, value: str | None = None) -> str:
 def row_function() -> Callable[..., tuple[Any, ...]]:
     """``row(self, span)`` for a ``Converter`` with an ``_encode`` (JSON): the span's sqlite
     ``spans`` row, straight from the span (equal to ``rows_from_values`` of its ``values``)."""
-    lines = ["def row(self, span):", "    enc = self._encode", _PRELUDE.format(attrs="raw").rstrip("\n")]
+    lines = [
+        "def row(self, span):",
+        "    enc = self._encode",
+        _PRELUDE.format(attrs="raw", **_SPAN_FIELD_NAMES).rstrip("\n"),
+    ]
     lines += _body(COLUMN_FIELDS)
     lines.append("    return (" + ", ".join(_stored(f) for f in COLUMN_FIELDS) + ",)")
     function = _compile("row", "\n".join(lines) + "\n")
