@@ -48,6 +48,9 @@ import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+#: LiteLLM's entry points over the same OpenAI client (``client=``): asked for by name, since
+#: importing LiteLLM takes seconds (``--scenarios litellm_chat,litellm_stream,litellm_embeddings``).
+LITELLM_SCENARIOS = ("litellm_chat", "litellm_stream", "litellm_embeddings")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -100,6 +103,33 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
         ),
+    }
+
+
+def litellm_calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """scenario -> (bare call, instrumented call) through ``litellm.completion``/``embedding``
+    with the mock-transport OpenAI client handed in (``client=``), so LiteLLM posts through it."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map fetch at import
+    import litellm
+
+    completion, embedding = litellm.completion, litellm.embedding
+    bare_completion = getattr(completion, "__wrapped__", completion)
+    bare_embedding = getattr(embedding, "__wrapped__", embedding)
+    chat_kwargs = {"model": f"openai/{fake_api.MODEL}", "messages": MESSAGES, "max_tokens": 64, "client": sync}
+    stream_kwargs = {**chat_kwargs, "stream": True, "stream_options": {"include_usage": True}}
+    emb_kwargs = {"model": "openai/text-embedding-3-small", "input": "The capital of France is Paris.", "client": sync}
+
+    def consume(stream: Any) -> None:
+        for _chunk in stream:
+            pass
+
+    return {
+        "litellm_chat": (lambda: bare_completion(**chat_kwargs), lambda: completion(**chat_kwargs)),
+        "litellm_stream": (
+            lambda: consume(bare_completion(**stream_kwargs)),
+            lambda: consume(completion(**stream_kwargs)),
+        ),
+        "litellm_embeddings": (lambda: bare_embedding(**emb_kwargs), lambda: embedding(**emb_kwargs)),
     }
 
 
@@ -179,6 +209,11 @@ def main() -> None:
         ap.error("--sink is llm_agent's SQLite sink")
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
+    wanted = args.scenarios.split(",")
+    with_litellm = any(name in LITELLM_SCENARIOS for name in wanted)
+    if with_litellm and args.subject != "llm_agent":
+        ap.error("the litellm scenarios measure llm_agent only")
+    instrument = ["openai", "litellm"] if with_litellm else ["openai"]
 
     if args.subject == "llm_agent":
         import llm_agent
@@ -186,14 +221,14 @@ def main() -> None:
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=instrument
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=instrument,
             )
 
         def flush() -> None:
@@ -203,6 +238,8 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
+    if with_litellm:
+        table.update(litellm_calls(sync))
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -210,9 +247,9 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in args.scenarios.split(","):
+    for name in wanted:
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name in ("chat_stream", "litellm_stream") else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
