@@ -34,13 +34,17 @@ CALLBACK_WAIT_S = 10.0
 class Recorder(CustomLogger):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
-        self.events: list[tuple[str, Any]] = []
+        self.events: list[tuple[str, Any, Any]] = []
 
     def log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self.events.append(("sync", response_obj.usage.prompt_tokens))
+        self.events.append(("sync", kwargs.get("litellm_call_id"), response_obj.usage.prompt_tokens))
 
     async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self.events.append(("async", response_obj.usage.prompt_tokens))
+        self.events.append(("async", kwargs.get("litellm_call_id"), response_obj.usage.prompt_tokens))
+
+    def ours(self) -> list[tuple[str, Any, Any]]:
+        # LiteLLM's logging worker may deliver an earlier test's events late: only this test's calls
+        return sorted(event for event in self.events if str(event[1]).startswith("cb-test-"))
 
 
 def _wait_for(condition: Any) -> None:
@@ -59,18 +63,18 @@ def test_litellm_callbacks_and_its_opentelemetry_integration_keep_working(
     server.arrange("ok")
     kwargs = {"model": f"openai/{lb.OPENAI_MODEL}", "messages": MESSAGES, "api_base": server.openai_base,
               "api_key": "test_openai_api_key"}  # fmt: skip
-    litellm.completion(**kwargs)
+    litellm.completion(**kwargs, litellm_call_id="cb-test-sync")
 
     async def app() -> None:
-        await litellm.acompletion(**kwargs)
+        await litellm.acompletion(**kwargs, litellm_call_id="cb-test-async")
         # LiteLLM's async callbacks run as tasks of the app's loop: keep it running for them
         deadline = time.monotonic() + CALLBACK_WAIT_S
-        while len(recorder.events) < 2 and time.monotonic() < deadline:
+        while len(recorder.ours()) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
 
     asyncio.run(app())
-    _wait_for(lambda: len(recorder.events) >= 2 and len(exporter.get_finished_spans()) >= 2)
-    assert sorted(recorder.events) == [("async", 11), ("sync", 11)]
+    _wait_for(lambda: len(recorder.ours()) >= 2 and len(exporter.get_finished_spans()) >= 2)
+    assert recorder.ours() == [("async", "cb-test-async", 11), ("sync", "cb-test-sync", 11)]
     theirs = [s for s in exporter.get_finished_spans() if (s.attributes or {}).get("gen_ai.usage.input_tokens") == 11]
     assert len(theirs) >= 2  # LiteLLM's own spans, in its own tracer provider
     # ours: one per call, in ours
