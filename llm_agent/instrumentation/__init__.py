@@ -13,9 +13,16 @@ if TYPE_CHECKING:  # the base is imported with the first instrumentor, not with 
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
+    "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic"}
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "cohere": "cohere",
+    "ollama": "ollama",
+}
 
 _instances: dict[str, Instrumentor] = {}
 _lock = threading.Lock()

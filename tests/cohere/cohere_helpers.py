@@ -86,7 +86,9 @@ def make(mock: Mock, is_async: bool = False) -> Any:
         return cohere.AsyncClientV2(
             api_key="test_cohere_api_key", base_url=BASE_URL, httpx_client=httpx.AsyncClient(transport=transport)
         )
-    return cohere.ClientV2(api_key="test_cohere_api_key", base_url=BASE_URL, httpx_client=httpx.Client(transport=transport))
+    return cohere.ClientV2(
+        api_key="test_cohere_api_key", base_url=BASE_URL, httpx_client=httpx.Client(transport=transport)
+    )
 
 
 def attrs_of(record: Any) -> dict[str, Any]:
