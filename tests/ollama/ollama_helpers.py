@@ -8,10 +8,12 @@ it counts the requests it receives.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import ollama
+import yaml
 
 HOST = "http://127.0.0.1:11434"
 MODEL = "llama3.2:1b"
@@ -78,3 +80,29 @@ def attrs_of(record: Any) -> dict[str, Any]:
     attrs.pop("gen_ai.response.time_to_first_chunk", None)
     attrs.pop("llm_agent.stream.chunks", None)
     return attrs
+
+
+# --- recorded exchanges -----------------------------------------------------------------------------
+
+CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "ollama"
+
+
+def cassette(name: str) -> Any:
+    """``with cassette("name"):`` replays tests/cassettes/ollama/name.yaml, never the network."""
+    import vcr
+
+    recorder = vcr.VCR(
+        cassette_library_dir=str(CASSETTES),
+        record_mode="none",
+        match_on=["method", "scheme", "host", "port", "path", "query"],
+        decode_compressed_response=True,
+    )
+    return recorder.use_cassette(f"{name}.yaml")
+
+
+def recorded_request(name: str, index: int = 0) -> dict[str, Any]:
+    """The JSON body of the ``index``-th request recorded in cassette ``name``, as SDK arguments
+    (the old SDKs' empty values dropped; ``stream`` kept: it selects the result's shape)."""
+    data = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text())
+    body = json.loads(data["interactions"][index]["request"]["body"])
+    return {key: value for key, value in body.items() if value not in ("", None, [])}
