@@ -194,3 +194,30 @@ def test_model_analysis_over_a_real_sqlite_sink(tmp_path: Path) -> None:
         assert models == {MODEL: (("cohere",), 2, 120, 6), "embed-v4.0": (("cohere",), 1, 6, 0)}
         detail = store.model(MODEL)
         assert (detail.requests, detail.cache_read_tokens, detail.finish_reasons) == (2, 16, {"COMPLETE": 2})
+
+
+def test_a_client_made_before_instrument_and_raw_responses_are_traced_once(spans: SpanCapture) -> None:
+    """``ClientV2.__init__`` binds ``self.chat`` to the class's method of the time: the raw client's
+    ``chat`` under it is patched too, and passes through when called from a traced ``chat``."""
+    llm_agent.uninstrument("cohere")
+    early = make(Mock())
+    llm_agent.instrument("cohere")
+    early.chat(model=MODEL, messages=MESSAGES)
+    assert attrs_of(spans.one()) == {
+        **SERVER,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.span.kind": "LLM",
+        "gen_ai.request.model": MODEL,
+        "gen_ai.response.id": "chat-2",
+        "gen_ai.response.finish_reasons": ("COMPLETE",),
+        "gen_ai.usage.input_tokens": 60,
+        "gen_ai.usage.output_tokens": 3,
+        "gen_ai.usage.cache_read.input_tokens": 8,
+        "cohere.usage.billed.input_tokens": 5,
+        "cohere.usage.billed.output_tokens": 2,
+    }
+    first = attrs_of(spans.one())
+    spans.clear()
+    raw = make(Mock()).with_raw_response.chat(model=MODEL, messages=MESSAGES)
+    assert raw.data.id == "chat-2" and raw.status_code == 200
+    assert attrs_of(spans.one()) == first

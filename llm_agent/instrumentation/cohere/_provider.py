@@ -15,6 +15,7 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
 from llm_agent.instrumentation._lazy import lazy_stream
 from llm_agent.instrumentation._server import ServerCache, url_attributes
+from llm_agent.instrumentation._values import field
 from llm_agent.instrumentation.cohere._extract import (
     OP_RERANK,
     REQUEST_KEYS,
@@ -41,6 +42,16 @@ def _chat_stream(call: Call) -> ChatStreamAccumulator:
 CHAT: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, chat_attributes)
 #: ``chat_stream`` always returns a stream (a generator that posts when first iterated).
 CHAT_STREAM: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, None, _chat_stream, stream=True)
+
+
+def _raw_chat_attributes(body: Any, capture: bool, limit: int) -> dict[str, Any]:
+    return chat_attributes(field(body, "data"), capture, limit)  # an ``HttpResponse``: parsed already
+
+
+#: ``RawV2Client.chat``, which ``V2Client.chat`` calls (then it passes through: one span).  Patched
+#: because ``ClientV2.__init__`` binds ``self.chat`` to the method the class had then: a client made
+#: before ``instrument()`` calls the raw client's, and so does ``with_raw_response.chat``.
+RAW_CHAT: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, _raw_chat_attributes)
 EMBED: Final = Operation(semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING, embed_attributes)
 RERANK: Final = Operation(OP_RERANK, semconv.KIND_RERANKER, rerank_attributes)
 
@@ -114,4 +125,4 @@ class CohereProvider(Provider):
 
 provider: Final = CohereProvider()
 
-__all__ = ["CHAT", "CHAT_STREAM", "EMBED", "PROVIDER", "RERANK", "provider", "provider_of"]
+__all__ = ["CHAT", "CHAT_STREAM", "EMBED", "PROVIDER", "RAW_CHAT", "RERANK", "provider", "provider_of"]
