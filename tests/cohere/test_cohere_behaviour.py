@@ -221,3 +221,12 @@ def test_a_client_made_before_instrument_and_raw_responses_are_traced_once(spans
     raw = make(Mock()).with_raw_response.chat(model=MODEL, messages=MESSAGES)
     assert raw.data.id == "chat-2" and raw.status_code == 200
     assert attrs_of(spans.one()) == first
+
+
+def test_the_bedrock_client_names_its_platform() -> None:
+    import cohere
+
+    from llm_agent.instrumentation.cohere._provider import provider_of
+
+    bedrock = cohere.BedrockClientV2(aws_region="us-east-1", aws_access_key="a", aws_secret_key="b")
+    assert (provider_of(bedrock), provider_of(make(Mock()))) == ("aws.bedrock", "cohere")
