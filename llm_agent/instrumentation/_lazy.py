@@ -7,17 +7,21 @@ and ``error.type``, no chunk count or usage), not the failure of a stream that h
 Everything after the first chunk, and every exit path before it (``close()`` before iterating,
 the stream dropped), is the shared stream proxies' (``_stream``), ending the span once.
 
-The layer costs one generator resume per chunk; the exception, the items and the SDK's own
-``close()``/``aclose()`` of its generator pass through unchanged.
+The time to first chunk is counted from the first ``next()``, when the request is sent, not from
+the call that made the generator.  The layer costs one generator resume per chunk; the exception,
+the items and the SDK's own ``close()``/``aclose()`` of its generator pass through unchanged.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from llm_agent.instrumentation._call import Call
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy
+
+_now = time.perf_counter_ns
 
 
 def lazy_stream(call: Call, stream: Any) -> Any:
@@ -35,6 +39,7 @@ def _failed_at_start(call: Call, handle: StreamHandle, exc: BaseException) -> No
 
 
 def _items(call: Call, handle: StreamHandle, stream: Iterator[Any]) -> Iterator[Any]:
+    handle.start_ns = _now()  # the request is sent now
     try:
         first = next(stream)
     except StopIteration:
@@ -47,6 +52,7 @@ def _items(call: Call, handle: StreamHandle, stream: Iterator[Any]) -> Iterator[
 
 
 async def _async_items(call: Call, handle: StreamHandle, stream: Any) -> AsyncIterator[Any]:
+    handle.start_ns = _now()  # the request is sent now
     try:
         first = await stream.__anext__()
     except StopAsyncIteration:

@@ -226,3 +226,15 @@ def test_model_analysis_over_a_real_sqlite_sink(tmp_path: Path) -> None:
         }
         detail = store.model(MODEL)
         assert (detail.requests, detail.finish_reasons, detail.ttft.count) == (2, {"stop": 2}, 1)
+
+
+def test_time_to_first_chunk_counts_from_the_request(spans: SpanCapture) -> None:
+    """The stream posts when first iterated: a pause before iterating is not time to first chunk."""
+    import time
+
+    stream = make(Mock(body=ndjson(CHUNKS))).chat(MODEL, MESSAGES, stream=True)
+    time.sleep(0.3)
+    list(stream)
+    record = spans.one()
+    assert record.ttft_s is not None and record.ttft_s < 0.3
+    assert (record.end_ns - record.start_ns) / 1e9 >= 0.3  # the span itself starts at the call
