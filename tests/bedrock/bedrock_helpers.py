@@ -118,6 +118,6 @@ def client(service: str = "bedrock-runtime", **kwargs: Any) -> Any:
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY_ID,
         aws_secret_access_key=SECRET_ACCESS_KEY,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         **kwargs,
     )
