@@ -78,7 +78,11 @@ def claude_chunks() -> list[bytes]:
         chunk(
             {
                 "type": "message_start",
-                "message": {"id": "msg_bdrk_loop", "model": "claude-loop", "usage": {"input_tokens": 9, "output_tokens": 1}},
+                "message": {
+                    "id": "msg_bdrk_loop",
+                    "model": "claude-loop",
+                    "usage": {"input_tokens": 9, "output_tokens": 1},
+                },
             }
         ),
         chunk({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}}),
@@ -120,7 +124,8 @@ class BedrockServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 server.requests.append((self.command, self.path, body))
-                reply = next((r for suffix, r in server.routes.items() if self.path.split("?")[0].endswith(suffix)), None)
+                path = self.path.split("?")[0]
+                reply = next((r for suffix, r in server.routes.items() if path.endswith(suffix)), None)
                 if reply is None:
                     reply = Reply(404, b'{"message": "no route"}', {"x-amzn-ErrorType": "ResourceNotFoundException"})
                 frames = reply.body if isinstance(reply.body, list) else [reply.body]

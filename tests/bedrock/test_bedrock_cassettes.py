@@ -326,11 +326,12 @@ def test_invoke_model(spans: SpanCapture, cassette: Any, name: str, expected: li
 def test_embeddings(spans: SpanCapture, cassette: Any) -> None:
     """Embedding models make ``embeddings`` spans; Cohere's count comes from the headers."""
     c = client()
-    with cassette("parsed_body/TestBedrock.test_titan_v2_with_dimensions"):
-        titan = json.loads(c.invoke_model(**recorded_invoke("parsed_body/TestBedrock.test_titan_v2_with_dimensions"))["body"].read())
-    with cassette("parsed_body/TestBedrock.test_cohere_v4_with_dimensions"):
-        body = c.invoke_model(**recorded_invoke("parsed_body/TestBedrock.test_cohere_v4_with_dimensions"))["body"]
-        cohere = json.loads(body.read())
+    titan_name = "parsed_body/TestBedrock.test_titan_v2_with_dimensions"
+    cohere_name = "parsed_body/TestBedrock.test_cohere_v4_with_dimensions"
+    with cassette(titan_name):
+        titan = json.loads(c.invoke_model(**recorded_invoke(titan_name))["body"].read())
+    with cassette(cohere_name):
+        cohere = json.loads(c.invoke_model(**recorded_invoke(cohere_name))["body"].read())
     assert len(titan["embedding"]) == 256 and cohere["id"] == "716077ee-e829-4b61-ace2-2c2e56f5f989"
     assert attributes(spans) == [
         {
@@ -345,7 +346,8 @@ def test_embeddings(spans: SpanCapture, cassette: Any) -> None:
             "gen_ai.usage.input_tokens": 3,
         },
     ]
-    assert [r.name for r in spans.records] == ["embeddings amazon.titan-embed-text-v2:0", "embeddings cohere.embed-v4:0"]
+    names = [r.name for r in spans.records]
+    assert names == ["embeddings amazon.titan-embed-text-v2:0", "embeddings cohere.embed-v4:0"]
 
 
 INVOKE_STREAM: list[tuple[str, list[dict[str, Any]]]] = [

@@ -283,7 +283,8 @@ def test_body_never_read_is_finished_on_gc(spans: SpanCapture, server: BedrockSe
 
 
 def test_body_without_usage_anywhere_is_unknown(spans: SpanCapture, server: BedrockServer) -> None:
-    server.routes["/invoke"] = Reply(200, json.dumps({"outputs": [{"text": "hi", "stop_reason": "stop"}]}).encode(), JSON)
+    body = json.dumps({"outputs": [{"text": "hi", "stop_reason": "stop"}]}).encode()  # Mistral: no usage
+    server.routes["/invoke"] = Reply(200, body, JSON)
     json.loads(invoke(server)["body"].read())
     assert attrs_of(spans) == {
         **invoke_request(server),
@@ -306,7 +307,10 @@ def test_converse(spans: SpanCapture, server: BedrockServer) -> None:
     }
 
 
-@pytest.mark.parametrize("operation", ["converse", "converse_stream", "invoke_model", "invoke_model_with_response_stream"])
+OPERATIONS = ["converse", "converse_stream", "invoke_model", "invoke_model_with_response_stream"]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
 def test_throttling_error_propagates_unchanged(spans: SpanCapture, server: BedrockServer, operation: str) -> None:
     throttled = Reply(429, b'{"message": "Too many requests"}', {**JSON, "x-amzn-ErrorType": "ThrottlingException"})
     server.routes = {"": throttled}
