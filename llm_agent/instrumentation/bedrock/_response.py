@@ -67,6 +67,19 @@ def usage_of(obj: Any) -> Usage:
     return (found[0], found[1], found[2], found[3])
 
 
+def converse_usage(obj: Any) -> Usage:
+    """Counts from a Converse ``usage`` (its own spelling only: the per-call path reads four keys)."""
+    if type(obj) is not dict:
+        return NO_USAGE
+    get = obj.get
+    return (
+        _tok(get("inputTokens")),
+        _tok(get("outputTokens")),
+        _tok(get("cacheReadInputTokens")),
+        _tok(get("cacheWriteInputTokens")),
+    )
+
+
 def merge(first: Usage, fallback: Usage) -> Usage:
     """``first``'s counts, each missing one taken from ``fallback``."""
     return (
@@ -136,7 +149,7 @@ def converse_response(response: dict[str, Any], capture: bool, limit: int) -> di
     message = output.get("message") if type(output) is dict else None
     if type(message) is dict:
         _content_blocks(message.get("content"), attrs, capture, limit, reason)
-    usage_attributes(usage_of(response.get("usage")), attrs)
+    usage_attributes(converse_usage(response.get("usage")), attrs)
     return attrs
 
 
@@ -216,6 +229,7 @@ __all__ = [
     "NO_USAGE",
     "Usage",
     "converse_response",
+    "converse_usage",
     "header_usage",
     "invoke_response",
     "merge",

@@ -23,6 +23,7 @@ from llm_agent.instrumentation.bedrock._response import (
     NO_USAGE,
     REASON_KEYS,
     Usage,
+    converse_usage,
     merge,
     output_message,
     usage_attributes,
@@ -118,7 +119,7 @@ class ConverseAccumulator(_Base):
         elif "messageStop" in event:
             self._reason((event["messageStop"] or {}).get("stopReason"))
         elif "metadata" in event:
-            self.usage = usage_of((event["metadata"] or {}).get("usage"))
+            self.usage = converse_usage((event["metadata"] or {}).get("usage"))
         return False
 
 
