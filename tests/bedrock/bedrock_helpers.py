@@ -121,3 +121,20 @@ def client(service: str = "bedrock-runtime", **kwargs: Any) -> Any:
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         **kwargs,
     )
+
+
+def converse_accepts(member: str) -> bool:
+    """Whether the installed botocore's Converse request has ``member`` (older releases lack newer ones)."""
+    shape = client().meta.service_model.operation_model("Converse").input_shape
+    return member in shape.members
+
+
+def converse_reports_cache_tokens() -> bool:
+    """Whether the installed botocore parses Converse's cache token counts (it drops unknown fields)."""
+    usage = client().meta.service_model.operation_model("Converse").output_shape.members["usage"]
+    return "cacheReadInputTokens" in usage.members
+
+
+def messages_accept_cache_points() -> bool:
+    shape = client().meta.service_model.shape_for("ContentBlock")
+    return "cachePoint" in shape.members

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EventStreamError
+from botocore.response import StreamingBody
 
 import llm_agent
 from llm_agent.testing import SpanCapture, capture_spans
-from tests.bedrock.bedrock_helpers import client
+from tests.bedrock.bedrock_helpers import client, converse_reports_cache_tokens
 from tests.bedrock.bedrock_server import (
     EVENT_STREAM,
     JSON,
@@ -90,6 +91,8 @@ CONVERSE_USAGE = {
     "gen_ai.usage.output_tokens": 3,
     "gen_ai.usage.cache_read.input_tokens": 5,
 }
+if not converse_reports_cache_tokens():  # botocore before prompt caching drops the count: 7 is all it shows
+    CONVERSE_USAGE = {"gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 3}
 CLAUDE_END = {
     "gen_ai.response.id": "msg_bdrk_loop",
     "gen_ai.response.model": "claude-loop",
@@ -240,7 +243,12 @@ def test_body_read_all(spans: SpanCapture, server: BedrockServer) -> None:
     assert len(spans.records) == 1
 
 
-@pytest.mark.parametrize("how", ["chunks", "lines", "iterate", "read_n", "readinto"])
+READ_WAYS = ["chunks", "lines", "iterate", "read_n"]
+if hasattr(StreamingBody, "readinto"):  # botocore 1.35+
+    READ_WAYS.append("readinto")
+
+
+@pytest.mark.parametrize("how", READ_WAYS)
 def test_body_read_all_other_ways(spans: SpanCapture, server: BedrockServer, how: str) -> None:
     body = invoke(server)["body"]
     if how == "chunks":
