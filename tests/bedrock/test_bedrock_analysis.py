@@ -14,8 +14,8 @@ from tests.bedrock.bedrock_helpers import client, recorded_converse, recorded_in
 
 TITAN = "amazon.titan-text-lite-v1"
 NOVA = "amazon.nova-micro-v1:0"
-#: The Claude body names the model that answered (gen_ai.response.model): the analysis groups by it.
-HAIKU = "claude-3-5-haiku-20241022"
+#: The analysis groups by the request model (the Claude body's own name is gen_ai.response.model).
+HAIKU = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
 def test_one_session_of_bedrock_calls(tmp_path: Path, cassette: Any) -> None:
