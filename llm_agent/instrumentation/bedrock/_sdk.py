@@ -48,8 +48,8 @@ class _Types:
     __slots__ = ("event_stream", "streaming_body")
 
     def __init__(self) -> None:
-        from botocore.eventstream import EventStream
-        from botocore.response import StreamingBody
+        from botocore.eventstream import EventStream  # type: ignore[import-untyped]
+        from botocore.response import StreamingBody  # type: ignore[import-untyped]
 
         self.event_stream: type = EventStream
         self.streaming_body: type = StreamingBody
