@@ -152,7 +152,7 @@ streams = pytest.mark.parametrize("case", STREAMS, ids=[c.name for c in STREAMS]
 def test_stream_exhausted(spans: SpanCapture, server: BedrockServer, case: StreamCase) -> None:
     response = case.call(server)
     stream = response[case.key]
-    assert type(stream).__name__ == "SyncStreamProxy" and set(response) == {"ResponseMetadata", case.key}
+    assert type(stream).__name__ == "EventStreamProxy" and set(response) == {"ResponseMetadata", case.key}
     events = list(stream)
     assert len(events) == case.events
     record = spans.one()
@@ -163,6 +163,32 @@ def test_stream_exhausted(spans: SpanCapture, server: BedrockServer, case: Strea
     }
     assert record.ttft_s is not None and record.status != "ERROR"
     assert len(server.requests) == 1
+
+
+def _failure(action: Any) -> tuple[type, str]:
+    try:
+        action()
+    except Exception as exc:
+        return type(exc), str(exc)
+    raise AssertionError("expected a failure")
+
+
+def _enter(obj: Any) -> None:
+    with obj:
+        pass
+
+
+@streams
+def test_stream_misuse_fails_as_on_the_bare_event_stream(
+    spans: SpanCapture, server: BedrockServer, case: StreamCase
+) -> None:
+    """``EventStream`` is no iterator and no context manager: ``next()`` and ``with`` fail alike."""
+    stream = case.call(server)[case.key]
+    bare = stream.__wrapped__
+    assert _failure(lambda: next(stream)) == _failure(lambda: next(bare))
+    assert _failure(lambda: _enter(stream)) == _failure(lambda: _enter(bare))
+    assert len(list(stream)) == case.events  # and the stream still works, to one span
+    assert len(spans.records) == 1
 
 
 @streams

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from llm_agent import _errors, semconv
 from llm_agent.instrumentation._spans import PendingSpan, current_settings, end_span, start_span
-from llm_agent.instrumentation._stream import StreamHandle, SyncStreamProxy
+from llm_agent.instrumentation._stream import StreamHandle
 from llm_agent.instrumentation.bedrock._body import BodyProxy, BodyState
 from llm_agent.instrumentation.bedrock._request import body_bytes, converse_request, invoke_request, is_embedding
 from llm_agent.instrumentation.bedrock._response import converse_response, header_usage, invoke_response
@@ -31,7 +31,7 @@ from llm_agent.instrumentation.bedrock._sdk import (
     sdk_types,
     service_name,
 )
-from llm_agent.instrumentation.bedrock._stream import ConverseAccumulator, InvokeStreamAccumulator
+from llm_agent.instrumentation.bedrock._stream import ConverseAccumulator, EventStreamProxy, InvokeStreamAccumulator
 
 _now = time.perf_counter_ns
 _WHERE: Final = "bedrock"
@@ -145,7 +145,7 @@ class Call:
             accumulator = (ConverseAccumulator if op == CONVERSE_STREAM else InvokeStreamAccumulator)(
                 self.capture, self.limit
             )
-            result[key] = SyncStreamProxy(value, StreamHandle(self.span, accumulator, self.start_ns, _WHERE))
+            result[key] = EventStreamProxy(value, StreamHandle(self.span, accumulator, self.start_ns, _WHERE))
         else:
             end_span(self.span, {semconv.USAGE_MISSING: True})
 
@@ -204,7 +204,8 @@ def make_api_call_wrapper(
     wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     operation = args[0] if args else kwargs.get("operation_name")
-    if operation not in OPERATIONS or not state.enabled or _active.get():
+    # ``type(...) is str`` first: a set lookup of an unhashable value would raise into the app.
+    if type(operation) is not str or operation not in OPERATIONS or not state.enabled or _active.get():
         return wrapped(*args, **kwargs)
     call = _try_begin(instance, operation, args[1] if len(args) > 1 else kwargs.get("api_params"))
     if call is None:

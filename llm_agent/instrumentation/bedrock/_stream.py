@@ -15,10 +15,12 @@ is captured: per chunk that is two byte-string searches instead of a JSON parse.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._stream import SyncStreamProxy
 from llm_agent.instrumentation.bedrock._response import (
     NO_USAGE,
     REASON_KEYS,
@@ -36,6 +38,28 @@ METRICS_KEY: Final = "amazon-bedrock-invocationMetrics"
 _METRICS_MARKER: Final = METRICS_KEY.encode()
 #: Generated-text keys of the native stream events: Titan, Llama, Cohere.
 TEXT_KEYS: Final = ("outputText", "generation", "text")
+
+
+class EventStreamProxy(SyncStreamProxy):
+    """The shared stream proxy, faithful to what botocore's ``EventStream`` is not.
+
+    ``EventStream`` is iterable but neither an iterator nor a context manager; the shared proxy
+    defines ``__next__``/``__enter__`` for the SDKs whose streams are.  Here they fail as Python
+    fails on the bare ``EventStream`` (same exception type and message), unless a botocore release
+    adds them, in which case they are the shared proxy's.
+    """
+
+    def __next__(self) -> Any:
+        if not hasattr(type(self.__wrapped__), "__next__"):
+            raise TypeError(f"'{type(self.__wrapped__).__name__}' object is not an iterator")
+        return super().__next__()
+
+    def __enter__(self) -> Any:
+        if not hasattr(type(self.__wrapped__), "__enter__"):
+            if sys.version_info < (3, 11):
+                raise AttributeError("__enter__")
+            raise TypeError(f"'{type(self.__wrapped__).__name__}' object does not support the context manager protocol")
+        return super().__enter__()
 
 
 class _Base:
@@ -236,4 +260,4 @@ class InvokeStreamAccumulator(_Base):
         self.usage = merge(self.metrics, self.usage)
 
 
-__all__ = ["ConverseAccumulator", "InvokeStreamAccumulator"]
+__all__ = ["ConverseAccumulator", "EventStreamProxy", "InvokeStreamAccumulator"]
