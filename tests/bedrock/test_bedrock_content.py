@@ -104,15 +104,15 @@ def test_no_content_by_default() -> None:
 
 def test_reader_failure_leaves_the_result_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     """Our response reader raising is reported, the span still ends, the app gets botocore's dict."""
-    from llm_agent.instrumentation.bedrock import _patch
+    from llm_agent.instrumentation.bedrock import _provider
 
     def broken(*args: Any) -> dict[str, Any]:
         raise RuntimeError("reader bug")
 
-    monkeypatch.setattr(_patch, "converse_response", broken)
+    monkeypatch.setattr(_provider.CONVERSE, "read_response", broken)
     with capture_spans(instrument=["bedrock"]) as spans, expect_internal_errors() as errors:
         with use_cassette("test_converse_with_content"):
             response = client().converse(**recorded_converse("test_converse_with_content"))
         assert response["stopReason"] == "max_tokens"
         assert len(spans.records) == 1
-    assert [where for where, _ in errors] == ["bedrock.result"]
+    assert [where for where, _ in errors] == ["bedrock.response"]

@@ -1,7 +1,9 @@
-"""Errors, every stream and body exit path, other services and uninstrument, against a loopback server.
+"""The lifecycle matrix (tests/_lifecycle.py) for Converse and InvokeModel, every exit path of the
+``invoke_model`` body, other services and uninstrument, against a loopback server.
 
 The server (bedrock_server.py) answers with bodies and event streams encoded as AWS sends them,
-so the real botocore client parses them end to end.
+so the real botocore client parses them end to end.  boto3 has no async client: the matrix runs
+its sync half; botocore's ``EventStream`` is no context manager: no ``with`` rows.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import EventStreamError
+from botocore.exceptions import ClientError, EventStreamError
 from botocore.response import StreamingBody
 
 import llm_agent
 from llm_agent.testing import SpanCapture, capture_spans
+from tests._lifecycle import LifecycleCases, LifecycleMatrix
 from tests.bedrock.bedrock_helpers import client, converse_reports_cache_tokens
 from tests.bedrock.bedrock_server import (
     EVENT_STREAM,
@@ -213,40 +216,6 @@ def test_stream_error_mid_stream(spans: SpanCapture, server: BedrockServer, case
     }
 
 
-@streams
-def test_stream_break_then_close(spans: SpanCapture, server: BedrockServer, case: StreamCase) -> None:
-    stream = case.call(server)[case.key]
-    for _ in stream:
-        break
-    assert spans.records == []  # leaving the loop is not the end: the app may go on reading
-    stream.close()
-    stream.close()  # twice: still one span
-    assert attrs_of(spans) == {**request(server, case.model, True), **case.started, "llm_agent.stream.chunks": 1}
-
-
-@streams
-def test_stream_closed_unread(spans: SpanCapture, server: BedrockServer, case: StreamCase) -> None:
-    case.call(server)[case.key].close()
-    assert attrs_of(spans) == {
-        **request(server, case.model, True),
-        "llm_agent.usage.missing": True,
-        "llm_agent.stream.chunks": 0,
-    }
-
-
-@streams
-def test_stream_abandoned_is_finished_on_gc(spans: SpanCapture, server: BedrockServer, case: StreamCase) -> None:
-    response = case.call(server)
-    del response
-    gc.collect()
-    assert attrs_of(spans) == {
-        **request(server, case.model, True),
-        "llm_agent.usage.missing": True,
-        "llm_agent.stream.abandoned": True,
-        "llm_agent.stream.chunks": 0,
-    }
-
-
 # --- invoke_model's body: each way the app is done with it -------------------------------------------
 
 
@@ -341,31 +310,6 @@ def test_converse(spans: SpanCapture, server: BedrockServer) -> None:
     }
 
 
-OPERATIONS = ["converse", "converse_stream", "invoke_model", "invoke_model_with_response_stream"]
-
-
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_throttling_error_propagates_unchanged(spans: SpanCapture, server: BedrockServer, operation: str) -> None:
-    throttled = Reply(429, b'{"message": "Too many requests"}', {**JSON, "x-amzn-ErrorType": "ThrottlingException"})
-    server.routes = {"": throttled}
-    c = runtime(server)
-    kwargs: dict[str, Any] = {"modelId": MODEL}
-    if operation.startswith("converse"):
-        kwargs["messages"] = MESSAGES
-    else:
-        kwargs["body"] = b"{}"
-    with pytest.raises(c.exceptions.ThrottlingException) as caught:
-        getattr(c, operation)(**kwargs)
-    assert caught.value.response["Error"]["Message"] == "Too many requests"
-    assert len(server.requests) == 1  # the app's call ran once
-    record = spans.one()
-    assert record.status == "ERROR"
-    assert attrs_of(spans) == {
-        **request(server, MODEL, operation.endswith("stream")),
-        "error.type": "botocore.errorfactory.ThrottlingException",
-    }
-
-
 def test_client_created_before_init_is_instrumented(server: BedrockServer) -> None:
     import boto3
 
@@ -419,3 +363,132 @@ def test_session_and_user_on_the_span(spans: SpanCapture, server: BedrockServer)
             pass
     records = spans.records
     assert [(r.session_id, r.user_id) for r in records] == [("sess-b", "bob"), ("sess-b", "bob")]
+
+
+# --- the shared lifecycle matrix -----------------------------------------------------------------------
+
+THROTTLED = Reply(429, b'{"message": "Too many requests"}', {**JSON, "x-amzn-ErrorType": "ThrottlingException"})
+
+
+class BedrockCases(LifecycleCases):
+    """What both Bedrock call pairs share: the server, the errors, no async and no ``with``."""
+
+    error = ClientError
+    error_type = "botocore.errorfactory.ThrottlingException"
+    stream_error = EventStreamError
+    stream_error_type = "botocore.exceptions.EventStreamError"
+    streams_are_context_managers = False
+    model = MODEL
+    #: (plain path, stream path) on the server, and the stream's frames.
+    paths: tuple[str, str]
+
+    def __init__(self, server: BedrockServer) -> None:
+        self.server = server
+        self.client = runtime(server)
+
+    def frames(self) -> list[bytes]:
+        raise NotImplementedError
+
+    def arrange(self, outcome: str) -> None:
+        plain, stream = self.paths
+        routes = self.server.routes
+        if outcome == "error":
+            routes[plain] = routes[stream] = THROTTLED
+        elif outcome == "broken_stream":
+            routes[stream] = Reply(200, [self.frames()[0], exception("throttlingException", "slow down")], EVENT_STREAM)
+        else:
+            routes[stream] = Reply(200, self.frames(), EVENT_STREAM)
+
+    def requests(self) -> int:
+        return len(self.server.requests)
+
+    def request(self, stream: bool) -> dict[str, Any]:
+        return request(self.server, self.model, stream)
+
+
+class ConverseCases(BedrockCases):
+    chunks = 6
+    paths = ("/converse", "/converse-stream")
+
+    def __init__(self, server: BedrockServer) -> None:
+        super().__init__(server)
+        server.routes["/converse"] = Reply(200, json.dumps(CONVERSE_BODY).encode(), JSON)
+
+    def frames(self) -> list[bytes]:
+        return converse_events()
+
+    def call(self, is_async: bool, stream: bool, variant: str = "plain") -> Any:
+        assert not is_async
+        if stream:
+            return self.client.converse_stream(modelId=MODEL, messages=MESSAGES)["stream"]
+        return self.client.converse(modelId=MODEL, messages=MESSAGES)
+
+    def check_result(self, result: Any, stream: bool) -> None:
+        assert result["output"] == CONVERSE_BODY["output"] and result["usage"] == CONVERSE_BODY["usage"]
+
+    def response(self) -> dict[str, Any]:
+        return {"gen_ai.response.finish_reasons": ("end_turn",), **CONVERSE_USAGE}
+
+    def full_stream(self) -> dict[str, Any]:
+        return self.response()
+
+    def first_chunk(self) -> dict[str, Any]:
+        return {"llm_agent.usage.missing": True}  # messageStart carries nothing
+
+
+class InvokeCases(BedrockCases):
+    chunks = 5
+    model = CLAUDE
+    paths = ("/invoke", "/invoke-with-response-stream")
+
+    def __init__(self, server: BedrockServer) -> None:
+        super().__init__(server)
+        server.routes["/invoke"] = Reply(200, json.dumps(CLAUDE_BODY).encode(), {**JSON, **TOKEN_HEADERS})
+
+    def frames(self) -> list[bytes]:
+        return claude_chunks()
+
+    def call(self, is_async: bool, stream: bool, variant: str = "plain") -> Any:
+        assert not is_async
+        body = json.dumps({"max_tokens": 20, "messages": []})
+        if stream:
+            return self.client.invoke_model_with_response_stream(modelId=CLAUDE, body=body)["body"]
+        return json.loads(self.client.invoke_model(modelId=CLAUDE, body=body)["body"].read())  # what the app reads
+
+    def check_result(self, result: Any, stream: bool) -> None:
+        assert result == CLAUDE_BODY
+
+    def request(self, stream: bool) -> dict[str, Any]:
+        return {**super().request(stream), "gen_ai.request.max_tokens": 20}
+
+    def response(self) -> dict[str, Any]:
+        return CLAUDE_END
+
+    def full_stream(self) -> dict[str, Any]:
+        return CLAUDE_END
+
+    def first_chunk(self) -> dict[str, Any]:
+        return {
+            "gen_ai.response.id": "msg_bdrk_loop",
+            "gen_ai.response.model": "claude-loop",
+            "gen_ai.usage.input_tokens": 9,
+            "gen_ai.usage.output_tokens": 1,
+        }
+
+
+class SyncOnly(LifecycleMatrix):
+    @pytest.fixture(params=[False], ids=["sync"])
+    def is_async(self, request: Any) -> bool:
+        return False
+
+
+class TestConverseLifecycle(SyncOnly):
+    @pytest.fixture
+    def lifecycle(self, server: BedrockServer) -> ConverseCases:
+        return ConverseCases(server)
+
+
+class TestInvokeModelLifecycle(SyncOnly):
+    @pytest.fixture
+    def lifecycle(self, server: BedrockServer) -> InvokeCases:
+        return InvokeCases(server)

@@ -10,40 +10,26 @@ or per-session hook.
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
-import wrapt
-
-from llm_agent.instrumentation._base import Instrumentor
-from llm_agent.instrumentation.bedrock._patch import make_api_call_wrapper, state
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target
+from llm_agent.instrumentation.bedrock._provider import CONVERSE, make_api_call_wrapper, provider
 from llm_agent.instrumentation.bedrock._sdk import CALL_METHOD, CLIENT_CLASS, CLIENT_MODULE
 
+#: The one patched method.  Its operation is chosen per call (``_provider.OPERATIONS``); the
+#: target's is only the table's placeholder.
+TARGETS: Final = (Target(CLIENT_MODULE, CLIENT_CLASS, CALL_METHOD, CONVERSE),)
 
-class BedrockInstrumentor(Instrumentor):
+
+class BedrockInstrumentor(PatchingInstrumentor):
     name = "bedrock"
     library = "botocore"
+    provider = provider
+    targets = TARGETS
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._patched: tuple[Any, Any] | None = None  # (class, original)
-
-    def _instrument(self, module: ModuleType) -> None:
-        cls = getattr(importlib.import_module(CLIENT_MODULE), CLIENT_CLASS)
-        original = cls.__dict__.get(CALL_METHOD)
-        state.enabled = True
-        if original is None or isinstance(original, wrapt.FunctionWrapper):
-            return  # moved (the contract test names it) or already wrapped
-        wrapt.wrap_function_wrapper(cls, CALL_METHOD, make_api_call_wrapper)
-        self._patched = (cls, original)
-
-    def _uninstrument(self, module: ModuleType) -> None:
-        state.enabled = False
-        if self._patched is not None:
-            cls, original = self._patched
-            setattr(cls, CALL_METHOD, original)
-            self._patched = None
+    def wrapper_for(self, target: Target) -> Callable[..., Any]:
+        return make_api_call_wrapper()
 
 
 __all__ = ["BedrockInstrumentor"]

@@ -92,6 +92,19 @@ def converse_request(params: dict[str, Any], capture: bool, limit: int) -> dict[
     return attrs
 
 
+def kept_converse_params(params: dict[str, Any]) -> dict[str, Any]:
+    """What ``converse_request`` reads without content, copied now: the span may be built later,
+    and the app may reuse its ``inferenceConfig`` dict (lists become tuples)."""
+    kept: dict[str, Any] = {}
+    config = params.get("inferenceConfig")
+    if type(config) is dict:
+        kept["inferenceConfig"] = {k: tuple(v) if type(v) is list else v for k, v in config.items()}
+    extra = params.get("additionalModelRequestFields")
+    if type(extra) is dict and "top_k" in extra:
+        kept["additionalModelRequestFields"] = {"top_k": extra["top_k"]}
+    return kept
+
+
 def body_bytes(body: Any) -> bytes | str | None:
     """The ``invoke_model`` body as an immutable value, or None (a file-like body is not read)."""
     if type(body) is bytes or type(body) is str:
@@ -163,5 +176,6 @@ __all__ = [
     "converse_request",
     "invoke_request",
     "is_embedding",
+    "kept_converse_params",
     "parse_json",
 ]

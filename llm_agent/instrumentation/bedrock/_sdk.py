@@ -20,6 +20,13 @@ CALL_METHOD: Final = "_make_api_call"
 RUNTIME_SERVICE: Final = "bedrock-runtime"
 
 
+def api_params(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``api_params`` of ``_make_api_call(self, operation_name, api_params)``: the operation's
+    keyword arguments as the app passed them (None if not a dict)."""
+    params = args[1] if len(args) > 1 else kwargs.get("api_params")
+    return params if type(params) is dict else None
+
+
 def service_name(client: Any) -> str | None:
     """``client.meta.service_model.service_name``; else the private ``_service_model``'s."""
     model = getattr(getattr(client, "meta", None), "service_model", None)
@@ -87,6 +94,7 @@ __all__ = [
     "CLIENT_CLASS",
     "CLIENT_MODULE",
     "RUNTIME_SERVICE",
+    "api_params",
     "body_complete",
     "endpoint_url",
     "response_headers",
