@@ -109,9 +109,7 @@ def _read_server(url: str, settings: Settings) -> tuple[str, dict[str, Any]]:
 _servers: Final = ServerCache(_read_server)
 
 
-def _converse_side(
-    op: Operation, url: str | None, params: dict[str, Any], settings: Settings, capture: bool
-) -> dict[str, Any]:
+def _converse_side(url: str | None, params: dict[str, Any], settings: Settings, capture: bool) -> dict[str, Any]:
     attrs = _servers.get(url, settings)[1] if url is not None else {}
     attrs.update(converse_request(params, capture, settings.content_max_chars))
     return attrs
@@ -148,9 +146,9 @@ class BedrockProvider(Provider):
         request: Callable[[], dict[str, Any]]
         if op is CONVERSE or op is CONVERSE_STREAM:
             if settings.capture_content:  # the messages are read now: the app may change its lists later
-                attrs.update(_converse_side(op, url, params, settings, True))
+                attrs.update(_converse_side(url, params, settings, True))
                 return self.start(op, name, attrs, settings)
-            request = DeferredRequest(self.name, _converse_side, op, url, kept_converse_params(params), settings, False)
+            request = DeferredRequest(self.name, _converse_side, url, kept_converse_params(params), settings, False)
         else:
             request = DeferredRequest(self.name, _invoke_side, url, body_bytes(params.get("body")), settings)
         return self.start(op, name, attrs, settings, request=request)
