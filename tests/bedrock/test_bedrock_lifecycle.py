@@ -424,7 +424,8 @@ class ConverseCases(BedrockCases):
         return self.client.converse(modelId=MODEL, messages=MESSAGES)
 
     def check_result(self, result: Any, stream: bool) -> None:
-        assert result["output"] == CONVERSE_BODY["output"] and result["usage"] == CONVERSE_BODY["usage"]
+        assert result["output"] == CONVERSE_BODY["output"] and result["stopReason"] == "end_turn"
+        assert result["usage"]["inputTokens"] == 7  # botocore's own parse (older releases drop the cache count)
 
     def response(self) -> dict[str, Any]:
         return {"gen_ai.response.finish_reasons": ("end_turn",), **CONVERSE_USAGE}
