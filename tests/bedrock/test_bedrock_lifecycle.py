@@ -493,3 +493,13 @@ class TestInvokeModelLifecycle(SyncOnly):
     @pytest.fixture
     def lifecycle(self, server: BedrockServer) -> InvokeCases:
         return InvokeCases(server)
+
+
+def test_default_init_instruments_bedrock(server: BedrockServer) -> None:
+    """boto3 installed: ``init()`` without ``instrument=`` covers Bedrock (the registry's ``bedrock``)."""
+    from llm_agent.instrumentation import installed_libraries
+
+    assert "bedrock" in installed_libraries()
+    with capture_spans() as spans:
+        runtime(server).converse(modelId=MODEL, messages=MESSAGES)
+        assert [r.name for r in spans.records] == [f"chat {MODEL}"]
