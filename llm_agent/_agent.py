@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 from llm_agent import _errors, context, semconv
 from llm_agent.config import ConfigError, Settings
-from llm_agent.instrumentation import _fastspan, get_instrumentor, installed_libraries
+from llm_agent.instrumentation import _direct_spans, get_instrumentor, installed_libraries
 
 __version__ = "0.1.0"
 
@@ -53,7 +53,7 @@ class _Dispatcher(SpanProcessor):
         self._on_start: tuple[Any, ...] = ()
         self._on_end: tuple[Any, ...] = ()
         #: True when no ``on_start`` hook here looks at our own spans (the stamping processor skips
-        #: them), so our finished spans may skip ``on_start`` (read when instrumentation/_fastspan.py
+        #: them), so our finished spans may skip ``on_start`` (read when instrumentation/_direct_spans.py
         #: plans; ``init()``/``shutdown()`` reset the plan after changing the processors).
         self.on_start_ignores_ours = True
 
@@ -214,7 +214,7 @@ def init(
         context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
         _settings = settings
         _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
-        _fastspan.reset()  # after the processors and settings it is planned from have changed
+        _direct_spans.reset()  # after the processors and settings it is planned from have changed
         agent = Agent(settings, provider, pipeline, owns)
         _agent = agent
         explicit = settings.instrument is not None
@@ -300,7 +300,7 @@ def shutdown(timeout_s: float | None = None) -> None:
         _agent = None
         _tracer = None
         _settings = Settings()
-        _fastspan.reset()
+        _direct_spans.reset()
         context.configure(None, None, True, True)
 
 

@@ -119,9 +119,10 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_DIRECT_SPANS",
         True,
         "bool",
-        "When only llm_agent listens on the tracer provider, hand our finished spans to our processors "
-        "directly (the same spans, without the SDK's mutable-span machinery, built on the export thread "
-        "from what the call left); off: always the SDK's start_span, on the app's thread.",
+        "The direct span path: when only llm_agent listens on the tracer provider, hand our finished "
+        "spans to our processors directly (the same spans, without the SDK's mutable-span machinery, "
+        "built on the export thread from what the call left); off: always the SDK's start_span, on the "
+        "app's thread.",
     ),
     Option(
         "baggage",

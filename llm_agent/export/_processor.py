@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from llm_agent import _otel_compat
 from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _retry
@@ -42,15 +43,8 @@ _yield_gil: Final = time.sleep
 DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
 
 # Exporters' own HTTP calls must not become spans: the SDK's and the instrumentation packages'
-# convention is these two context keys; our OpenAI/Anthropic wrappers check the first as well.
-_SUPPRESS_KEYS: Final = tuple(
-    key
-    for key in (
-        getattr(otel_context, "_SUPPRESS_INSTRUMENTATION_KEY", None),
-        getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", None),
-    )
-    if key is not None
-)
+# convention is a context key (``_otel_compat.suppress_keys``) the worker threads set for good.
+_SUPPRESS_KEYS: Final = _otel_compat.suppress_keys()
 
 
 class Target(Protocol):

@@ -132,10 +132,11 @@ def test_internal_is_where_we_read_it(internal: Internal) -> None:
 def test_absent_private_types_fall_back_to_nothing_matching(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback itself: an SDK without the private response types gets a type nothing is an
     instance of, so the checks are skipped rather than raising."""
+    from llm_agent.instrumentation._base import find_type
     from llm_agent.instrumentation.anthropic import _sdk as anthropic_sdk
     from llm_agent.instrumentation.openai import _sdk as openai_sdk
 
     for sdk in (openai_sdk, anthropic_sdk):
-        absent = sdk._private_type("no_such_module_here", "APIResponse")
+        absent = find_type("no_such_module_here", "APIResponse")
         assert isinstance(absent, type) and not isinstance(object(), absent)
-        assert sdk._private_type(sdk.__name__, "no_such_name") is absent
+        assert find_type(sdk.__name__, "no_such_name") is absent
