@@ -503,3 +503,39 @@ def test_default_init_instruments_bedrock(server: BedrockServer) -> None:
     with capture_spans() as spans:
         runtime(server).converse(modelId=MODEL, messages=MESSAGES)
         assert [r.name for r in spans.records] == [f"chat {MODEL}"]
+
+
+EVERY_CONVERSE_OPTION: dict[str, Any] = {
+    "modelId": MODEL,
+    "messages": MESSAGES,
+    "system": [{"text": "be brief"}],
+    "inferenceConfig": {"maxTokens": 5, "temperature": 0.1, "topP": 0.9, "stopSequences": ["x"]},
+    "additionalModelRequestFields": {"top_k": 7, "other": 1},
+    "toolConfig": {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {}}}}]},
+}
+
+
+def test_deferred_request_side_reads_the_copy_taken_at_the_call() -> None:
+    """Without content the Converse request is read when the span is built, from a copy: the same
+    attributes as reading it at once, whatever the app does to its dicts afterwards."""
+    from llm_agent.instrumentation.bedrock._request import converse_request, kept_converse_params
+
+    kept = kept_converse_params(EVERY_CONVERSE_OPTION)
+    assert converse_request(kept, False, 100) == converse_request(EVERY_CONVERSE_OPTION, False, 100) == {
+        "gen_ai.request.max_tokens": 5,
+        "gen_ai.request.temperature": 0.1,
+        "gen_ai.request.top_p": 0.9,
+        "gen_ai.request.top_k": 7,
+        "gen_ai.request.stop_sequences": ["x"],
+    }
+
+
+def test_app_changing_its_config_after_the_call_does_not_change_the_span(
+    spans: SpanCapture, server: BedrockServer
+) -> None:
+    config = {"maxTokens": 5, "stopSequences": ["x"]}
+    runtime(server).converse(modelId=MODEL, messages=MESSAGES, inferenceConfig=config)
+    config["maxTokens"] = 999
+    config["stopSequences"].append("y")
+    attrs = attrs_of(spans)
+    assert (attrs["gen_ai.request.max_tokens"], attrs["gen_ai.request.stop_sequences"]) == (5, ("x",))

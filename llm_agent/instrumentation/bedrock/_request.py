@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import is_number
 
 #: Model families whose ids mark an embedding model (``amazon.titan-embed-...``, ``cohere.embed-...``).
 EMBED_MARKERS: Final = (".titan-embed", ".embed-", "embed-text", "embed-image", "multimodal-embed")
@@ -49,10 +50,6 @@ BODY_DIMENSIONS: Final = ("dimensions", "output_dimension")
 _INT_ATTRS: Final = frozenset({_MAX, _TOP_K, semconv.GEN_AI_REQUEST_SEED})
 
 
-def _num(value: Any) -> bool:
-    return (type(value) is int or type(value) is float) and value == value
-
-
 def is_embedding(model_id: str) -> bool:
     return any(marker in model_id for marker in EMBED_MARKERS)
 
@@ -70,7 +67,7 @@ def converse_request(params: dict[str, Any], capture: bool, limit: int) -> dict[
     if type(config) is dict:
         for key, name in (("maxTokens", _MAX), ("temperature", _TEMPERATURE), ("topP", _TOP_P)):
             value = config.get(key)
-            if _num(value):
+            if is_number(value):
                 attrs[name] = value
         stops = _stops(config.get("stopSequences"))
         if stops:
@@ -134,7 +131,7 @@ def invoke_request(body: bytes | str | None, capture: bool, limit: int) -> dict[
     for source in sources:
         for key, name in BODY_NUMBERS:
             value = source.get(key)
-            if name not in attrs and _num(value) and (name not in _INT_ATTRS or type(value) is int):
+            if name not in attrs and is_number(value) and (name not in _INT_ATTRS or type(value) is int):
                 attrs[name] = value
         for key in BODY_STOPS:
             stops = _stops(source.get(key))

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import token_count
 
 #: Usage counts in the order (input, output, cache read, cache write).
 Usage = tuple[int | None, int | None, int | None, int | None]
@@ -39,10 +40,6 @@ USAGE_KEYS: Final = (
 REASON_KEYS: Final = ("stopReason", "stop_reason", "completionReason", "finish_reason")
 
 
-def _tok(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
-
 def header_usage(headers: dict[str, str]) -> Usage:
     """The token counts in Bedrock's response headers (absent or malformed -> None)."""
     out: list[int | None] = []
@@ -60,7 +57,7 @@ def usage_of(obj: Any) -> Usage:
     for keys in USAGE_KEYS:
         value = None
         for key in keys:
-            value = _tok(obj.get(key))
+            value = token_count(obj.get(key))
             if value is not None:
                 break
         found.append(value)
@@ -73,10 +70,10 @@ def converse_usage(obj: Any) -> Usage:
         return NO_USAGE
     get = obj.get
     return (
-        _tok(get("inputTokens")),
-        _tok(get("outputTokens")),
-        _tok(get("cacheReadInputTokens")),
-        _tok(get("cacheWriteInputTokens")),
+        token_count(get("inputTokens")),
+        token_count(get("outputTokens")),
+        token_count(get("cacheReadInputTokens")),
+        token_count(get("cacheWriteInputTokens")),
     )
 
 
