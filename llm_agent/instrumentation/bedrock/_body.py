@@ -104,36 +104,35 @@ class BodyProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_state = state
 
     def read(self, amt: int | None = None) -> Any:
-        state = self._self_state
         try:
             chunk = self.__wrapped__.read(amt)
         except BaseException as exc:
-            state.finish(False, exc)
+            self._self_state.finish(False, exc)
             raise
-        if not state.done:
-            try:
-                state.take(chunk)
-                if amt is None or not chunk or body_complete(self.__wrapped__):
-                    state.finish(True)
-            except Exception as err:
-                _errors.report(f"{_WHERE}.body_read", err)
+        self._seen(chunk, None, amt is None or not chunk)
         return chunk
 
     def readinto(self, b: Any) -> Any:
-        state = self._self_state
         try:
             count = self.__wrapped__.readinto(b)
         except BaseException as exc:
-            state.finish(False, exc)
+            self._self_state.finish(False, exc)
             raise
-        if not state.done:
-            try:
-                state.take(bytes(memoryview(b)[:count]))
-                if not count or body_complete(self.__wrapped__):
-                    state.finish(True)
-            except Exception as err:
-                _errors.report(f"{_WHERE}.body_read", err)
+        self._seen(b, count, not count)
         return count
+
+    def _seen(self, data: Any, count: int | None, at_end: bool) -> None:
+        """Copy what the app just read (``count`` bytes of a ``readinto`` buffer, else ``data``
+        itself); end the span once the app has had every byte."""
+        state = self._self_state
+        if state.done:
+            return
+        try:
+            state.take(data if count is None else bytes(memoryview(data)[:count]))
+            if at_end or body_complete(self.__wrapped__):
+                state.finish(True)
+        except Exception as err:
+            _errors.report(f"{_WHERE}.body_read", err)
 
     def readlines(self) -> Any:
         lines = self.__wrapped__.readlines()

@@ -72,29 +72,24 @@ class _Base:
         self.limit = limit
         self.reason: str | None = None
         self.usage: Usage = NO_USAGE
-        self.tool_names: list[str] | None = None
-        self.texts: list[str] | None = None
-        self.tool_args: dict[Any, list[str]] | None = None  # block index -> [name, argument parts...]
+        # Three small containers per stream (not per chunk); texts and arguments only fill when
+        # content is captured.
+        self.tool_names: list[str] = []
+        self.texts: list[str] = []
+        self.tool_args: dict[Any, list[str]] = {}  # block index -> [name, argument parts...]
 
     def _text(self, text: Any) -> None:
         if type(text) is str:
-            if self.texts is None:
-                self.texts = []
             self.texts.append(text)
 
     def _tool_start(self, index: Any, name: Any) -> None:
-        if type(name) is not str:
-            return
-        if self.tool_names is None:
-            self.tool_names = []
-        self.tool_names.append(name)
-        if self.capture:
-            if self.tool_args is None:
-                self.tool_args = {}
-            self.tool_args[index] = [name]
+        if type(name) is str:
+            self.tool_names.append(name)
+            if self.capture:
+                self.tool_args[index] = [name]
 
     def _tool_delta(self, index: Any, part: Any) -> None:
-        parts = self.tool_args.get(index) if self.tool_args is not None else None
+        parts = self.tool_args.get(index)
         if parts is not None and type(part) is str:
             parts.append(part)
 
@@ -113,8 +108,8 @@ class _Base:
         if self.tool_names:
             attrs[semconv.TOOL_CALL_NAMES] = self.tool_names
         if self.capture and (self.texts or self.tool_args):
-            calls = [{"name": p[0], "arguments": "".join(p[1:])} for p in (self.tool_args or {}).values()]
-            out = output_message("".join(self.texts or ()), calls, self.reason)
+            calls = [{"name": p[0], "arguments": "".join(p[1:])} for p in self.tool_args.values()]
+            out = output_message("".join(self.texts), calls, self.reason)
             attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([out], self.limit)
         usage_attributes(self.usage, attrs)
         return attrs
