@@ -1,8 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
-    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
-                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream:
-                                     llm_agent only)
+    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -49,8 +48,9 @@ sys.path.insert(0, str(HERE.parent.parent))
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
-#: Scenarios of other providers (llm_agent only: the peers instrument openai): the library each needs.
+SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
+#: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
+#: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
 PROVIDER_SCENARIOS = {
     "cohere_chat": "cohere",
     "cohere_stream": "cohere",
@@ -58,6 +58,7 @@ PROVIDER_SCENARIOS = {
     "ollama_chat": "ollama",
     "ollama_stream": "ollama",
 }
+OWN_SCENARIOS = frozenset({"converse", "aws_other", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
 STREAM_SCENARIOS = ("chat_stream", "cohere_stream", "ollama_stream")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
@@ -100,7 +101,7 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             return
         raise AssertionError("the fake API should have answered 429")
 
-    return {
+    table = {
         "chat": (lambda: bare_chat(chat_res, **chat_kwargs), lambda: chat_res.create(**chat_kwargs)),
         "chat_stream": (
             lambda: consume(bare_chat(chat_res, **stream_kwargs)),
@@ -111,6 +112,37 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         "error": (
             lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
+        ),
+    }
+    if os.environ.get(IN_PEER_ENV) is None:
+        table.update(bedrock_calls())
+    return table
+
+
+def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``converse``: botocore's ``_make_api_call`` as it was, against the one llm_agent wraps.
+
+    Both skip the generated ``client.converse`` shim (identical for both) and answer in-process
+    (fake_bedrock.py); the instrumented call goes through the class-level wrapper and its filter.
+    ``aws_other`` is a call of another service (the ``bedrock`` control plane's
+    ``ListFoundationModels``) through the same wrapper: what the filter costs every AWS call.
+    """
+    import fake_bedrock
+    from botocore.client import BaseClient
+
+    client = fake_bedrock.make_client()
+    control = fake_bedrock.make_client("bedrock")
+    current = BaseClient.__dict__["_make_api_call"]
+    bare = getattr(current, "__wrapped__", current)  # wrapt's original, when wrapped
+    kwargs = fake_bedrock.CONVERSE_KWARGS
+    return {
+        "converse": (
+            lambda: bare(client, "Converse", dict(kwargs)),
+            lambda: client._make_api_call("Converse", dict(kwargs)),
+        ),
+        "aws_other": (
+            lambda: bare(control, "ListFoundationModels", {}),
+            lambda: control._make_api_call("ListFoundationModels", {}),
         ),
     }
 
@@ -193,21 +225,24 @@ def main() -> None:
         run_in_peer_env(args.subject)
 
     wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
-        libraries = ["openai", *sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})]
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=libraries
+                service_name="bench",
+                sink_path=str(path),
+                capture_content=args.capture,
+                instrument=["openai", "bedrock", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=libraries,
+                instrument=["openai", "bedrock", *needed],
             )
 
         def flush() -> None:
@@ -217,14 +252,6 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
-    needed = {PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS}
-    if needed:
-        import cohere_ollama_calls
-
-        if "cohere" in needed:
-            table.update(cohere_ollama_calls.cohere_calls())
-        if "ollama" in needed:
-            table.update(cohere_ollama_calls.ollama_calls())
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -232,7 +259,16 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
     for name in wanted:
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
+            continue
         bare, inst = table[name]
         n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
