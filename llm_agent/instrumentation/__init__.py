@@ -12,9 +12,10 @@ from llm_agent.instrumentation._base import Instrumentor
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic"}
+LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google.genai"}
 
 _instances: dict[str, Instrumentor] = {}
 _lock = threading.Lock()
