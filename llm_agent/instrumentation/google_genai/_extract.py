@@ -1,8 +1,9 @@
 """google-genai request -> span start attributes; response -> span end attributes.
 
-Token rule (docs/gemini.md): ``gen_ai.usage.input_tokens`` = ``prompt_token_count`` (Gemini
-counts cached-content tokens inside it, so it already means "all input", as our rule for every
-provider asks); ``gen_ai.usage.output_tokens`` = ``candidates_token_count`` +
+Token rule (docs/gemini.md): ``gen_ai.usage.input_tokens`` = ``prompt_token_count`` +
+``tool_use_prompt_token_count`` (Gemini counts cached-content tokens inside the former, and the
+latter are the prompt tokens of its built-in tools, billed as input: the sum means "all input", as
+our rule for every provider asks, and input + output = ``total_token_count``); ``gen_ai.usage.output_tokens`` = ``candidates_token_count`` +
 ``thoughts_token_count`` (Gemini reports thinking tokens apart from the answer, OpenAI counts its
 reasoning tokens inside ``completion_tokens``; the sum makes output mean the same for both);
 ``gen_ai.usage.reasoning.output_tokens`` = ``thoughts_token_count``;
@@ -188,9 +189,16 @@ def usage_attributes(
 
 
 def usage_counts(usage: Any) -> tuple[int | None, int | None, int | None, int | None]:
-    """(prompt, candidates, thoughts, cached) of a ``usage_metadata``; Nones when absent."""
+    """(input, candidates, thoughts, cached) of a ``usage_metadata``; Nones when absent.
+
+    input = ``prompt_token_count`` + ``tool_use_prompt_token_count`` (the module docstring).
+    """
+    prompt = _tok(_g(usage, "prompt_token_count"))
+    tool_use = _tok(_g(usage, "tool_use_prompt_token_count"))
+    if tool_use is not None:
+        prompt = tool_use if prompt is None else prompt + tool_use
     return (
-        _tok(_g(usage, "prompt_token_count")),
+        prompt,
         _tok(_g(usage, "candidates_token_count")),
         _tok(_g(usage, "thoughts_token_count")),
         _tok(_g(usage, "cached_content_token_count")),
