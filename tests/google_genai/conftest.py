@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("google.genai")
 
-from llm_agent.testing import SpanCapture, capture_spans  # noqa: E402
-from tests.google_genai.genai_helpers import cassette, loopback  # noqa: E402
+from llm_agent.testing import SpanCapture, capture_spans
+from tests.google_genai.genai_helpers import cassette, loopback
 
 __all__ = ["cassette", "loopback"]
 

@@ -142,7 +142,8 @@ def recorded_request(name: str, index: int = 0) -> dict[str, Any]:
 
 #: A reply: (HTTP status, body bytes, content type), or ``DROP`` to cut the body off mid-way.
 Reply = tuple[int, bytes, str]
-DROP_AFTER = b"drop-after"
+#: How often the server thread checks for shutdown (seconds): short, so a test ends at once.
+POLL_S = 0.01
 
 
 def sse(*chunks: dict[str, Any]) -> bytes:
@@ -169,7 +170,7 @@ class Loopback:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 owner.paths.append(self.path)
@@ -192,7 +193,7 @@ class Loopback:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,), daemon=True)
         self.thread.start()
 
     def reply(self, status: int, body: bytes, ctype: str = "application/json") -> None:

@@ -1,15 +1,19 @@
 """google-genai request -> span start attributes; response -> span end attributes.
 
-Token rule (docs/gemini.md): ``gen_ai.usage.input_tokens`` = ``prompt_token_count`` +
-``tool_use_prompt_token_count`` (Gemini counts cached-content tokens inside the former, and the
-latter are the prompt tokens of its built-in tools, billed as input: the sum means "all input", as
-our rule for every provider asks, and input + output = ``total_token_count``); ``gen_ai.usage.output_tokens`` = ``candidates_token_count`` +
-``thoughts_token_count`` (Gemini reports thinking tokens apart from the answer, OpenAI counts its
-reasoning tokens inside ``completion_tokens``; the sum makes output mean the same for both);
-``gen_ai.usage.reasoning.output_tokens`` = ``thoughts_token_count``;
-``gen_ai.usage.cache_read.input_tokens`` = ``cached_content_token_count``.  The API leaves a zero
-count out of its JSON, so within a usage block that reports one of the two output parts the
-other counts as 0; a usage block with neither input nor output is unknown usage
+Token rule (docs/gemini.md):
+
+- ``gen_ai.usage.input_tokens`` = ``prompt_token_count`` + ``tool_use_prompt_token_count``: Gemini
+  counts cached-content tokens inside the former, and the latter are the prompt tokens of its
+  built-in tools (code execution, search), billed as input; the sum means "all input", as our
+  rule for every provider asks, and input + output = ``total_token_count``.
+- ``gen_ai.usage.output_tokens`` = ``candidates_token_count`` + ``thoughts_token_count``: Gemini
+  reports thinking tokens apart from the answer, OpenAI counts its reasoning tokens inside
+  ``completion_tokens``; the sum makes output mean the same for both.
+- ``gen_ai.usage.reasoning.output_tokens`` = ``thoughts_token_count``;
+  ``gen_ai.usage.cache_read.input_tokens`` = ``cached_content_token_count``.
+
+The API leaves a zero count out of its JSON, so within a usage block that reports one of the two
+output parts the other counts as 0; a usage block with neither input nor output is unknown usage
 (``llm_agent.usage.missing``), never 0.
 
 Works on the SDK's pydantic models and on plain dicts alike (``config`` may be either), and never
@@ -56,6 +60,13 @@ def _g(obj: Any, name: str) -> Any:
 
 def _tok(value: Any) -> int | None:
     return value if type(value) is int and value >= 0 else None
+
+
+def _whole(value: Any) -> int | None:
+    """A count the SDK types as a float (Vertex AI's embedding ``statistics.token_count``)."""
+    if type(value) is float and value >= 0 and value.is_integer():
+        return int(value)
+    return _tok(value)
 
 
 def model_name(model: Any) -> str | None:
@@ -284,7 +295,7 @@ def embed_attributes(response: Any) -> dict[str, Any]:
     if prompt is None:
         embeddings = _g(response, "embeddings")
         if isinstance(embeddings, list) and embeddings:
-            counts = [_tok(_g(_g(e, "statistics"), "token_count")) for e in embeddings]
+            counts = [_whole(_g(_g(e, "statistics"), "token_count")) for e in embeddings]
             if all(c is not None for c in counts):
                 prompt = sum(c for c in counts if c is not None)
     if prompt is None:
