@@ -1,6 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+                                     (also gemini,gemini_stream: google-genai generate_content, llm_agent only)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -48,6 +49,10 @@ import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+#: Scenarios of other providers (llm_agent only: the peers instrument openai), e.g. ``--scenarios gemini``.
+PROVIDER_SCENARIOS = ("gemini", "gemini_stream")
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = ("chat_stream", "gemini_stream")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -183,17 +188,20 @@ def main() -> None:
     if args.subject == "llm_agent":
         import llm_agent
 
+        libraries = ["openai"]
+        if any(name.startswith("gemini") for name in args.scenarios.split(",")):
+            libraries.append("google_genai")
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=libraries
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=libraries,
             )
 
         def flush() -> None:
@@ -203,6 +211,10 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
+    if any(name.startswith("gemini") for name in args.scenarios.split(",")):
+        import gemini_calls
+
+        table.update(gemini_calls.calls(gemini_calls.client()))
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -212,7 +224,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.scenarios.split(","):
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
