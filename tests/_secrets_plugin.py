@@ -74,11 +74,11 @@ def _install_span_hook() -> None:
 
 def _install_record_hook() -> None:
     try:
-        from llm_agent.export import _processor
+        from llm_agent.export import _send as send_module
     except ImportError:
         return
-    cls = getattr(_processor, "BatchingProcessor", None)
-    send = getattr(cls, "_send", None) if cls is not None else None
+    cls = getattr(send_module, "Sender", None)
+    send = getattr(cls, "send", None) if cls is not None else None
     if send is None:
         return
 
@@ -93,7 +93,7 @@ def _install_record_hook() -> None:
             _remember(Collected.records, f"<unreadable records: {exc!r}>")
         return send(self, items, *args, **kwargs)
 
-    cls._send = _send
+    cls.send = _send
 
 
 def _install_sqlite_hook() -> None:

@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The shared lifecycle matrix's asserts show their diffs like a test module's.
+pytest.register_assert_rewrite("tests._lifecycle")
+
 # Session-wide collector for the secrets scan that runs last (tests/test_zz_secrets.py).
 pytest_plugins = ["_secrets_plugin"]
 

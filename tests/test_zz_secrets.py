@@ -50,6 +50,7 @@ def test_no_secret_in_spans_sink_rows_or_logs() -> None:
     """Everything the whole run produced (this test runs last)."""
     collected = plugin.Collected
     assert collected.spans, "the collector saw no span: is it installed?"
+    assert collected.records, "the collector saw no backend record: does its hook still find the send loop?"
     found = {
         "spans": plugin.scan(list(collected.spans)),
         "backend records": plugin.scan(list(collected.records)),

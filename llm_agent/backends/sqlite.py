@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any, Final
 
+from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
 from llm_agent.backends._sqlite_rows import RowConverter
@@ -37,7 +38,8 @@ DEFAULT_BUSY_TIMEOUT_S: Final = 10.0
 DEFAULT_WAL_AUTOCHECKPOINT_PAGES: Final = 16000
 #: With ``retention_days`` set, spans older than that are deleted this often (and at start).
 DEFAULT_PRUNE_INTERVAL_S: Final = 3600.0
-_LOG_INTERVAL_S: Final = 60.0
+#: At most one "cannot write to the SQLite sink" warning per sink in this many seconds.
+WRITE_ERROR_LOG_INTERVAL_S: Final = 60.0
 # Result codes (module constants only from Python 3.11 on).
 _SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
 _SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
@@ -220,7 +222,7 @@ class SQLiteBackend:
 
             os.register_at_fork(after_in_child=_after_fork_in_child)
         self._next_prune = 0.0
-        self._last_log = -_LOG_INTERVAL_S
+        self._write_errors = RateLimitedLog(logger, WRITE_ERROR_LOG_INTERVAL_S)
         self._checkpointer = Checkpointer(path, busy_timeout_s)
 
     @classmethod
@@ -282,11 +284,10 @@ class SQLiteBackend:
         msg = str(exc)
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in msg or "busy" in msg:
             return ExportResult.RETRYABLE
-        now = time.monotonic()
-        if now - self._last_log >= _LOG_INTERVAL_S:
-            self._last_log = now
-            what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
-            logger.warning("llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what)
+        what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
+        self._write_errors.warning(
+            self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what
+        )
         return ExportResult.FAILURE
 
     def flush(self, timeout_s: float) -> bool:

@@ -6,6 +6,10 @@ logging all happen on the worker thread.  Why not the SDK's ``BatchSpanProcessor
 docs/pipeline.md (it drops the *oldest* span silently, exports on the caller's thread in
 ``force_flush``, cannot retry with ``Retry-After`` or count drops by reason, and its shutdown
 waits for a hanging exporter).
+
+This module holds the queue, the worker thread that drains it, flush, shutdown, fork safety and the
+counts.  What a backend's answer means (retries, splitting, drop reasons) is ``_send.py``; the
+sqlite sink's second thread, which commits while the worker converts, is ``_writer.py``.
 """
 
 from __future__ import annotations
@@ -21,22 +25,19 @@ from typing import Any, Final, Protocol
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _retry
+from llm_agent.export._send import Sender, log_backend_error
+from llm_agent.export._writer import CoalescingWriter
 
 logger = logging.getLogger("llm_agent.export")
 
 #: Drop reasons, in the order ``stats()`` reports them.
 DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
-#: A coalescing target's transaction holds at most this many queues' worth of converted spans.
-COALESCE_QUEUES: Final = 4
 #: Queue fill level (percent of ``max_queue_size``) above which ``on_end`` offers the GIL.
 HIGH_WATER_PERCENT: Final = 50
 _yield_gil: Final = time.sleep
-#: While the writer commits, the converter looks for newly queued spans this often.
-_POLL_WHILE_WRITING_S: Final = 0.005
-#: The converter offers the GIL to the writer after converting this many spans (~1 ms).
-_CONVERT_SLICE: Final = 128
 #: At most one "dropping spans" warning per backend in this many seconds.
 DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
 
@@ -98,10 +99,9 @@ class BatchingProcessor(SpanProcessor):
         # when they fall behind: the per-transaction costs (commit, rollup lookups, the GIL
         # hand-over around each SQLite call) are then paid once per queue, not once per batch.
         self._coalesce = bool(getattr(target, "coalesce", False))
+        # While it converts, more spans arrive; the writer's hand-over takes those too (up to
+        # COALESCE_QUEUES queues' worth, see _writer.py), which frees queue space for the app sooner.
         self._take = max_queue_size if self._coalesce else max_export_batch_size
-        # While it converts, more spans arrive; it takes those too (up to COALESCE_QUEUES queues'
-        # worth of converted spans in flight), which frees queue space for the app sooner.
-        self._max_items = max_queue_size * COALESCE_QUEUES
         self._delay_s = schedule_delay_s
         self._retry_max_s = retry_max_time_s
         self._retry_initial_s = retry_initial_backoff_s
@@ -134,13 +134,29 @@ class BatchingProcessor(SpanProcessor):
         self._retried = 0
         self._dropped = dict.fromkeys(DROP_REASONS, 0)
         self._drops_unlogged = 0
-        self._last_drop_log = -DEFAULT_DROP_LOG_INTERVAL_S
+        # Per processor, and fresh in a forked child: the child's first drops are logged at once.
+        self._drop_log = RateLimitedLog(logger, DEFAULT_DROP_LOG_INTERVAL_S)
+        self._sender = Sender(
+            self.target, self._stop, retry_max_s=self._retry_max_s, retry_initial_s=self._retry_initial_s
+        )
         self._worker: threading.Thread | None = None
-        self._writer: _Writer | None = None
+        self._writer: CoalescingWriter | None = None
 
     def _start_worker(self) -> None:
         if self._coalesce:
-            self._writer = _Writer(self._send, self._account, self._wake, f"llm_agent-write-{self.name}")
+            self._writer = CoalescingWriter(
+                self._sender.send,
+                self._account,
+                take=self._take_queued,
+                prepare=self._prepare,
+                has_queued=self._has_queued,
+                cut_short=self._hand_over_cut_short,
+                abandoned=self._is_abandoned,
+                wake=self._wake,
+                max_queue_size=self._max_queue,
+                name=f"llm_agent-write-{self.name}",
+                thread_setup=suppress_instrumentation,
+            )
         self._worker = threading.Thread(target=self._run, name=f"llm_agent-export-{self.name}", daemon=True)
         self._worker.start()
 
@@ -238,6 +254,7 @@ class BatchingProcessor(SpanProcessor):
                     if self._cycle():
                         break
                 except Exception as exc:  # a bug of ours: report it, keep the worker alive
+                    # (not _errors.guard: after an error the loop must still look at _stop)
                     from llm_agent import _errors
 
                     _errors.report(f"export.{self.name}.worker", exc)
@@ -279,7 +296,7 @@ class BatchingProcessor(SpanProcessor):
         try:
             self.target.shutdown(max(0.1, self._deadline - time.monotonic()))
         except Exception as exc:
-            self._log_backend_error("shutdown", exc)
+            log_backend_error(self.name, "shutdown", exc)
         with self._lock:
             waiters, self._flush_waiters = self._flush_waiters, []
         for w in waiters:
@@ -290,7 +307,7 @@ class BatchingProcessor(SpanProcessor):
         try:
             self.target.flush(1.0)
         except Exception as exc:
-            self._log_backend_error("flush", exc)
+            log_backend_error(self.name, "flush", exc)
 
     def _drain(self, count: int, stopping: bool) -> None:
         """Export ``count`` queued spans in batches (all of them when stopping)."""
@@ -300,7 +317,7 @@ class BatchingProcessor(SpanProcessor):
                 return
             count -= len(batch)
             if self._writer is not None:
-                self._convert_and_hand_over(batch)
+                self._writer.convert_and_hand_over(batch)
             else:
                 self._account(self._export_batch(batch), len(batch))
 
@@ -331,53 +348,8 @@ class BatchingProcessor(SpanProcessor):
         outcome: dict[str, int] = collections.Counter()
         items = self._prepare(spans, outcome)
         if items:
-            self._send(items, outcome, time.monotonic())
+            self._sender.send(items, outcome, time.monotonic())
         return outcome
-
-    def _convert_and_hand_over(self, spans: list[ReadableSpan]) -> None:
-        """Coalescing targets: convert here while the writer thread commits the previous batch.
-
-        Conversion holds the GIL and the SQLite write mostly does not, so on two cores the two
-        overlap; and while the writer is busy this thread keeps emptying the queue (up to
-        COALESCE_QUEUES queues' worth of converted spans), so the app's queue never waits for a
-        commit.  The next transaction then takes everything converted meanwhile.
-        """
-        writer = self._writer
-        assert writer is not None
-        outcome: dict[str, int] = collections.Counter()
-        taken = len(spans)
-        items = self._prepare_yielding(spans, outcome)
-        while writer.busy() and len(items) < self._max_items:
-            if not self._queue:
-                self._wake.wait(_POLL_WHILE_WRITING_S)
-                self._wake.clear()
-                if self._stop.is_set() or self._flush_waiters:
-                    break
-                continue
-            more = self._take_queued(self._max_items - len(items))
-            taken += len(more)
-            items += self._prepare_yielding(more, outcome)
-        self._settle()
-        if self._abandoned:
-            return
-        if items:
-            writer.submit(items, outcome, taken)
-        else:
-            self._account(outcome, taken)
-
-    def _prepare_yielding(self, spans: list[ReadableSpan], outcome: dict[str, int]) -> list[Any]:
-        """``_prepare`` in slices, offering the GIL to the writer between them.
-
-        The writer gives the GIL up for every SQLite call and, without this, waits for it for a
-        whole switch interval (5 ms) each time: about 20 statements per transaction.
-        """
-        if len(spans) <= _CONVERT_SLICE:
-            return self._prepare(spans, outcome)
-        items: list[Any] = []
-        for i in range(0, len(spans), _CONVERT_SLICE):
-            items += self._prepare(spans[i : i + _CONVERT_SLICE], outcome)
-            _yield_gil(0)  # returns at once when no other thread wants the GIL
-        return items
 
     def _settle(self) -> None:
         """Wait for the writer's current transaction (which it counts itself, as soon as it ends)."""
@@ -387,7 +359,7 @@ class BatchingProcessor(SpanProcessor):
     def _prepare(self, spans: list[ReadableSpan], outcome: dict[str, int]) -> list[Any]:
         try:
             items, lost = self.target.prepare(spans)
-        except Exception as exc:
+        except Exception as exc:  # not _errors.guard: the lost spans are counted, too
             from llm_agent import _errors
 
             _errors.report(f"export.{self.name}.prepare", exc)
@@ -397,58 +369,22 @@ class BatchingProcessor(SpanProcessor):
             outcome["export_failed"] += lost
         return list(items)
 
-    def _send(self, items: list[Any], outcome: dict[str, int], started: float) -> None:
-        attempt = 0
-        while True:
-            try:
-                result = self.target.export(items)
-            except Exception as exc:
-                self._log_backend_error("export", exc)
-                result = ExportResult.FAILURE
-            if result is ExportResult.SUCCESS:
-                outcome["exported"] += len(items)
-                return
-            if result is ExportResult.TOO_LARGE:
-                if len(items) == 1:
-                    outcome["too_large"] += 1
-                    return
-                half = len(items) // 2
-                self._send(items[:half], outcome, started)
-                self._send(items[half:], outcome, started)
-                return
-            if not isinstance(result, RetryAfter) and result is not ExportResult.RETRYABLE:
-                outcome["export_failed"] += len(items)
-                return
-            if self._stop.is_set():
-                outcome["shutdown"] += len(items)
-                return
-            if isinstance(result, RetryAfter):
-                wait = max(0.0, result.seconds)
-            else:
-                wait = _retry.backoff_s(attempt, self._retry_initial_s)
-            if time.monotonic() + wait - started > self._retry_max_s:
-                logger.warning(
-                    "llm_agent: backend %r still failing after %.1f s of retries; dropping %d spans",
-                    self.name,
-                    time.monotonic() - started,
-                    len(items),
-                )
-                outcome["export_failed"] += len(items)
-                return
-            outcome["retried"] += 1
-            if self._stop.wait(wait):
-                outcome["shutdown"] += len(items)
-                return
-            attempt += 1
+    def _has_queued(self) -> bool:
+        return bool(self._queue)
+
+    def _hand_over_cut_short(self) -> bool:
+        """Shutdown began or a flush waits: the writer's hand-over stops collecting more spans."""
+        return self._stop.is_set() or bool(self._flush_waiters)
+
+    def _is_abandoned(self) -> bool:
+        return self._abandoned
 
     def _log_drops(self) -> None:
-        now = time.monotonic()
         with self._lock:
             unlogged = self._drops_unlogged
-            if not unlogged or now - self._last_drop_log < DEFAULT_DROP_LOG_INTERVAL_S:
+            if not unlogged or not self._drop_log.claim(self.name):
                 return
             self._drops_unlogged = 0
-            self._last_drop_log = now
         logger.warning(
             "llm_agent: backend %r dropped %d spans because its queue (%d) was full; the backend is "
             "slower than the app produces spans (see llm_agent.stats(); further warnings at most every %.0f s)",
@@ -457,81 +393,3 @@ class BatchingProcessor(SpanProcessor):
             self._max_queue,
             DEFAULT_DROP_LOG_INTERVAL_S,
         )
-
-    def _log_backend_error(self, what: str, exc: BaseException) -> None:
-        _rate_limited_warning(
-            f"{self.name}.{what}",
-            "llm_agent: backend %r raised in %s: %r (spans counted as export_failed)",
-            self.name,
-            what,
-            exc,
-        )
-
-
-class _Writer:
-    """One thread that runs a coalescing target's sends, one transaction at a time."""
-
-    def __init__(self, send: Any, account: Any, wake: threading.Event, name: str) -> None:
-        self._send = send
-        self._account = account  # counts a finished send, so stats() is current after each commit
-        self._wake = wake  # set after each send so the converter hands over the next batch at once
-        self._cond = threading.Condition(threading.Lock())
-        self._job: tuple[list[Any], dict[str, int], int] | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def busy(self) -> bool:
-        return self._job is not None
-
-    def submit(self, items: list[Any], outcome: dict[str, int], spans: int) -> None:
-        with self._cond:
-            self._job = (items, outcome, spans)
-            self._cond.notify_all()
-
-    def wait_idle(self) -> None:
-        """Block until no send runs (its outcome is counted by then)."""
-        with self._cond:
-            while self._job is not None:
-                self._cond.wait()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def _run(self) -> None:
-        suppress_instrumentation()
-        while True:
-            with self._cond:
-                while self._job is None and not self._closed:
-                    self._cond.wait()
-                if self._job is None:
-                    return
-                items, outcome, spans = self._job
-            try:
-                self._send(items, outcome, time.monotonic())
-            except Exception as exc:  # _send handles backend errors; this is a bug of ours
-                from llm_agent import _errors
-
-                _errors.report("export.writer", exc)
-                outcome["export_failed"] += len(items)
-            self._account(outcome, spans)  # before going idle: a flush that waited sees the counts
-            with self._cond:
-                self._job = None
-                self._cond.notify_all()
-            self._wake.set()
-
-
-_last_warned: dict[str, float] = {}
-_warn_lock = threading.Lock()
-
-
-def _rate_limited_warning(key: str, msg: str, *args: Any) -> None:
-    now = time.monotonic()
-    with _warn_lock:
-        last = _last_warned.get(key)
-        if last is not None and now - last < DEFAULT_DROP_LOG_INTERVAL_S:
-            return
-        _last_warned[key] = now
-    logger.warning(msg, *args)

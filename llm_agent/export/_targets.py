@@ -28,12 +28,11 @@ def _convert_all(convert: Callable[[ReadableSpan], Any], spans: list[ReadableSpa
     try:
         return [convert(s) for s in spans], 0
     except Exception:
+        # Only after a batch failed (cold): find the spans that fail, report each, keep the rest.
         out: list[Any] = []
         for s in spans:
-            try:
+            with _errors.guard("export.convert"):
                 out.append(convert(s))
-            except Exception as exc:
-                _errors.report("export.convert", exc)
         return out, len(spans) - len(out)
 
 

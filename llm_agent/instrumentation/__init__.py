@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from llm_agent.instrumentation._base import Instrumentor
+if TYPE_CHECKING:  # the base is imported with the first instrumentor, not with the package
+    from llm_agent.instrumentation._base import Instrumentor
 
 #: Our name -> "module:Class", imported only when used so a missing library costs nothing.
 INSTRUMENTORS: Final[dict[str, str]] = {
@@ -48,4 +49,4 @@ def installed_libraries() -> list[str]:
     return out
 
 
-__all__ = ["INSTRUMENTORS", "Instrumentor", "get_instrumentor", "installed_libraries"]
+__all__ = ["INSTRUMENTORS", "LIBRARIES", "get_instrumentor", "installed_libraries"]

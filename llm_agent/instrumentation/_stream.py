@@ -19,7 +19,7 @@ Per chunk the proxy does a counter increment and one accumulator call; everythin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import wrapt
@@ -98,12 +98,19 @@ def _after_end(item: Any) -> bool:
     return False
 
 
-class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """A synchronous stream (``openai.Stream``, ``anthropic.Stream``...) that ends its span."""
+#: ``inner(stream, method)``: a provider's hook that returns the iterator to read in place of
+#: ``stream``'s ``method`` where that method only forwards to it (the SDK's own layer per chunk
+#: skipped), else None.  See ``openai/_sdk.py``.
+InnerIterator = Callable[[Any, str], Any]
 
-    def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
+
+class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A synchronous stream (``openai.Stream``, ``anthropic.Stream``, a generator...) that ends its span."""
+
+    def __init__(self, wrapped: Any, handle: StreamHandle, inner: InnerIterator | None = None) -> None:
         super().__init__(wrapped)
         self._self_handle = handle
+        self._self_inner = inner
         self._self_next: Any = None  # the bound next/anext to call, found on first use
 
     def __iter__(self) -> Iterator[Any]:
@@ -111,13 +118,16 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         # generator resume driven by the interpreter's own loop over the stream's iterator,
         # instead of a Python ``__next__`` call that looks up and calls the stream's ``__next__``.
         # ``next(proxy)`` still works (below); both advance the same underlying iterator.
-        return _iterate(_sync_source(self.__wrapped__), self._self_handle)
+        stream = self.__wrapped__
+        inner = self._self_inner
+        source = inner(stream, "__iter__") if inner is not None else None
+        return _iterate(stream if source is None else source, self._self_handle)
 
     def __next__(self) -> Any:
         handle = self._self_handle
         next_item = self._self_next
         if next_item is None:
-            next_item = self._self_next = _sync_next(self.__wrapped__)
+            next_item = self._self_next = _bound(self.__wrapped__, "__next__", self._self_inner)
         while True:
             try:
                 item = next_item()
@@ -189,11 +199,12 @@ def _iterate(stream: Any, handle: StreamHandle) -> Iterator[Any]:
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """An asynchronous stream (``openai.AsyncStream``...) that ends its span."""
+    """An asynchronous stream (``openai.AsyncStream``, an async generator...) that ends its span."""
 
-    def __init__(self, wrapped: Any, handle: StreamHandle) -> None:
+    def __init__(self, wrapped: Any, handle: StreamHandle, inner: InnerIterator | None = None) -> None:
         super().__init__(wrapped)
         self._self_handle = handle
+        self._self_inner = inner
         self._self_next: Any = None  # the bound next/anext to call, found on first use
 
     def __aiter__(self) -> AsyncStreamProxy:
@@ -203,7 +214,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         handle = self._self_handle
         next_item = self._self_next
         if next_item is None:
-            next_item = self._self_next = _async_next(self.__wrapped__)
+            next_item = self._self_next = _bound(self.__wrapped__, "__anext__", self._self_inner)
         while True:
             try:
                 item = await next_item()
@@ -231,6 +242,13 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         finally:
             self._self_handle.finish()
 
+    async def aclose(self) -> Any:
+        """An async generator's ``aclose()`` (google-genai's streams are async generators)."""
+        try:
+            return await self.__wrapped__.aclose()
+        finally:
+            self._self_handle.finish()
+
     async def __aenter__(self) -> Any:
         result = await self.__wrapped__.__aenter__()
         return self if result is self.__wrapped__ else result
@@ -242,70 +260,10 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             self._self_handle.finish()
 
 
-# --- skipping the SDK's forwarding layer --------------------------------------------------------
-# The OpenAI SDK's ``Stream.__iter__`` is ``for item in self._iterator: yield item``
-# and their ``__next__``/``__anext__`` return ``self._iterator.__next__()`` / await its
-# ``__anext__()``: a layer that only forwards, resumed once per chunk.  Our proxy has a per-chunk
-# layer of its own, so where a stream class's method is exactly that forwarding code (the same
-# bytecode, names and constants as the references below) the proxy reads ``_iterator`` itself: the
-# app gets the same items, exceptions and end, and the chunk loop has one layer, not two.  A class
-# whose methods differ in any way (Anthropic's, which notify an observer per item; another SDK
-# version; a subclass) is iterated as it is.
-
-
-def _reference_iter(self: Any) -> Iterator[Any]:  # the SDK's code, to the letter (no yield from)
-    for item in self._iterator:  # noqa: UP028
-        yield item
-
-
-def _reference_next(self: Any) -> Any:
-    return self._iterator.__next__()
-
-
-async def _reference_anext(self: Any) -> Any:
-    return await self._iterator.__anext__()
-
-
-_forwards: dict[tuple[type, str], bool] = {}
-
-
-def _forwarding(cls: type, method: str, reference: Any) -> bool:
-    """Whether ``cls.method`` is the SDK's forwarding code (cached per class and method)."""
-    key = (cls, method)
-    known = _forwards.get(key)
-    if known is None:
-        code = getattr(getattr(cls, method, None), "__code__", None)
-        ref = reference.__code__
-        known = code is not None and all(
-            getattr(code, attr) == getattr(ref, attr)
-            for attr in ("co_code", "co_names", "co_consts", "co_varnames", "co_flags", "co_argcount")
-        )
-        if len(_forwards) > 256:  # stream classes are few; this only bounds a pathological case
-            _forwards.clear()
-        _forwards[key] = known
-    return known
-
-
-def _inner(stream: Any, method: str, reference: Any) -> Any:
-    if not _forwarding(type(stream), method, reference):
-        return None
-    return getattr(stream, "_iterator", None)
-
-
-def _sync_source(stream: Any) -> Any:
-    """What a ``for`` loop over the proxy iterates: the stream's inner iterator, or the stream."""
-    inner = _inner(stream, "__iter__", _reference_iter)
-    return stream if inner is None else inner
-
-
-def _sync_next(stream: Any) -> Any:
-    inner = _inner(stream, "__next__", _reference_next)
-    return stream.__next__ if inner is None else inner.__next__
-
-
-def _async_next(stream: Any) -> Any:
-    inner = _inner(stream, "__anext__", _reference_anext)
-    return stream.__anext__ if inner is None else inner.__anext__
+def _bound(stream: Any, method: str, inner: InnerIterator | None) -> Any:
+    """``stream``'s bound ``method``, or the inner iterator's where the provider's hook finds one."""
+    source = inner(stream, method) if inner is not None else None
+    return getattr(stream if source is None else source, method)
 
 
 def handle_of(obj: Any) -> StreamHandle | None:

@@ -5,7 +5,6 @@ The mock is the SDK's own HTTP library's ``MockTransport``, so the real client c
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 import llm_agent
 from llm_agent import semconv
 from llm_agent.testing import SpanCapture
+from tests._lifecycle import LifecycleCases, LifecycleMatrix
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 MODEL = "claude-test-1"
@@ -113,22 +113,73 @@ def attrs_of(spans: SpanCapture) -> dict[str, Any]:
 
 
 ERROR_BODY = json.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": "bad model"}}).encode()
+OK_MESSAGE = {
+    "id": "msg_x", "type": "message", "role": "assistant", "model": MODEL, "stop_reason": "end_turn",
+    "stop_sequence": None, "content": [{"type": "text", "text": "ok"}],
+    "usage": {"input_tokens": 4, "output_tokens": 2, "cache_read_input_tokens": 1, "cache_creation_input_tokens": 0},
+}
+OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "x"}}
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_api_error_sync(spans: SpanCapture, stream: bool) -> None:
-    mock = Mock(400, ERROR_BODY, "application/json")
-    with pytest.raises(anthropic.BadRequestError) as caught:
-        make(mock).messages.create(**KWARGS, stream=stream)
-    assert mock.paths == ["/v1/messages"]  # called once
-    record = spans.one()
-    assert record.status == "ERROR"
-    expected = {**REQUEST, "error.type": "anthropic.BadRequestError"}
-    if stream:
-        expected["gen_ai.request.stream"] = True
-    assert attrs_of(spans) == expected
-    assert "bad model" in (record.status_message or "")
-    assert caught.value.status_code == 400
+class AnthropicCases(LifecycleCases):
+    """Messages API calls through the real client against the SDK's mock transport."""
+
+    error = anthropic.BadRequestError
+    error_type = "anthropic.BadRequestError"
+    stream_error = anthropic.APIStatusError
+    stream_error_type = "anthropic.APIStatusError"
+    chunks = len(EVENTS)
+
+    def __init__(self) -> None:
+        self.mock = Mock()
+
+    def arrange(self, outcome: str) -> None:
+        mock = self.mock
+        mock.status, mock.content_type = 200, "text/event-stream"
+        if outcome == "error":
+            mock.status, mock.body, mock.content_type = 400, ERROR_BODY, "application/json"
+        elif outcome == "stream":
+            mock.body = sse(EVENTS)
+        elif outcome == "broken_stream":
+            mock.body = sse([START]) + f"event: error\ndata: {json.dumps(OVERLOADED)}\n\n".encode()
+        else:
+            mock.body, mock.content_type = json.dumps(OK_MESSAGE).encode(), "application/json"
+
+    def call(self, is_async: bool, stream: bool, variant: str = "plain") -> Any:
+        return make(self.mock, is_async).messages.create(**KWARGS, stream=stream)
+
+    def requests(self) -> int:
+        return len(self.mock.paths)
+
+    def check_result(self, result: Any, stream: bool) -> None:
+        assert type(result) is anthropic.types.Message and result.content[0].text == "ok"
+
+    def request(self, stream: bool) -> dict[str, Any]:
+        return {**REQUEST, "gen_ai.request.stream": True} if stream else REQUEST
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "gen_ai.response.id": "msg_x",
+            "gen_ai.response.model": MODEL,
+            "gen_ai.response.finish_reasons": ("end_turn",),
+            "gen_ai.usage.input_tokens": 5,  # 4 uncached + 1 read from the cache
+            "gen_ai.usage.output_tokens": 2,
+            "gen_ai.usage.cache_read.input_tokens": 1,
+            "gen_ai.usage.cache_creation.input_tokens": 0,
+        }
+
+    def full_stream(self) -> dict[str, Any]:
+        return {key: value for key, value in FULL_STREAM.items() if key not in REQUEST}
+
+    def first_chunk(self) -> dict[str, Any]:
+        return {key: value for key, value in STARTED.items() if key not in REQUEST}
+
+
+class TestAnthropicLifecycle(LifecycleMatrix):
+    @pytest.fixture
+    def lifecycle(self) -> AnthropicCases:
+        return AnthropicCases()
+
 
 
 async def test_api_error_async_stream_manager(spans: SpanCapture) -> None:
@@ -139,53 +190,6 @@ async def test_api_error_async_stream_manager(spans: SpanCapture) -> None:
     assert attrs_of(spans) == {**REQUEST, "gen_ai.request.stream": True, "error.type": "anthropic.BadRequestError"}
 
 
-def test_error_event_mid_stream(spans: SpanCapture) -> None:
-    error = {"type": "error", "error": {"type": "overloaded_error", "message": "x"}}
-    body = sse([START]) + f"event: error\ndata: {json.dumps(error)}\n\n".encode()
-    with pytest.raises(anthropic.APIStatusError) as caught:
-        for _ in make(Mock(body=body)).messages.create(**KWARGS, stream=True):
-            pass
-    assert spans.one().status == "ERROR"
-    assert attrs_of(spans) == {**STARTED, "error.type": f"anthropic.{type(caught.value).__name__}"}
-
-
-def test_full_consumption_with_usage_from_both_events(spans: SpanCapture) -> None:
-    events = list(make(Mock()).messages.create(**KWARGS, stream=True))
-    assert len(events) == len(EVENTS)
-    assert attrs_of(spans) == FULL_STREAM
-    assert spans.one().attributes["llm_agent.stream.chunks"] == len(EVENTS)
-
-
-def test_break_then_close(spans: SpanCapture) -> None:
-    stream = make(Mock()).messages.create(**KWARGS, stream=True)
-    for event in stream:
-        if event.type == "message_start":
-            break
-    stream.close()
-    assert attrs_of(spans) == STARTED
-
-
-def test_close_without_iterating(spans: SpanCapture) -> None:
-    stream = make(Mock()).messages.create(**KWARGS, stream=True)
-    stream.close()
-    stream.close()  # idempotent
-    assert attrs_of(spans) == {**REQUEST, "gen_ai.request.stream": True, "llm_agent.usage.missing": True}
-
-
-def test_app_exception_inside_with_propagates_and_span_ends_ok(spans: SpanCapture) -> None:
-    class AppError(Exception):
-        pass
-
-    error = AppError("mine")
-    with pytest.raises(AppError) as caught:
-        with make(Mock()).messages.create(**KWARGS, stream=True) as stream:
-            next(iter(stream))
-            raise error
-    assert caught.value is error
-    assert spans.one().status != "ERROR"
-    assert attrs_of(spans) == STARTED
-
-
 def test_manager_app_exception_and_early_exit(spans: SpanCapture) -> None:
     with pytest.raises(KeyError):
         with make(Mock()).messages.stream(**KWARGS) as stream:
@@ -194,30 +198,6 @@ def test_manager_app_exception_and_early_exit(spans: SpanCapture) -> None:
     assert spans.one().status != "ERROR"
     attrs = attrs_of(spans)
     assert attrs["gen_ai.response.id"] == "msg_mock"
-
-
-def test_abandoned_stream_is_finished_on_gc(spans: SpanCapture) -> None:
-    stream = make(Mock()).messages.create(**KWARGS, stream=True)
-    del stream
-    gc.collect()
-    assert attrs_of(spans) == {
-        **REQUEST, "gen_ai.request.stream": True, "llm_agent.usage.missing": True, "llm_agent.stream.abandoned": True,
-    }
-
-
-async def test_async_stream_break_then_aclose(spans: SpanCapture) -> None:
-    stream = await make(Mock(), True).messages.create(**KWARGS, stream=True)
-    async for _event in stream:
-        break
-    await stream.close()
-    assert attrs_of(spans) == STARTED
-
-
-async def test_async_full_stream_with_async_with(spans: SpanCapture) -> None:
-    async with await make(Mock(), True).messages.create(**KWARGS, stream=True) as stream:
-        events = [e async for e in stream]
-    assert len(events) == len(EVENTS)
-    assert attrs_of(spans) == FULL_STREAM
 
 
 def test_raw_response_of_stream(spans: SpanCapture) -> None:
@@ -271,13 +251,13 @@ def test_uninstrument_restores_and_reinstrument(spans: SpanCapture) -> None:
 
 
 def test_extraction_failure_leaves_result_unchanged(spans: SpanCapture, monkeypatch: pytest.MonkeyPatch) -> None:
-    from llm_agent.instrumentation.anthropic import _patch
+    from llm_agent.instrumentation.anthropic import _provider
     from llm_agent.testing import expect_internal_errors
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(_patch, "message_attributes", broken)
+    monkeypatch.setattr(_provider.CHAT, "read_response", broken)
     body = json.dumps({
         "id": "msg_x", "type": "message", "role": "assistant", "model": MODEL, "stop_reason": "end_turn",
         "stop_sequence": None, "content": [{"type": "text", "text": "ok"}],
@@ -367,7 +347,7 @@ def test_user_from_request_metadata_only_when_enabled() -> None:
 
 
 def test_platform_clients_name_their_provider() -> None:
-    from llm_agent.instrumentation.anthropic._patch import provider_of
+    from llm_agent.instrumentation.anthropic._provider import provider_of
 
     vertex = anthropic.AsyncAnthropicVertex(region="us-east5", project_id="p", access_token="test")
     bedrock = anthropic.AnthropicBedrock(aws_region="us-east-1", aws_access_key="a", aws_secret_key="b")

@@ -19,7 +19,7 @@ from llm_agent.backends.sqlite import _fast_encode, rows_from_values
 from llm_agent.config import Settings
 from llm_agent.export import Pipeline
 from llm_agent.export._convert import Converter
-from llm_agent.export._processor import COALESCE_QUEUES
+from llm_agent.export._writer import COALESCE_QUEUES
 
 NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0}
 

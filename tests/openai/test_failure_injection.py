@@ -8,7 +8,7 @@ from typing import Any
 import openai
 import pytest
 
-from llm_agent.instrumentation.openai import _accumulators, _patch
+from llm_agent.instrumentation.openai import _accumulators, _provider
 from llm_agent.testing import capture_spans, expect_internal_errors
 from tests.openai.conftest import chat_body, chat_chunks
 
@@ -26,7 +26,7 @@ def explode(*args: Any, **kwargs: Any) -> Any:
 def test_response_extraction_failure(spans, api, monkeypatch):
     api.json("/chat/completions", chat_body())
     client = api.client()
-    monkeypatch.setattr(_patch.CHAT, "response_reader", explode)
+    monkeypatch.setattr(_provider.CHAT, "read_response", explode)
     with expect_internal_errors() as errors:
         result = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert type(result) is openai.types.chat.ChatCompletion and result.usage.total_tokens == 14
@@ -38,7 +38,7 @@ def test_response_extraction_failure(spans, api, monkeypatch):
 
 def test_request_extraction_failure(spans, api, monkeypatch):
     api.json("/chat/completions", chat_body())
-    monkeypatch.setattr(_patch, "request_attributes", explode)
+    monkeypatch.setattr(_provider, "request_attributes", explode)
     with expect_internal_errors() as errors:
         result = api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         # The request side is read when the span is built (by the exporter): the span is kept,
@@ -54,7 +54,7 @@ def test_request_extraction_failure_with_capture_drops_the_span(api, monkeypatch
     # With content capture on, the request side is read at the call (the app may change its
     # messages list later): a failure there leaves the call uninstrumented.
     api.json("/chat/completions", chat_body())
-    monkeypatch.setattr(_patch, "request_attributes", explode)
+    monkeypatch.setattr(_provider, "request_attributes", explode)
     with capture_spans(instrument=["openai"], capture_content=True) as spans:
         with expect_internal_errors() as errors:
             result = api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -66,7 +66,7 @@ def test_request_extraction_failure_with_capture_drops_the_span(api, monkeypatch
 
 def test_request_extraction_failure_keeps_api_exception(spans, api, monkeypatch):
     api.json("/chat/completions", {"error": {"message": "nope", "type": "invalid_request_error"}}, status=400)
-    monkeypatch.setattr(_patch, "request_attributes", explode)
+    monkeypatch.setattr(_provider, "request_attributes", explode)
     with expect_internal_errors() as errors, pytest.raises(openai.BadRequestError):
         api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     with expect_internal_errors() as late_errors:

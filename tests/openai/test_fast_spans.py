@@ -25,8 +25,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 import llm_agent
-from llm_agent.instrumentation import _fastspan, _stream
-from llm_agent.instrumentation.openai import _patch
+from llm_agent.instrumentation import _call, _fastspan, _stream
 from llm_agent.testing import capture_spans, deterministic_ids
 from tests.openai.conftest import MockAPI, chat_body, chat_chunks
 
@@ -85,7 +84,7 @@ def run(monkeypatch: pytest.MonkeyPatch, fast: bool, body: Callable[[Any, Any], 
     perf = itertools.count(10_000_000, 250_000)
     monkeypatch.setattr(sdk_trace, "time_ns", lambda: next(wall))
     monkeypatch.setattr(_stream, "_now", lambda: next(perf))
-    monkeypatch.setattr(_patch, "_now", lambda: next(perf))
+    monkeypatch.setattr(_call, "_now", lambda: next(perf))
     exporter = Collecting()
     stream_api = MockAPI().stream("/chat/completions", chat_chunks())
     with capture_spans(backends=[exporter], instrument=["openai"]) as capture, deterministic_ids():

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from llm_agent._util import error_type_name
+from tests._lifecycle import LifecycleCases, LifecycleMatrix, consume, maybe
 from tests.openai.conftest import MockAPI, attrs, chat_body, chat_chunks, response_events
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -22,59 +23,92 @@ BASE = {
     "gen_ai.request.model": "gpt-4o-mini",
 }
 STARTED = {**BASE, "gen_ai.request.stream": True}
-FIRST_CHUNK = {
-    **STARTED,
-    "gen_ai.response.id": "chatcmpl-2",
+FIRST_CHUNK_ONLY = {"gen_ai.response.id": "chatcmpl-2", "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}
+FIRST_CHUNK = {**STARTED, **FIRST_CHUNK_ONLY}
+#: What chat_body() adds to the span.
+RESPONSE = {
+    "gen_ai.response.id": "chatcmpl-1",
     "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+    "openai.response.system_fingerprint": "fp_1",
+    "gen_ai.response.finish_reasons": ("stop",),
+    "gen_ai.usage.input_tokens": 10,
+    "gen_ai.usage.output_tokens": 4,
+    "gen_ai.usage.cache_read.input_tokens": 2,
+    "gen_ai.usage.reasoning.output_tokens": 1,
+}
+#: What the whole of chat_chunks() adds.
+FULL_STREAM = {
+    **FIRST_CHUNK_ONLY,
+    "gen_ai.response.finish_reasons": ("stop",),
+    "gen_ai.usage.input_tokens": 7,
+    "gen_ai.usage.output_tokens": 2,
 }
 ERROR_BODY = {"error": {"message": "overloaded", "type": "server_error", "code": None}}
 
 
-async def maybe(value: Any) -> Any:
-    return await value if hasattr(value, "__await__") else value
+class OpenAICases(LifecycleCases):
+    """Chat completions through the real client against the in-process mock API."""
 
+    error = openai.InternalServerError
+    error_type = "openai.InternalServerError"
+    stream_error = openai.APIError
+    stream_error_type = "openai.APIError"
+    chunks = 4
+    variants = ("plain", "raw")  # and through with_raw_response(...).parse()
 
-async def consume(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
-        return [item async for item in stream]
-    return list(stream)
+    def __init__(self, api: MockAPI) -> None:
+        self.api = api
 
-
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
-@pytest.mark.parametrize("stream", [False, True], ids=["nonstream", "stream"])
-@pytest.mark.parametrize("raw", [False, True], ids=["plain", "raw"])
-@pytest.mark.parametrize("fails", [False, True], ids=["ok", "error"])
-async def test_lifecycle_matrix(spans, api, is_async, stream, raw, fails):
-    if fails:
-        api.json("/chat/completions", ERROR_BODY, status=503)
-    elif stream:
-        api.stream("/chat/completions", chat_chunks())
-    else:
-        api.json("/chat/completions", chat_body())
-    resource = api.client(is_async).chat.completions
-    method = resource.with_raw_response.create if raw else resource.create
-    kwargs: dict[str, Any] = {"model": "gpt-4o-mini", "messages": MESSAGES}
-    if stream:
-        kwargs["stream"] = True
-    if fails:
-        with pytest.raises(openai.InternalServerError) as caught:
-            await maybe(method(**kwargs))
-        record = spans.one()
-        assert (record.status, record.error_type) == ("ERROR", "openai.InternalServerError")
-        assert attrs(record) == {**(STARTED if stream else BASE), "error.type": "openai.InternalServerError"}
-        assert record.events[0]["attributes"]["exception.message"] == str(caught.value)
-    else:
-        result = await maybe(method(**kwargs))
-        if raw:
-            result = result.parse()
-        if stream:
-            assert len(await consume(result)) == 4
+    def arrange(self, outcome: str) -> None:
+        if outcome == "error":
+            self.api.json("/chat/completions", ERROR_BODY, status=503)
+        elif outcome == "stream":
+            self.api.stream("/chat/completions", chat_chunks())
+        elif outcome == "broken_stream":
+            broken = {"error": {"message": "stream broke", "type": "server_error"}}
+            self.api.stream("/chat/completions", [*chat_chunks(usage=False)[:1], broken])
         else:
-            assert result.usage.total_tokens == 14
-        record = spans.one()
-        assert record.status == "UNSET"
-        assert record.input_tokens == (7 if stream else 10)
-    assert len(api.requests) == 1  # never called a second time
+            self.api.json("/chat/completions", chat_body())
+
+    def call(self, is_async: bool, stream: bool, variant: str = "plain") -> Any:
+        resource = self.api.client(is_async).chat.completions
+        method = resource.with_raw_response.create if variant == "raw" else resource.create
+        kwargs: dict[str, Any] = {"model": "gpt-4o-mini", "messages": MESSAGES}
+        if stream:
+            kwargs["stream"] = True
+        if not is_async:
+            result = method(**kwargs)
+            return result.parse() if variant == "raw" else result
+
+        async def run() -> Any:
+            result = await method(**kwargs)
+            return result.parse() if variant == "raw" else result
+
+        return run()
+
+    def requests(self) -> int:
+        return len(self.api.requests)
+
+    def check_result(self, result: Any, stream: bool) -> None:
+        assert type(result) is openai.types.chat.ChatCompletion and result.usage.total_tokens == 14
+
+    def request(self, stream: bool) -> dict[str, Any]:
+        return STARTED if stream else BASE
+
+    def response(self) -> dict[str, Any]:
+        return RESPONSE
+
+    def full_stream(self) -> dict[str, Any]:
+        return FULL_STREAM
+
+    def first_chunk(self) -> dict[str, Any]:
+        return {**FIRST_CHUNK_ONLY, "llm_agent.usage.missing": True}
+
+
+class TestOpenAILifecycle(LifecycleMatrix):
+    @pytest.fixture
+    def lifecycle(self, api: MockAPI) -> OpenAICases:
+        return OpenAICases(api)
 
 
 async def test_exception_object_propagates_unchanged(spans):
@@ -94,7 +128,7 @@ async def test_exception_object_propagates_unchanged(spans):
     assert spans.one().error_type == error_type_name(caught.value)
 
 
-# --- stream exit paths --------------------------------------------------------------------------------
+# --- stream exit paths of OpenAI's own call shapes (the shared ones are in the matrix) ----------
 
 def _stream(api: MockAPI, is_async: bool, **extra: Any) -> Any:
     return api.client(is_async).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True, **extra)
@@ -103,118 +137,6 @@ def _stream(api: MockAPI, is_async: bool, **extra: Any) -> Any:
 @pytest.fixture(params=[False, True], ids=["sync", "async"])
 def is_async(request: Any) -> bool:
     return bool(request.param)
-
-
-async def test_exit_exhaustion(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    await consume(stream)
-    await maybe(stream.close())  # closing after exhaustion does not end it twice
-    record = spans.one()
-    assert record.attributes["llm_agent.stream.chunks"] == 4 and record.status == "UNSET"
-
-
-async def test_exit_exception_raised_by_the_stream(spans, api, is_async):
-    chunks = [*chat_chunks(usage=False)[:1], {"error": {"message": "stream broke", "type": "server_error"}}]
-    api.stream("/chat/completions", chunks)
-    stream = await maybe(_stream(api, is_async))
-    seen = []
-    with pytest.raises(openai.APIError, match="stream broke"):
-        if is_async:
-            async for chunk in stream:
-                seen.append(chunk)
-        else:
-            for chunk in stream:
-                seen.append(chunk)
-    assert len(seen) == 1
-    record = spans.one()
-    assert record.status == "ERROR"
-    assert attrs(record) == {
-        **FIRST_CHUNK,
-        "error.type": "openai.APIError",
-        "llm_agent.usage.missing": True,
-        "llm_agent.stream.chunks": 1,
-    }
-
-
-class AppError(Exception):
-    pass
-
-
-async def test_exit_app_exception_inside_with(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    error = AppError("app bug")
-    with pytest.raises(AppError) as caught:
-        if is_async:
-            async with stream as entered:
-                assert entered is stream
-                async for _ in entered:
-                    raise error
-        else:
-            with stream as entered:
-                assert entered is stream
-                for _ in entered:
-                    raise error
-    assert caught.value is error
-    record = spans.one()
-    assert record.status == "UNSET"  # the app's failure is not the call's
-    assert attrs(record) == {**FIRST_CHUNK, "llm_agent.usage.missing": True, "llm_agent.stream.chunks": 1}
-
-
-async def test_exit_break_then_close(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    if is_async:
-        async for _ in stream:
-            break
-        await stream.close()
-    else:
-        for _ in stream:
-            break
-        stream.close()
-    record = spans.one()
-    assert attrs(record) == {**FIRST_CHUNK, "llm_agent.usage.missing": True, "llm_agent.stream.chunks": 1}
-    assert record.ttft_s is not None
-
-
-async def test_exit_close_without_iterating(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    await maybe(stream.close())
-    record = spans.one()
-    assert attrs(record) == {**STARTED, "llm_agent.usage.missing": True, "llm_agent.stream.chunks": 0}
-    assert record.ttft_s is None
-
-
-async def test_exit_with_block_returns_proxy_and_ends(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    if is_async:
-        async with stream as entered:
-            assert entered is stream
-            chunks = [c async for c in entered]
-    else:
-        with stream as entered:
-            assert entered is stream
-            chunks = list(entered)
-    assert len(chunks) == 4
-    assert spans.one().attributes["llm_agent.stream.chunks"] == 4
-
-
-async def test_exit_abandoned_stream_is_finished_on_gc(spans, api, is_async):
-    api.stream("/chat/completions", chat_chunks())
-    stream = await maybe(_stream(api, is_async))
-    assert spans.records == []  # still open
-    del stream
-    gc.collect()
-    record = spans.one()
-    assert attrs(record) == {
-        **STARTED,
-        "llm_agent.usage.missing": True,
-        "llm_agent.stream.chunks": 0,
-        "llm_agent.stream.abandoned": True,
-    }
 
 
 async def test_exit_helper_stream_early_break(spans, api, is_async):

@@ -1,9 +1,5 @@
-"""``REQUEST_KEYS`` names every keyword argument the request side reads with capture off.
-
-A call's span keeps only those keys until an export worker builds it, so a key read but not
-listed would silently go missing from the span.  A mapping that records every key asked for runs
-``request_attributes`` for every operation over a request that gives every option.
-"""
+"""OpenAI's ``REQUEST_KEYS`` names every keyword argument its request side reads with capture off
+(tests/_request_keys.py), and a queued span keeps only those."""
 
 from __future__ import annotations
 
@@ -12,28 +8,10 @@ from typing import Any
 import pydantic
 
 from llm_agent import semconv
-from llm_agent.config import Settings
-from llm_agent.instrumentation.openai import _patch
+from llm_agent.instrumentation.openai import _provider
 from llm_agent.instrumentation.openai._request import REQUEST_KEYS, request_attributes
+from tests._request_keys import assert_keys_cover
 from tests.openai.conftest import chat_body
-
-
-class Recording(dict):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.asked: set[str] = set()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.asked.add(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key: Any) -> Any:
-        self.asked.add(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key: object) -> bool:
-        self.asked.add(str(key))
-        return super().__contains__(key)
 
 
 class Answer(pydantic.BaseModel):
@@ -70,28 +48,20 @@ OPERATIONS = (semconv.OP_CHAT, semconv.OP_TEXT_COMPLETION, semconv.OP_EMBEDDINGS
 
 
 def test_request_keys_cover_what_the_request_side_reads() -> None:
-    settings = Settings(capture_content=False)
-    for operation in OPERATIONS:
-        for drop in (None, "response_format", "text"):  # the output-type checks read on in turn
-            given = {k: v for k, v in EVERY_OPTION.items() if k != drop}
-            kwargs = Recording(given)
-            full = request_attributes(operation, kwargs, settings)
-            assert kwargs.asked <= REQUEST_KEYS, kwargs.asked - REQUEST_KEYS
-            # and the kept keys alone give the same attributes
-            kept = {k: v for k, v in given.items() if k in REQUEST_KEYS}
-            assert request_attributes(operation, kept, settings) == full
+    # the output-type checks read on in turn
+    assert_keys_cover(request_attributes, REQUEST_KEYS, OPERATIONS, EVERY_OPTION, (None, "response_format", "text"))
 
 
 def test_the_span_keeps_only_those_keys(api: Any, spans: Any, monkeypatch: Any) -> None:
     api.json("/chat/completions", chat_body())
     kept: list[dict[str, Any]] = []
-    real = _patch._request_side
+    real = _provider._request_side
 
     def spy(op: Any, base_url: Any, kwargs: dict[str, Any], settings: Any) -> dict[str, Any]:
         kept.append(dict(kwargs))
         return real(op, base_url, kwargs, settings)
 
-    monkeypatch.setattr(_patch, "_request_side", spy)
+    monkeypatch.setattr(_provider, "_request_side", spy)
     api.client().chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "x" * 10_000}], temperature=0.5, user="u"
     )

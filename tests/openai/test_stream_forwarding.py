@@ -15,15 +15,16 @@ import pytest
 
 from llm_agent.instrumentation import _stream
 from llm_agent.instrumentation._spans import start_span
+from llm_agent.instrumentation.openai import _sdk
 from llm_agent.testing import SpanCapture
 
 
 def test_the_openai_streams_forward() -> None:
     # openai's generated Stream classes only forward (every supported release; CI runs this on the
     # oldest and the newest); anthropic's notify an observer per item, so they are iterated as is.
-    assert _stream._forwarding(openai.Stream, "__iter__", _stream._reference_iter)
-    assert _stream._forwarding(openai.Stream, "__next__", _stream._reference_next)
-    assert _stream._forwarding(openai.AsyncStream, "__anext__", _stream._reference_anext)
+    assert _sdk._forwarding(openai.Stream, "__iter__", _sdk._reference_iter)
+    assert _sdk._forwarding(openai.Stream, "__next__", _sdk._reference_next)
+    assert _sdk._forwarding(openai.AsyncStream, "__anext__", _sdk._reference_anext)
 
 
 class Shouting:
@@ -69,13 +70,13 @@ def _proxy(stream: Any) -> tuple[_stream.SyncStreamProxy, Seen]:
 
     seen = Seen()
     span = start_span("chat m", {"gen_ai.operation.name": "chat"}, get_settings())
-    return _stream.SyncStreamProxy(stream, _stream.StreamHandle(span, seen, 0, "test")), seen
+    return _stream.SyncStreamProxy(stream, _stream.StreamHandle(span, seen, 0, "test"), _sdk.inner_iterator), seen
 
 
 @pytest.mark.parametrize("how", ["for", "next"])
 def test_a_stream_with_its_own_logic_runs_it(spans: SpanCapture, how: str) -> None:
-    assert not _stream._forwarding(Shouting, "__iter__", _stream._reference_iter)
-    assert not _stream._forwarding(Shouting, "__next__", _stream._reference_next)
+    assert not _sdk._forwarding(Shouting, "__iter__", _sdk._reference_iter)
+    assert not _sdk._forwarding(Shouting, "__next__", _sdk._reference_next)
     proxy, seen = _proxy(Shouting(["a", "b"]))
     got = list(proxy) if how == "for" else [next(proxy), next(proxy)]
     assert got == ["A", "B"] and seen.items == ["A", "B"]
@@ -87,7 +88,7 @@ def test_a_stream_with_its_own_logic_runs_it(spans: SpanCapture, how: str) -> No
 
 @pytest.mark.parametrize("how", ["for", "next"])
 def test_a_forwarding_stream_is_read_from_its_inner_iterator(spans: SpanCapture, how: str) -> None:
-    assert _stream._forwarding(Forwarding, "__iter__", _stream._reference_iter)
+    assert _sdk._forwarding(Forwarding, "__iter__", _sdk._reference_iter)
     stream = Forwarding(["a", "b"])
     proxy, seen = _proxy(stream)
     got = list(proxy) if how == "for" else [next(proxy), next(proxy)]

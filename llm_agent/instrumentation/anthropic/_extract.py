@@ -20,6 +20,20 @@ _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
     ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
 )
+#: Every keyword argument ``request_attributes`` reads with content capture off: a call's span
+#: keeps only these until it is built (not the messages, system prompt or tools);
+#: tests/anthropic/test_anthropic_request_keys.py checks the list against what the function reads.
+REQUEST_KEYS: Final = frozenset(
+    {
+        "model",
+        *(key for key, _ in _NUMBER_PARAMS),
+        "top_k",
+        "max_tokens",
+        "max_tokens_to_sample",
+        "stop_sequences",
+        "stream",
+    }
+)
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
 _CACHE_READ: Final = semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS

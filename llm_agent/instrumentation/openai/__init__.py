@@ -8,44 +8,39 @@ the same bound methods) and the ``.stream()`` helpers (they call ``create(stream
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import Any, Final
+from typing import Final
 
-import wrapt
-
-from llm_agent.instrumentation._base import Instrumentor
-from llm_agent.instrumentation.openai._patch import (
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target, find_class
+from llm_agent.instrumentation.openai._provider import (
     CHAT,
     COMPLETION,
     EMBEDDINGS,
     RESPONSES,
-    Op,
     async_helper_close_wrapper,
-    async_wrapper,
     helper_close_wrapper,
-    state,
-    sync_wrapper,
+    provider,
 )
 
-#: (module, class, method, operation, async?) — resource methods that make one API call.
-TARGETS: Final[tuple[tuple[str, str, str, Op, bool], ...]] = (
-    ("openai.resources.chat.completions", "Completions", "create", CHAT, False),
-    ("openai.resources.chat.completions", "AsyncCompletions", "create", CHAT, True),
-    ("openai.resources.chat.completions", "Completions", "parse", CHAT, False),
-    ("openai.resources.chat.completions", "AsyncCompletions", "parse", CHAT, True),
-    ("openai.resources.completions", "Completions", "create", COMPLETION, False),
-    ("openai.resources.completions", "AsyncCompletions", "create", COMPLETION, True),
-    ("openai.resources.embeddings", "Embeddings", "create", EMBEDDINGS, False),
-    ("openai.resources.embeddings", "AsyncEmbeddings", "create", EMBEDDINGS, True),
-    ("openai.resources.responses", "Responses", "create", RESPONSES, False),
-    ("openai.resources.responses", "AsyncResponses", "create", RESPONSES, True),
-    ("openai.resources.responses", "Responses", "parse", RESPONSES, False),
-    ("openai.resources.responses", "AsyncResponses", "parse", RESPONSES, True),
+_CHAT_MODULE: Final = "openai.resources.chat.completions"
+_RESPONSES_MODULE: Final = "openai.resources.responses"
+#: Resource methods that make one API call.
+TARGETS: Final = (
+    Target(_CHAT_MODULE, "Completions", "create", CHAT),
+    Target(_CHAT_MODULE, "AsyncCompletions", "create", CHAT, is_async=True),
+    Target(_CHAT_MODULE, "Completions", "parse", CHAT),
+    Target(_CHAT_MODULE, "AsyncCompletions", "parse", CHAT, is_async=True),
+    Target("openai.resources.completions", "Completions", "create", COMPLETION),
+    Target("openai.resources.completions", "AsyncCompletions", "create", COMPLETION, is_async=True),
+    Target("openai.resources.embeddings", "Embeddings", "create", EMBEDDINGS),
+    Target("openai.resources.embeddings", "AsyncEmbeddings", "create", EMBEDDINGS, is_async=True),
+    Target(_RESPONSES_MODULE, "Responses", "create", RESPONSES),
+    Target(_RESPONSES_MODULE, "AsyncResponses", "create", RESPONSES, is_async=True),
+    Target(_RESPONSES_MODULE, "Responses", "parse", RESPONSES),
+    Target(_RESPONSES_MODULE, "AsyncResponses", "parse", RESPONSES, is_async=True),
 )
 #: (module, class, async?) — the ``.stream()`` helpers' stream objects, whose ``close()`` bypasses
 #: the raw stream they iterate.
-HELPER_STREAMS: Final[tuple[tuple[str, str, bool], ...]] = (
+HELPER_STREAMS: Final = (
     ("openai.lib.streaming.chat", "ChatCompletionStream", False),
     ("openai.lib.streaming.chat", "AsyncChatCompletionStream", True),
     ("openai.lib.streaming.responses", "ResponseStream", False),
@@ -53,45 +48,17 @@ HELPER_STREAMS: Final[tuple[tuple[str, str, bool], ...]] = (
 )
 
 
-def _class(module_name: str, class_name: str) -> Any:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None  # an SDK version without this API
-    return getattr(module, class_name, None)
-
-
-class OpenAIInstrumentor(Instrumentor):
+class OpenAIInstrumentor(PatchingInstrumentor):
     name = "openai"
     library = "openai"
+    provider = provider
+    targets = TARGETS
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._patched: list[tuple[Any, str, Any]] = []  # (class, attribute, original)
-
-    def _patch(self, cls: Any, attribute: str, wrapper: Any) -> None:
-        original = cls.__dict__.get(attribute)
-        if original is None or isinstance(original, wrapt.FunctionWrapper):
-            return  # absent in this SDK version, or already wrapped (never wrap twice)
-        wrapt.wrap_function_wrapper(cls, attribute, wrapper)
-        self._patched.append((cls, attribute, original))
-
-    def _instrument(self, module: ModuleType) -> None:
-        state.enabled = True
-        for module_name, class_name, method, op, is_async in TARGETS:
-            cls = _class(module_name, class_name)
-            if cls is not None:
-                self._patch(cls, method, async_wrapper(op) if is_async else sync_wrapper(op))
+    def patch_more(self) -> None:
         for module_name, class_name, is_async in HELPER_STREAMS:
-            cls = _class(module_name, class_name)
+            cls = find_class(module_name, class_name)
             if cls is not None:
-                self._patch(cls, "close", async_helper_close_wrapper if is_async else helper_close_wrapper)
-
-    def _uninstrument(self, module: ModuleType) -> None:
-        state.enabled = False
-        while self._patched:
-            cls, attribute, original = self._patched.pop()
-            setattr(cls, attribute, original)
+                self.wrap(cls, "close", async_helper_close_wrapper if is_async else helper_close_wrapper)
 
 
 __all__ = ["OpenAIInstrumentor"]

@@ -13,9 +13,8 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._providers import provider_from_base_url
+from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._spans import content_json
-
-_DEFAULT_PORTS: Final = {"https": 443, "http": 80}
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
@@ -58,38 +57,18 @@ def _str(value: Any) -> bool:
     return type(value) is str and value != ""
 
 
-#: Most base URLs a process talks to; the cache is emptied beyond that (it only saves time).
-_SERVER_CACHE_SIZE: Final = 256
-# id(base_url) -> (base_url, settings, provider, attributes).  The entry holds the URL object, so
-# its id cannot be reused while cached; parsing the URL each call would cost more than the rest.
-_server_cache: dict[int, tuple[Any, Settings, str, dict[str, Any]]] = {}
+def _read_server(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    return provider_from_base_url(str(base_url), settings.provider_map or None), url_attributes(base_url)
+
+
+_servers: Final = ServerCache(_read_server)
 
 
 def server_attributes(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
     """(provider name, server.address/port) from a client's ``base_url``; a fresh dict."""
     if base_url is None:
         return semconv.PROVIDER_OPENAI, {}
-    hit = _server_cache.get(id(base_url))
-    if hit is not None and hit[0] is base_url and hit[1] is settings:
-        return hit[2], dict(hit[3])
-    provider, attrs = _server_attributes(base_url, settings)
-    if len(_server_cache) >= _SERVER_CACHE_SIZE:
-        _server_cache.clear()
-    _server_cache[id(base_url)] = (base_url, settings, provider, attrs)
-    return provider, dict(attrs)
-
-
-def _server_attributes(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
-    attrs: dict[str, Any] = {}
-    host = getattr(base_url, "host", None)
-    if isinstance(host, str) and host:
-        attrs[semconv.SERVER_ADDRESS] = host
-        port = getattr(base_url, "port", None)
-        if not isinstance(port, int):
-            port = _DEFAULT_PORTS.get(getattr(base_url, "scheme", ""))
-        if port is not None:
-            attrs[semconv.SERVER_PORT] = port
-    return provider_from_base_url(str(base_url), settings.provider_map or None), attrs
+    return _servers.get(base_url, settings)
 
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:

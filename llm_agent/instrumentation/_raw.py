@@ -1,5 +1,8 @@
 """Raw responses (``with_raw_response`` / ``with_streaming_response``): their span ends once.
 
+Provider-neutral: the Stainless-generated SDKs (openai, anthropic, and the others built the same
+way) share these response shapes; what a parsed body is, the provider's ``wrap_result`` decides.
+
 A non-streamed ``with_raw_response`` result needs none of this (its body is already read, so its
 span ends on return).  The others are faithful ``wrapt.ObjectProxy`` objects whose ``parse()``
 feeds the span (a parsed stream is handed back inside our stream proxy) and whose ``close()`` ends
@@ -15,12 +18,10 @@ import wrapt
 
 from llm_agent import _errors, semconv
 from llm_agent.instrumentation._spans import end_span
-from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy, handle_of
+from llm_agent.instrumentation._stream import handle_of
 
 if TYPE_CHECKING:
-    from llm_agent.instrumentation.openai._patch import Call
-
-_WHERE = "openai"
+    from llm_agent.instrumentation._call import Call
 
 
 def json_body(raw: Any) -> Any:
@@ -38,31 +39,6 @@ def json_body(raw: Any) -> Any:
         return None
 
 
-class _SdkTypes:
-    __slots__ = ("api_response", "async_api_response", "async_stream", "base_model", "legacy_response", "stream")
-
-
-_types_cache: _SdkTypes | None = None
-
-
-def sdk_types() -> _SdkTypes:
-    global _types_cache
-    if _types_cache is None:
-        import openai
-        from openai import _legacy_response, _response
-
-        types = _SdkTypes()
-        # () when an SDK version does not export it: the check is then simply skipped.
-        types.base_model = getattr(openai, "BaseModel", ())
-        types.stream = openai.Stream
-        types.async_stream = openai.AsyncStream
-        types.legacy_response = _legacy_response.LegacyAPIResponse
-        types.api_response = _response.APIResponse
-        types.async_api_response = _response.AsyncAPIResponse
-        _types_cache = types
-    return _types_cache
-
-
 class RawState:
     """The span of a raw response; ended once, by parse(), close() or garbage collection."""
 
@@ -77,21 +53,19 @@ class RawState:
         """Feed ``parse()``'s result to the span; returns what the app gets."""
         if self.done:
             return self.stream_proxy if self.stream_proxy is not None else result
+        self.done = True
         try:
-            types = sdk_types()
-            if isinstance(result, types.stream):
-                self.done = True
-                self.stream_proxy = SyncStreamProxy(result, self.call.stream_handle())
-                return self.stream_proxy
-            if isinstance(result, types.async_stream):
-                self.done = True
-                self.stream_proxy = AsyncStreamProxy(result, self.call.stream_handle())
-                return self.stream_proxy
-            self.done = True
-            self.call.end_with(result)
+            value = self.call.provider.wrap_result(self.call, result)
         except Exception as err:
-            _errors.report(f"{_WHERE}.raw_parse", err)
-        return result
+            _errors.report(f"{self.call.provider.name}.raw_parse", err)
+            try:
+                self.call.span.end()
+            except Exception:
+                pass
+            return result
+        if handle_of(value) is not None:
+            self.stream_proxy = value  # a later parse() returns the same stream
+        return value
 
     def closed(self, raw: Any) -> None:
         if self.done:
@@ -104,7 +78,7 @@ class RawState:
         try:
             self.call.end_with(json_body(raw))
         except Exception as err:
-            _errors.report(f"{_WHERE}.raw_close", err)
+            _errors.report(f"{self.call.provider.name}.raw_close", err)
 
     def __del__(self) -> None:
         if not self.done:

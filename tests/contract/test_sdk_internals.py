@@ -1,0 +1,141 @@
+"""The provider SDKs' internals we read are where we expect them, in the installed releases.
+
+CI installs the newest openai and anthropic (and re-runs under the oldest openai), so a release
+that moves one fails here, by name, with what it costs — not as a quietly thinner span.  Each
+internal is read in one module per provider (``instrumentation/<provider>/_sdk.py``), each with a
+fallback; this table is the list of them.  Add a row with every new internal read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+
+
+class Internal(NamedTuple):
+    package: str  # the distribution whose version the message names
+    what: str  # the internal, as read
+    check: Callable[[], bool]
+    consequence: str  # what the instrumentation does without it
+
+
+def _attr(module: str, *path: str) -> Any:
+    obj: Any = importlib.import_module(module)
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+def _sets(cls: Any, attribute: str) -> bool:
+    """Whether ``cls.__init__`` assigns ``self.<attribute>`` (the name is in its code's names)."""
+    return attribute in cls.__init__.__code__.co_names
+
+
+def _openai_streams_forward() -> bool:
+    import openai
+
+    from llm_agent.instrumentation.openai import _sdk
+
+    return (
+        _sdk._forwarding(openai.Stream, "__iter__", _sdk._reference_iter)
+        and _sdk._forwarding(openai.Stream, "__next__", _sdk._reference_next)
+        and _sdk._forwarding(openai.AsyncStream, "__anext__", _sdk._reference_anext)
+    )
+
+
+INTERNALS = [
+    Internal(
+        "openai",
+        "openai._legacy_response.LegacyAPIResponse",
+        lambda: isinstance(_attr("openai._legacy_response", "LegacyAPIResponse"), type),
+        "with_raw_response results are not recognised: their spans end from the request side only",
+    ),
+    Internal(
+        "openai",
+        "LegacyAPIResponse._stream",
+        lambda: _sets(_attr("openai._legacy_response", "LegacyAPIResponse"), "_stream"),
+        "a streamed with_raw_response is read as a whole body: its span ends without the stream's usage",
+    ),
+    Internal(
+        "openai",
+        "openai._response.APIResponse / AsyncAPIResponse",
+        lambda: all(isinstance(_attr("openai._response", n), type) for n in ("APIResponse", "AsyncAPIResponse")),
+        "with_streaming_response results are not proxied: their spans end without usage",
+    ),
+    Internal(
+        "openai",
+        "Stream._iterator and the forwarding __iter__/__next__/__anext__",
+        lambda: _sets(_attr("openai", "Stream"), "_iterator") and _openai_streams_forward(),
+        "the stream proxy iterates the SDK's own layer too: correct, a little slower per chunk",
+    ),
+    Internal(
+        "openai",
+        "SyncAPIResource._client / AsyncAPIResource._client",
+        lambda: all(_sets(_attr("openai._resource", n), "_client") for n in ("SyncAPIResource", "AsyncAPIResource")),
+        "no server.address/port and every call's provider is 'openai' (base URL unknown)",
+    ),
+    Internal(
+        "anthropic",
+        "anthropic._response.APIResponse / AsyncAPIResponse",
+        lambda: all(isinstance(_attr("anthropic._response", n), type) for n in ("APIResponse", "AsyncAPIResponse")),
+        "with_raw_response / with_streaming_response results are not recognised: spans end without usage",
+    ),
+    Internal(
+        "anthropic",
+        "BaseAPIResponse._is_sse_stream",
+        lambda: _sets(_attr("anthropic._response", "BaseAPIResponse"), "_is_sse_stream"),
+        "a raw streamed response is read as a JSON body (none): its span ends without usage",
+    ),
+    Internal(
+        "anthropic",
+        "anthropic._base_client.BaseClient._tracer (property)",
+        lambda: isinstance(_attr("anthropic._base_client", "BaseClient").__dict__.get("_tracer"), property),
+        "if the SDK traces its requests another way, a call could be recorded twice (ours and the SDK's)",
+    ),
+    Internal(
+        "anthropic",
+        "MessageStreamManager.__api_request / AsyncMessageStreamManager.__api_request",
+        lambda: all(
+            _sets(_attr("anthropic.lib.streaming._messages", n), f"_{n}__api_request")
+            for n in ("MessageStreamManager", "AsyncMessageStreamManager")
+        ),
+        "messages.stream(...) makes no span",
+    ),
+    Internal(
+        "anthropic",
+        "SyncAPIResource._client",
+        lambda: _sets(_attr("anthropic._resource", "SyncAPIResource"), "_client"),
+        "no server.address/port, and Bedrock/Vertex clients are named 'anthropic'",
+    ),
+]
+
+
+@pytest.mark.parametrize("internal", INTERNALS, ids=[i.what for i in INTERNALS])
+def test_internal_is_where_we_read_it(internal: Internal) -> None:
+    version = importlib.metadata.version(internal.package)
+    try:
+        found = internal.check()
+    except (ImportError, AttributeError) as exc:
+        found, why = False, f"{type(exc).__name__}: {exc}"
+    else:
+        why = "not as expected"
+    assert found, (
+        f"{internal.package} {version}: the internal {internal.what} moved ({why}). "
+        f"Without it: {internal.consequence}. Update instrumentation/{internal.package}/_sdk.py."
+    )
+
+
+def test_absent_private_types_fall_back_to_nothing_matching(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback itself: an SDK without the private response types gets a type nothing is an
+    instance of, so the checks are skipped rather than raising."""
+    from llm_agent.instrumentation.anthropic import _sdk as anthropic_sdk
+    from llm_agent.instrumentation.openai import _sdk as openai_sdk
+
+    for sdk in (openai_sdk, anthropic_sdk):
+        absent = sdk._private_type("no_such_module_here", "APIResponse")
+        assert isinstance(absent, type) and not isinstance(object(), absent)
+        assert sdk._private_type(sdk.__name__, "no_such_name") is absent
