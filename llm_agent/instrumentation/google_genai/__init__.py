@@ -5,65 +5,61 @@ before or after ``init()`` are covered, and so are chats (``Chat.send_message`` 
 ``send_message_stream`` call the same methods).  ``generate_content`` and
 ``generate_content_stream`` are patched at their private per-request methods (``_sdk``): with
 automatic function calling or automatic continuation one public call sends several requests,
-and each is one span.
+and each is one span.  The public ``generate_content_stream`` is wrapped as well, only so that the
+app's ``close()`` of the SDK's generator ends the spans of the calls made inside it.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
-from typing import Any, Final
+from typing import Final
 
-import wrapt
-
-from llm_agent import semconv
-from llm_agent.instrumentation._base import Instrumentor
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target, find_class
 from llm_agent.instrumentation.google_genai import _sdk
-from llm_agent.instrumentation.google_genai._patch import async_wrapper, state, sync_wrapper
+from llm_agent.instrumentation.google_genai._provider import (
+    EMBED,
+    GENERATE,
+    GENERATE_STREAM,
+    async_scoped_stream_wrapper,
+    provider,
+    scoped_stream_wrapper,
+)
 
 _MODULE: Final = "google.genai.models"
-_GENERATE: Final = semconv.OP_GENERATE_CONTENT
-#: (class, public method, operation, stream?, async?).
-TARGETS: Final[tuple[tuple[str, str, str, bool, bool], ...]] = (
-    ("Models", "generate_content", _GENERATE, False, False),
-    ("Models", "generate_content_stream", _GENERATE, True, False),
-    ("Models", "embed_content", semconv.OP_EMBEDDINGS, False, False),
-    ("AsyncModels", "generate_content", _GENERATE, False, True),
-    ("AsyncModels", "generate_content_stream", _GENERATE, True, True),
-    ("AsyncModels", "embed_content", semconv.OP_EMBEDDINGS, False, True),
-)
 _PRIVATE: Final = dict(_sdk.PER_REQUEST_METHODS)
 
 
-class GoogleGenAIInstrumentor(Instrumentor):
+def _targets() -> tuple[Target, ...]:
+    """The per-request methods of the installed release (the public ones should it lack them)."""
+    out = []
+    for cls_name, is_async in (("Models", False), ("AsyncModels", True)):
+        cls = find_class(_MODULE, cls_name)
+        if cls is None:
+            continue
+        for public, op in (("generate_content", GENERATE), ("generate_content_stream", GENERATE_STREAM)):
+            method = _sdk.per_request_method(cls, public, _PRIVATE[public])
+            out.append(Target(_MODULE, cls_name, method, op, is_async))
+        out.append(Target(_MODULE, cls_name, "embed_content", EMBED, is_async))
+    return tuple(out)
+
+
+class GoogleGenAIInstrumentor(PatchingInstrumentor):
     name = "google_genai"
     library = "google.genai"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._patched: list[tuple[Any, str, Any]] = []  # (class, attribute, original)
+    provider = provider
 
     def _instrument(self, module: ModuleType) -> None:
-        state.enabled = True
-        models = importlib.import_module(_MODULE)
-        for class_name, public, operation, stream, is_async in TARGETS:
-            cls = getattr(models, class_name, None)
-            if cls is None:
-                continue
-            private = _PRIVATE.get(public)
-            method = _sdk.per_request_method(cls, public, private) if private else public
-            original = cls.__dict__.get(method)
-            if original is None or isinstance(original, wrapt.FunctionWrapper):
-                continue
-            wrapper = async_wrapper(operation, stream) if is_async else sync_wrapper(operation, stream)
-            wrapt.wrap_function_wrapper(cls, method, wrapper)
-            self._patched.append((cls, method, original))
+        # The targets depend on the installed release, known only once it is imported.
+        self.targets = _targets()  # type: ignore[misc]
+        super()._instrument(module)
 
-    def _uninstrument(self, module: ModuleType) -> None:
-        state.enabled = False
-        while self._patched:
-            cls, attribute, original = self._patched.pop()
-            setattr(cls, attribute, original)
+    def patch_more(self) -> None:
+        for cls_name, wrapper in (("Models", scoped_stream_wrapper), ("AsyncModels", async_scoped_stream_wrapper)):
+            cls = find_class(_MODULE, cls_name)
+            if cls is not None and _sdk.per_request_method(
+                cls, "generate_content_stream", "_generate_content_stream"
+            ) != ("generate_content_stream"):
+                self.wrap(cls, "generate_content_stream", wrapper)
 
 
 __all__ = ["GoogleGenAIInstrumentor"]

@@ -84,58 +84,51 @@ def model_name(model: Any) -> str | None:
     return model
 
 
-def request_attributes(operation: str, kwargs: dict[str, Any], capture: bool, limit: int) -> dict[str, Any]:
-    """Attributes of a ``generate_content``/``embed_content`` request (keyword-only in the SDK).
+#: The ``config`` fields the request side reads, in this order (``config_attributes``'s values).
+CONFIG_FIELDS: Final = (
+    *(key for key, _ in _NUMBER_PARAMS),
+    "max_output_tokens",
+    "seed",
+    "candidate_count",
+    "stop_sequences",
+    "response_mime_type",
+    "output_dimensionality",
+)
+_N_NUMBERS: Final = len(_NUMBER_PARAMS)
 
-    Reads everything at the call: with automatic function calling the SDK appends to
-    ``contents`` after the request, so nothing mutable is kept.
-    """
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
-    model = model_name(kwargs.get("model"))
-    if model is not None:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-    config = kwargs.get("config")
+
+def config_attributes(operation: str, values: tuple[Any, ...], attrs: dict[str, Any]) -> None:
+    """Request parameters from ``config``'s values (``CONFIG_FIELDS`` order, copied at the call)."""
     if operation == semconv.OP_EMBEDDINGS:
-        dims = _g(config, "output_dimensionality")
+        dims = values[-1]
         if type(dims) is int:
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
-        if capture:
-            contents = kwargs.get("contents")
-            if contents is not None:
-                attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(contents, limit)
-        return attrs
-    if config is not None:
-        _config_attributes(config, attrs)
-    if capture:
-        _request_content(kwargs.get("contents"), config, attrs, limit)
-    return attrs
-
-
-def _config_attributes(config: Any, attrs: dict[str, Any]) -> None:
-    for key, name in _NUMBER_PARAMS:
-        value = _g(config, key)
+        return
+    for (_, name), value in zip(_NUMBER_PARAMS, values, strict=False):
         if (type(value) is int or type(value) is float) and value == value:
             attrs[name] = value
-    value = _g(config, "max_output_tokens")
-    if type(value) is int:
-        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
-    value = _g(config, "seed")
-    if type(value) is int:
-        attrs[semconv.GEN_AI_REQUEST_SEED] = value
-    value = _g(config, "candidate_count")
-    if type(value) is int and value != 1:
-        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = value
-    stop = _g(config, "stop_sequences")
+    max_tokens, seed, count, stop, mime = values[_N_NUMBERS : _N_NUMBERS + 5]
+    if type(max_tokens) is int:
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    if type(seed) is int:
+        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
+    if type(count) is int and count != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = count
     if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    mime = _g(config, "response_mime_type")
     if type(mime) is str:
         output_type = _OUTPUT_TYPES.get(mime.lower())
         if output_type is not None:
             attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
 
 
-def _request_content(contents: Any, config: Any, attrs: dict[str, Any], limit: int) -> None:
+def request_content(operation: str, contents: Any, config: Any, attrs: dict[str, Any], limit: int) -> None:
+    """The request's content (only with capture_content), serialised now: with automatic function
+    calling the SDK appends to ``contents`` after the request."""
+    if operation == semconv.OP_EMBEDDINGS:
+        if contents is not None:
+            attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(contents, limit)
+        return
     if contents is not None:
         attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(_messages(contents), limit)
     system = _g(config, "system_instruction")
@@ -306,11 +299,13 @@ def embed_attributes(response: Any) -> dict[str, Any]:
 
 
 __all__ = [
+    "CONFIG_FIELDS",
+    "config_attributes",
     "embed_attributes",
     "model_name",
     "output_message",
     "read_parts",
-    "request_attributes",
+    "request_content",
     "response_attributes",
     "usage_attributes",
     "usage_counts",
