@@ -2,9 +2,9 @@
 
 The client talks to an in-process mock transport of the SDK's own HTTP library (httpx2 in
 google-genai 3.x, httpx before), answering as the Gemini API does.  llm_agent patches the private
-per-request methods (``Models._generate_content``/``_generate_content_stream``), so the bare call
-goes through a ``Models`` subclass whose private methods are the originals: the same public code
-path, without the wrapper.
+per-request methods (``Models._generate_content``/``_generate_content_stream``) and wraps the
+public stream method's generator, so the bare call goes through a ``Models`` subclass whose
+methods are the originals: the same public code path, without the wrappers.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def calls(gclient: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]
 
     originals = {
         name: getattr(models.Models.__dict__[name], "__wrapped__", models.Models.__dict__[name])
-        for name in ("_generate_content", "_generate_content_stream")
+        for name in ("_generate_content", "_generate_content_stream", "generate_content_stream")
     }
     bare_models = type("BareModels", (models.Models,), originals)(gclient._api_client)
     inst_models = gclient.models

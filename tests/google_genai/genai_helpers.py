@@ -146,6 +146,33 @@ Reply = tuple[int, bytes, str]
 POLL_S = 0.01
 
 
+#: ``error.type`` of what each HTTP library the SDK may send with raises on a cut-off body.
+DROPPED_CONNECTION_ERRORS = {
+    ("httpx", "RemoteProtocolError"): "httpx.RemoteProtocolError",
+    ("httpx2", "RemoteProtocolError"): "httpx2.RemoteProtocolError",
+    ("aiohttp", "ClientPayloadError"): "aiohttp.client_exceptions.ClientPayloadError",
+}
+
+
+def dropped_connection_error(cls: type) -> str:
+    """The expected ``error.type`` of a cut-off stream (AssertionError for an unexpected class)."""
+    key = (cls.__module__.split(".")[0], cls.__name__)
+    assert key in DROPPED_CONNECTION_ERRORS, f"unexpected error for a dropped connection: {cls}"
+    return DROPPED_CONNECTION_ERRORS[key]
+
+
+def dropped_connection_class(is_async: bool) -> type[BaseException]:
+    """What the installed SDK's transport raises on a cut-off body (async may go through aiohttp)."""
+    from google.genai import _api_client
+
+    if is_async and getattr(_api_client, "has_aiohttp", False):
+        import aiohttp
+
+        return aiohttp.ClientPayloadError  # type: ignore[no-any-return]
+    http: Any = getattr(_api_client, "httpx2", None) or _api_client.httpx
+    return http.RemoteProtocolError  # type: ignore[no-any-return]
+
+
 def sse(*chunks: dict[str, Any]) -> bytes:
     """Server-sent events as the API sends them (``data: {...}\\r\\n\\r\\n``)."""
     return b"".join(b"data: " + json.dumps(c).encode() + b"\r\n\r\n" for c in chunks)

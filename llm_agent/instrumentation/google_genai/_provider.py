@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -50,9 +51,22 @@ GENERATE_STREAM: Final = Operation(
 EMBED: Final = Operation(semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING, _embeddings)
 
 _WHERE: Final = "google_genai"
-#: The handles of the model calls made inside the ``generate_content_stream`` the app is
-#: iterating (None outside one): ``ScopedStream`` sets it around each step of the SDK's generator.
-_scope: contextvars.ContextVar[list[StreamHandle] | None] = contextvars.ContextVar(
+
+
+class _Scope:
+    """The handles of the model calls made inside one ``generate_content_stream`` the app holds."""
+
+    __slots__ = ("__weakref__", "handles")
+
+    def __init__(self) -> None:
+        self.handles: list[StreamHandle] = []
+
+
+#: The scope of the ``generate_content_stream`` the app is iterating (None outside one):
+#: ``ScopedStream`` sets it around each step of the SDK's generator.  A weak reference, because the
+#: context is copied into whatever the SDK's transport schedules meanwhile (aiohttp's keep-alive
+#: callbacks...), and a strong one there would keep an abandoned stream's span open until they run.
+_scope: contextvars.ContextVar[weakref.ref[_Scope] | None] = contextvars.ContextVar(
     "llm_agent_google_genai_stream_scope", default=None
 )
 
@@ -119,9 +133,10 @@ provider: Final = GoogleGenAIProvider()
 
 
 def _register(handle: StreamHandle) -> None:
-    handles = _scope.get()
-    if handles is not None:
-        handles.append(handle)
+    ref = _scope.get()
+    scope = ref() if ref is not None else None
+    if scope is not None:
+        scope.handles.append(handle)
 
 
 def _request_stream(call: Call, stream: Iterator[Any]) -> Iterator[Any]:
@@ -172,13 +187,14 @@ class ScopedStream(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def __init__(self, wrapped: Any) -> None:
         super().__init__(wrapped)
-        self._self_handles: list[StreamHandle] = []
+        self._self_scope = _Scope()
+        self._self_ref = weakref.ref(self._self_scope)
 
     def __iter__(self) -> ScopedStream:
         return self
 
     def __next__(self) -> Any:
-        token = _scope.set(self._self_handles)
+        token = _scope.set(self._self_ref)
         try:
             return next(self.__wrapped__)
         finally:
@@ -186,7 +202,7 @@ class ScopedStream(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def close(self) -> Any:
         try:
-            _finish_open(self._self_handles)
+            _finish_open(self._self_scope.handles)
         except Exception as err:
             _errors.report(f"{_WHERE}.stream_close", err)
         return self.__wrapped__.close()
@@ -195,15 +211,16 @@ class ScopedStream(wrapt.ObjectProxy):  # type: ignore[misc]
 class AsyncScopedStream(wrapt.ObjectProxy):  # type: ignore[misc]
     """The async counterpart of ``ScopedStream`` (``aclose()`` ends the open model calls)."""
 
-    def __init__(self, wrapped: Any, handles: list[StreamHandle]) -> None:
+    def __init__(self, wrapped: Any, scope: _Scope) -> None:
         super().__init__(wrapped)
-        self._self_handles = handles
+        self._self_scope = scope
+        self._self_ref = weakref.ref(scope)
 
     def __aiter__(self) -> AsyncScopedStream:
         return self
 
     async def __anext__(self) -> Any:
-        token = _scope.set(self._self_handles)
+        token = _scope.set(self._self_ref)
         try:
             return await self.__wrapped__.__anext__()
         finally:
@@ -211,7 +228,7 @@ class AsyncScopedStream(wrapt.ObjectProxy):  # type: ignore[misc]
 
     async def aclose(self) -> Any:
         try:
-            _finish_open(self._self_handles)
+            _finish_open(self._self_scope.handles)
         except Exception as err:
             _errors.report(f"{_WHERE}.stream_close", err)
         return await self.__wrapped__.aclose()
@@ -234,15 +251,15 @@ def async_scoped_stream_wrapper(
     request while it is awaited, so the scope is set then too."""
 
     async def run() -> Any:
-        handles: list[StreamHandle] = []
-        token = _scope.set(handles)
+        scope = _Scope()
+        token = _scope.set(weakref.ref(scope))
         try:
             result = await wrapped(*args, **kwargs)
         finally:
             _scope.reset(token)
         if not provider.enabled or not hasattr(result, "__anext__"):
             return result
-        return AsyncScopedStream(result, handles)
+        return AsyncScopedStream(result, scope)
 
     return run()
 
