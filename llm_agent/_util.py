@@ -83,8 +83,8 @@ class ExceptionInfo:
     traceback frame — no frame objects, so no locals outlive the call.  Scrubbing secrets and
     formatting the stack text, the costly part on the error path, happen in ``attributes()`` and
     ``status_message()``: on the app's thread for an SDK span, on the export thread for the spans
-    that go to our processors directly (instrumentation/_fastspan.py).  Computed once; two export
-    threads asking at once compute the same strings.
+    of the direct span path (instrumentation/_direct_spans.py).  Computed once; two export threads
+    asking at once compute the same strings.
     """
 
     __slots__ = ("_attributes", "frames", "message", "type_name")

@@ -1,4 +1,4 @@
-"""Compiling filter ASTs to parameterised SQL, and the session-query pieces every store shares.
+"""Compiling filter ASTs to parameterised SQL, and the sessions column map every store shares.
 
 A store describes its schema with a column map (filter field -> ``Column``: a SQL expression and
 the factor that converts the language's units to the column's, e.g. seconds -> nanoseconds) and a
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from llm_agent.analysis import _time
 from llm_agent.analysis.filter import (
     ALIASES,
     FIELDS,
@@ -27,8 +26,6 @@ from llm_agent.analysis.filter import (
     Node,
     Not,
     Or,
-    and_all,
-    parse,
 )
 
 _SQL_OPS: Final = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -80,6 +77,11 @@ class Dialect:
         """Some member contains the text (members are joined by ',', which is never searched for)."""
         return self.contains(expr, placeholder)
 
+    def order(self, expr: str, descending: bool) -> str:
+        """One ORDER BY term.  SQLite sorts NULL below every value (first ascending, last
+        descending): that order is the reference other dialects reproduce."""
+        return f"{expr} {'DESC' if descending else 'ASC'}"
+
 
 def compile_node(node: Node, columns: Mapping[str, Column], dialect: Dialect) -> str:
     """SQL for ``node``; the bound values accumulate in ``dialect.params``."""
@@ -118,67 +120,38 @@ def _bind(value: Any, ftype: str, column: Column, dialect: Dialect) -> str:
     return dialect.param(value, ftype)
 
 
-# --- the session listing, shared by every store --------------------------------------------------------
+# --- the sessions listing: the column map and sort fields both dialects share -------------------------
 
-#: Keyword filters of ``sessions()`` -> (field, operator).  Durations are seconds.
-SESSION_FILTER_ARGS: Final[dict[str, tuple[str, str]]] = {
-    "session_id": ("session_id", "=="),
-    "user": ("user", "=="),
-    "min_duration_s": ("duration_s", ">="),
-    "max_duration_s": ("duration_s", "<="),
-    "min_traces": ("traces", ">="),
-    "max_traces": ("traces", "<="),
-    "min_total_tokens": ("total_tokens", ">="),
-    "max_total_tokens": ("total_tokens", "<="),
-    "min_input_tokens": ("input_tokens", ">="),
-    "max_input_tokens": ("input_tokens", "<="),
-    "min_output_tokens": ("output_tokens", ">="),
-    "max_output_tokens": ("output_tokens", "<="),
+#: Filter field -> column of the ``sessions`` rows: SQLite's ``sessions`` rollup table, and the
+#: ClickHouse sessions subqueries, which give their columns the same names.
+SESSION_COLUMNS: Final[dict[str, Column]] = {
+    "session_id": Column("session_id"),
+    "user": Column("users"),
+    "user_id": Column("user_id"),
+    "service_name": Column("service_name"),
+    "models": Column("models"),
+    "start": Column("start_ns"),
+    "end": Column("end_ns"),
+    "duration_s": Column("duration_ns", 1e9),
+    "traces": Column("trace_count"),
+    "spans": Column("span_count"),
+    "llm_calls": Column("llm_calls"),
+    "input_tokens": Column("input_tokens"),
+    "output_tokens": Column("output_tokens"),
+    "total_tokens": Column("total_tokens"),
+    "cache_read_tokens": Column("cache_read_tokens"),
+    "reasoning_tokens": Column("reasoning_tokens"),
+    "usage_missing_calls": Column("usage_missing_calls"),
+    "errors": Column("error_count"),
 }
 DEFAULT_ORDER: Final = "-start"
-DEFAULT_LIMIT: Final = 50
 
 
-def session_filter(
-    window: _time.Window,
-    where: str | Node | None = None,
-    now_ns: int | None = None,
-    **filters: Any,
-) -> Node:
-    """One AST for a ``sessions()`` call: overlap with the window, keyword filters, ``where``.
-
-    A session overlaps ``[since, until]`` when it starts at or before ``until`` and ends at or
-    after ``since``.  Keyword filters that are ``None`` are ignored.
-    """
-    nodes: list[Node | None] = [Compare("end", ">=", window.since_ns), Compare("start", "<=", window.until_ns)]
-    for name, value in filters.items():
-        if name not in SESSION_FILTER_ARGS:
-            raise TypeError(f"sessions() got an unexpected keyword argument {name!r}")
-        if value is None:
-            continue
-        field, op = SESSION_FILTER_ARGS[name]
-        nodes.append(Compare(field, op, _keyword_value(name, field, value)))
-    if isinstance(where, str):
-        if where.strip():
-            nodes.append(parse(where, now_ns))
-    elif where is not None:
-        nodes.append(where)
-    result = and_all(nodes)
-    assert result is not None
-    return result
-
-
-def _keyword_value(name: str, field: str, value: Any) -> Any:
-    ftype = FIELDS[field]
-    if ftype == SECONDS:
-        return _time.parse_duration(value)
-    if ftype == INT:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name} must be a number, got {value!r}")
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be a string, got {value!r}")
-    return value
+def session_order(sort_field: str, descending: bool, dialect: Dialect) -> str:
+    """The ORDER BY terms of a sessions listing: the sort field's column, then the session ID in
+    the same direction, so equal values page in one stable order on every store."""
+    tie = "DESC" if descending else "ASC"
+    return f"{dialect.order(SESSION_COLUMNS[sort_field].expr, descending)}, session_id {tie}"
 
 
 def parse_order(order_by: str | None) -> tuple[str, bool]:
@@ -208,10 +181,3 @@ def parse_order(order_by: str | None) -> tuple[str, bool]:
 #: Fields ``parse_order`` accepts: the filter fields, ``user`` meaning the first user (``user_id``);
 #: ``models`` sorts by its comma-joined text.
 SORT_FIELDS: Final = frozenset(FIELDS) - {"user"}
-
-
-def check_paging(limit: int | None, offset: int) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be an integer >= 0 or None, got {limit!r}")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be an integer >= 0, got {offset!r}")

@@ -8,6 +8,10 @@ Semantics shared by all stores (docs/analysis.md):
   the window defaults to the last 24 hours.  ``models()``, ``model()`` and ``users()`` count calls
   and traces that *start* inside the window.
 * ``session()`` / ``trace()`` return ``None`` for an unknown ID.
+
+``iter_sessions()`` and ``trace()`` are written once, here: the arguments become a
+``SessionQuery`` (``_query``) and each store implements only its select (``_select_sessions``,
+``_select_trace``) in its own SQL.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from llm_agent.analysis._sql import DEFAULT_LIMIT, DEFAULT_ORDER
+from llm_agent.analysis import _build
+from llm_agent.analysis._query import DEFAULT_LIMIT, SessionQuery
+from llm_agent.analysis._sql import DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
     ModelAnalysis,
@@ -37,7 +43,6 @@ DEFAULT_SLOW_THRESHOLD_S: Final = 3.0
 class Store(abc.ABC):
     """Read-only access to recorded sessions, traces, models and users.  Use as a context manager."""
 
-    @abc.abstractmethod
     def iter_sessions(
         self,
         since: TimeLike | None = None,
@@ -59,7 +64,31 @@ class Store(abc.ABC):
         limit: int | None = DEFAULT_LIMIT,
         offset: int = 0,
     ) -> Iterator[SessionSummary]:
-        """Like ``sessions()`` but streaming (``limit=None`` exports every match without holding it)."""
+        """Like ``sessions()`` but streaming (``limit=None`` exports every match without holding it).
+
+        Every argument is checked here, before the store reads anything (a mistake raises at the
+        call, not at the first ``next()``).
+        """
+        bounds = {
+            "session_id": session_id,
+            "user": user,
+            "min_duration_s": min_duration_s,
+            "max_duration_s": max_duration_s,
+            "min_traces": min_traces,
+            "max_traces": max_traces,
+            "min_total_tokens": min_total_tokens,
+            "max_total_tokens": max_total_tokens,
+            "min_input_tokens": min_input_tokens,
+            "max_input_tokens": max_input_tokens,
+            "min_output_tokens": min_output_tokens,
+            "max_output_tokens": max_output_tokens,
+        }
+        query = SessionQuery.build(since, until, where, order_by, limit, offset, bounds=bounds)
+        return self._select_sessions(query)
+
+    @abc.abstractmethod
+    def _select_sessions(self, query: SessionQuery) -> Iterator[SessionSummary]:
+        """The sessions ``query`` selects, in its order and page: the store's own SQL for it."""
 
     def sessions(self, **kwargs: Any) -> list[SessionSummary]:
         """Sessions overlapping the window that pass every filter, sorted and paged.
@@ -76,9 +105,18 @@ class Store(abc.ABC):
     def session(self, session_id: str) -> SessionDetail | None:
         """The session's summary and its traces in start order (with think time), or ``None``."""
 
-    @abc.abstractmethod
     def trace(self, trace_id: str) -> TraceTree | None:
         """The trace's spans as a tree with offsets, durations and self time, or ``None``."""
+        spans, owner = self._select_trace(trace_id)
+        if owner is None:
+            owner = _owner_from_spans(spans)
+        return _build.trace_tree(trace_id, spans, owner.session_id, owner.user_id)
+
+    @abc.abstractmethod
+    def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
+        """The trace's span rows (the ``spans`` table's columns, ``attributes`` a dict; none for
+        an unknown trace) and, when the store keeps a traces rollup that has the trace already,
+        the session and user it records; ``None`` lets ``trace()`` derive them from the spans."""
 
     @abc.abstractmethod
     def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
@@ -109,6 +147,23 @@ class Store(abc.ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class TraceOwner(NamedTuple):
+    """The session and user a trace belongs to (either may be unknown)."""
+
+    session_id: str | None
+    user_id: str | None
+
+
+def _owner_from_spans(spans: list[dict[str, Any]]) -> TraceOwner:
+    """The first session and the first user named by the trace's spans in start order: the
+    definition the traces rollup uses, for stores without one or before it is written."""
+    ordered = sorted(spans, key=lambda s: (s["start_ns"], s["span_id"]))
+    return TraceOwner(
+        next((s["session_id"] for s in ordered if s["session_id"] is not None), None),
+        next((s["user_id"] for s in ordered if s["user_id"] is not None), None),
+    )
 
 
 def display_location(db: str) -> str:

@@ -19,45 +19,28 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
+from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis._sql import SESSION_COLUMNS
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
-    TraceTree,
     UserSummary,
 )
-from llm_agent.analysis.filter import Node
 from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
 
 #: How long a read waits when a writer holds an exclusive lock (checkpoints, schema migration).
 DEFAULT_BUSY_TIMEOUT_S: Final = 5.0
+#: A sessions page of at most this many rows is read in one go; a longer listing streams.
+MAX_PAGE_ROWS: Final = 10_000
+#: Rows fetched at a time while streaming a long listing.
+STREAM_BATCH_ROWS: Final = 1000
 
 _USAGE_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
 
-#: Filter field -> column of the ``sessions`` table.
-SESSION_COLUMNS: Final[dict[str, _sql.Column]] = {
-    "session_id": _sql.Column("session_id"),
-    "user": _sql.Column("users"),
-    "user_id": _sql.Column("user_id"),
-    "service_name": _sql.Column("service_name"),
-    "models": _sql.Column("models"),
-    "start": _sql.Column("start_ns"),
-    "end": _sql.Column("end_ns"),
-    "duration_s": _sql.Column("duration_ns", 1e9),
-    "traces": _sql.Column("trace_count"),
-    "spans": _sql.Column("span_count"),
-    "llm_calls": _sql.Column("llm_calls"),
-    "input_tokens": _sql.Column("input_tokens"),
-    "output_tokens": _sql.Column("output_tokens"),
-    "total_tokens": _sql.Column("total_tokens"),
-    "cache_read_tokens": _sql.Column("cache_read_tokens"),
-    "reasoning_tokens": _sql.Column("reasoning_tokens"),
-    "usage_missing_calls": _sql.Column("usage_missing_calls"),
-    "errors": _sql.Column("error_count"),
-}
 _SESSION_SELECT: Final = (
     "session_id, user_id, users, service_name, start_ns, end_ns, trace_count, span_count, llm_calls, "
     "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
@@ -152,63 +135,22 @@ class SQLiteStore(Store):
 
     # --- sessions --------------------------------------------------------------------------------------
 
-    def iter_sessions(
-        self,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        session_id: str | None = None,
-        user: str | None = None,
-        min_duration_s: float | str | None = None,
-        max_duration_s: float | str | None = None,
-        min_traces: int | None = None,
-        max_traces: int | None = None,
-        min_total_tokens: int | None = None,
-        max_total_tokens: int | None = None,
-        min_input_tokens: int | None = None,
-        max_input_tokens: int | None = None,
-        min_output_tokens: int | None = None,
-        max_output_tokens: int | None = None,
-        where: str | Node | None = None,
-        order_by: str = _sql.DEFAULT_ORDER,
-        limit: int | None = _sql.DEFAULT_LIMIT,
-        offset: int = 0,
-    ) -> Iterator[SessionSummary]:
-        now = _time.now_ns()
-        window = _time.resolve_window(since, until, now)
-        node = _sql.session_filter(
-            window,
-            where,
-            now,
-            session_id=session_id,
-            user=user,
-            min_duration_s=min_duration_s,
-            max_duration_s=max_duration_s,
-            min_traces=min_traces,
-            max_traces=max_traces,
-            min_total_tokens=min_total_tokens,
-            max_total_tokens=max_total_tokens,
-            min_input_tokens=min_input_tokens,
-            max_input_tokens=max_input_tokens,
-            min_output_tokens=min_output_tokens,
-            max_output_tokens=max_output_tokens,
-        )
-        sort_field, desc = _sql.parse_order(order_by)
-        _sql.check_paging(limit, offset)
+    def _select_sessions(self, query: SessionQuery) -> Iterator[SessionSummary]:
         if self.empty:
             return iter(())
         dialect = _sql.Dialect()
-        where_sql = _sql.compile_node(node, SESSION_COLUMNS, dialect)
-        direction = "DESC" if desc else "ASC"
+        where_sql = _sql.compile_node(query.filter, SESSION_COLUMNS, dialect)
         sql = (
             f"SELECT {_SESSION_SELECT} FROM sessions WHERE {where_sql} "
-            f"ORDER BY {SESSION_COLUMNS[sort_field].expr} {direction}, session_id {direction} LIMIT ? OFFSET ?"
+            f"ORDER BY {_sql.session_order(query.sort_field, query.descending, dialect)} LIMIT ? OFFSET ?"
         )
-        params = [*dialect.params, -1 if limit is None else limit, offset]
-        return self._stream(sql, params)
+        params = [*dialect.params, -1 if query.limit is None else query.limit, query.offset]
+        return self._stream(sql, params, paged=query.limit is not None and query.limit <= MAX_PAGE_ROWS)
 
-    def _stream(self, sql: str, params: list[Any]) -> Iterator[SessionSummary]:
-        # Its own connection, so a long export neither holds the lock nor sees a changing table.
-        if _is_paged(params):
+    def _stream(self, sql: str, params: list[Any], paged: bool) -> Iterator[SessionSummary]:
+        # A page is read in one go under the lock; a longer listing streams from its own
+        # connection, so a long export neither holds the lock nor sees a changing table.
+        if paged:
             for row in self._query(sql, params):
                 yield _build.session_summary(row)
             return
@@ -217,7 +159,7 @@ class SQLiteStore(Store):
         try:
             cursor = conn.execute(sql, params)
             while True:
-                rows = cursor.fetchmany(1000)
+                rows = cursor.fetchmany(STREAM_BATCH_ROWS)
                 if not rows:
                     return
                 for row in rows:
@@ -251,9 +193,9 @@ class SQLiteStore(Store):
 
     # --- traces ----------------------------------------------------------------------------------------
 
-    def trace(self, trace_id: str) -> TraceTree | None:
+    def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         if self.empty:
-            return None
+            return [], None
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN")
@@ -267,13 +209,9 @@ class SQLiteStore(Store):
             d = dict(r)
             d["attributes"] = json.loads(d["attributes"]) if d["attributes"] else {}
             spans.append(d)
-        if head is not None:
-            session_id, user_id = head["session_id"], head["user_id"]
-        else:  # rollup not written yet: the earliest span that names them
-            ordered = sorted(spans, key=lambda s: (s["start_ns"], s["span_id"]))
-            session_id = next((s["session_id"] for s in ordered if s["session_id"] is not None), None)
-            user_id = next((s["user_id"] for s in ordered if s["user_id"] is not None), None)
-        return _build.trace_tree(trace_id, spans, session_id, user_id)
+        # No rollup row yet (the trace is still being written): trace() derives them from the spans.
+        owner = None if head is None else TraceOwner(head["session_id"], head["user_id"])
+        return spans, owner
 
     # --- models ----------------------------------------------------------------------------------------
 
@@ -359,9 +297,3 @@ class SQLiteStore(Store):
         out = [_build.user_summary(r, latencies.get(r["user_id"], ())) for r in sums]
         out.sort(key=lambda u: (-_time.datetime_to_ns(u.last_seen), u.user_id))
         return out
-
-
-def _is_paged(params: list[Any]) -> bool:
-    """Paged queries (the last two parameters are LIMIT, OFFSET) are read in one go."""
-    limit = params[-2]
-    return 0 <= limit <= 10_000

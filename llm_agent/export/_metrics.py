@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from opentelemetry import metrics
-from opentelemetry.metrics import _internal as _api_state  # the global provider slot (read only)
 from opentelemetry.sdk.trace import ReadableSpan
 
-from llm_agent import semconv
+from llm_agent import _otel_compat, semconv
+from llm_agent._otel_compat import METER_PROVIDER_SLOT
+from llm_agent._version import __version__
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export._convert import _INFERRED_KINDS
 from llm_agent.export._processor import BatchingProcessor
@@ -49,8 +50,6 @@ class MetricsTarget:
     name = "metrics"
 
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
-        from llm_agent._agent import __version__
-
         self._explicit_provider = meter_provider is not None
         meter = metrics.get_meter(semconv.INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider)
         self.duration = _create_histogram(
@@ -77,7 +76,7 @@ class MetricsTarget:
 
     def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
         """Only LLM and EMBEDDING spans are measured; the others are skipped (not lost)."""
-        if not self._explicit_provider and _no_meter_provider():
+        if not self._explicit_provider and not _otel_compat.meter_provider_installed():
             return [], 0  # instruments would discard everything: spare the app's GIL the work
         out = []
         for span in spans:
@@ -115,31 +114,27 @@ class MetricsTarget:
         return None
 
 
-_NO_OP_PROVIDERS: Final = frozenset({"_ProxyMeterProvider", "NoOpMeterProvider"})
-
-
 class MetricsProcessor(BatchingProcessor):
     """The metrics consumer's processor: spans are not even queued while no MeterProvider is set.
 
     Without one, the API's instruments discard every record, so queueing the span on the app's
     thread (a lock and an append) and converting it on the worker would be work for nothing.  The
-    check reads the API's global provider slot (``metrics.get_meter_provider()`` itself would look
-    up an environment variable, raising and catching a ``KeyError``, on every span); once the app
-    installs a provider the slot is filled and spans flow again.  Where the API has no such slot
-    (a future version), every span is queued and ``MetricsTarget.prepare`` skips them instead.
+    check reads the API's global provider slot (``_otel_compat.meter_provider_slot``:
+    ``metrics.get_meter_provider()`` itself would look up an environment variable, raising and
+    catching a ``KeyError``, on every span); once the app installs a provider the slot is filled
+    and spans flow again.  Where the API has no such slot (a future version), every span is queued
+    and ``MetricsTarget.prepare`` skips them instead.
     """
 
     def __init__(self, target: MetricsTarget, **options: Any) -> None:
         super().__init__(target, **options)
         explicit = getattr(target, "_explicit_provider", False)
-        self._watch = not explicit and hasattr(_api_state, "_METER_PROVIDER")
+        #: The metrics API's globals holding the slot, or None: not watched (an explicit provider,
+        #: or an API that keeps it elsewhere).
+        self._slots = None if explicit else _otel_compat.meter_provider_slot()
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self._watch and _api_state._METER_PROVIDER is None:
+        slots = self._slots
+        if slots is not None and slots[METER_PROVIDER_SLOT] is None:
             return
         super().on_end(span)
-
-
-def _no_meter_provider() -> bool:
-    """True while the app has installed no MeterProvider (the API's proxy/no-op is in place)."""
-    return type(metrics.get_meter_provider()).__name__ in _NO_OP_PROVIDERS

@@ -116,6 +116,17 @@ def find_class(module_name: str, class_name: str) -> Any:
     return getattr(module, class_name, None)
 
 
+class Absent:
+    """Stands in for an SDK type a version lacks (``find_type``): nothing is an instance of it."""
+
+
+def find_type(module_name: str, name: str) -> type:
+    """The type ``module_name.name``, or ``Absent`` — so an ``isinstance`` check against a type
+    this SDK version lacks is simply false instead of failing."""
+    found = find_class(module_name, name)
+    return found if isinstance(found, type) else Absent
+
+
 class PatchingInstrumentor(Instrumentor):
     """An instrumentor that wraps a table of SDK methods at class level with the provider core.
 

@@ -9,7 +9,7 @@ the call's start (same parent, start and end times, attributes); the SDK's span 
 sampler, attribute cleaning, processors, on the app's thread — runs once per call in one burst
 instead of twice around the app's request (docs/performance.md, "Where the time goes").  Our spans
 are never made current, so nothing inside the call could have seen the span earlier.  On the
-direct span path (``_fastspan``) even that burst leaves the app's thread: the span is handed over
+direct span path (``_direct_spans``) even that burst leaves the app's thread: the span is handed over
 unbuilt and its first reader, an export worker, reads the attributes still pending (the request
 side, a stream's accumulator) and builds it.
 Nothing here raises into the app: callers wrap these helpers in the error funnel.
@@ -23,15 +23,16 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
-from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
-from llm_agent._agent import _Dispatcher, get_settings, get_tracer
+from llm_agent._otel_compat import SDK_CLOCK_MODULE, SDK_CLOCK_NAME
+from llm_agent._state import get_settings, get_tracer
 from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
-from llm_agent.instrumentation._fastspan import emit, plan_for
+from llm_agent.export import Dispatcher as _Dispatcher
+from llm_agent.instrumentation._direct_spans import emit, plan_for
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
@@ -64,14 +65,14 @@ class PendingSpan:
         self.context = context  # the parent: the context the call started in
         # The SDK's own clock, looked up on each call as the SDK itself does (a test's fake clock
         # patches ``opentelemetry.sdk.trace.time_ns``); ``time.time_ns`` should the name go.
-        self.start_time: int = getattr(sdk_trace, "time_ns", time.time_ns)()
+        self.start_time: int = getattr(SDK_CLOCK_MODULE, SDK_CLOCK_NAME, time.time_ns)()
         self.span: Span | None = None  # the SDK span, once created by ``end_span``
         self.ended = False
 
     def resolve(self, attributes: dict[str, Any] | None, late: Callable[[], dict[str, Any]] | None) -> dict[str, Any]:
         """Every attribute of the finished span: the start ones, then ``late()``'s, then ``attributes``.
 
-        Called once, when the span is built: by an export worker on the direct path, else at once.
+        Called once, when the span is built: by an export worker on the direct span path, else at once.
         """
         attrs = self.attributes
         request = self.request
@@ -107,7 +108,7 @@ def start_span(
 
     ``session_id``/``user_id`` are fallbacks (e.g. taken from the request) used only where the
     context has none.  ``request``, if given, returns the request side's attributes when the span
-    is built — on the direct path by an export worker — so it must read only values that the app
+    is built — on the direct span path by an export worker — so it must read only values that the app
     cannot change meanwhile, and never raise.
     """
     context = otel_context.get_current()  # read once: for the baggage IDs and as the parent

@@ -9,13 +9,15 @@ passed through the exporter's own conversion (``attribute_string``).
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from datetime import datetime
 from typing import Any
 
 import analysis_scenario as scenario
 import pytest
 from clickhouse_support import needs_chdb
 
-from llm_agent.analysis import SessionDetail, SpanNode, TraceTree
+from llm_agent.analysis import SessionDetail, SpanNode, Store, TraceTree
 from llm_agent.analysis.clickhouse import attribute_string
 
 pytestmark = needs_chdb
@@ -35,6 +37,16 @@ SESSION_QUERIES: list[dict[str, Any]] = [
     {"max_total_tokens": 0},
     {"min_input_tokens": 100, "max_output_tokens": 300},
     {"min_output_tokens": 200},
+    {"max_input_tokens": 30},
+    # Every keyword at once, then every keyword on its session's exact values (the bounds include them).
+    {"user": "alice", "min_duration_s": "1s", "max_duration_s": "1h", "min_traces": 1, "max_traces": 5,
+     "min_total_tokens": 1, "max_total_tokens": 100000, "min_input_tokens": 1, "max_input_tokens": 100000,
+     "min_output_tokens": 1, "max_output_tokens": 100000, "where": "errors == 0", "order_by": "-duration_s"},
+    {"session_id": "s-dave", "user": "dave", "min_duration_s": 49.6, "max_duration_s": "49.6s", "min_traces": 2,
+     "max_traces": 2, "min_total_tokens": 380, "max_total_tokens": 380, "min_input_tokens": 160,
+     "max_input_tokens": 160, "min_output_tokens": 220, "max_output_tokens": 220, "where": "models contains 'mini'",
+     "order_by": "user", "limit": 1, "offset": 0},
+    {"where": "   "},  # blank: no filter
     {"where": "duration_s > 30 and total_tokens >= 100 and (user == 'alice' or user == 'dave')"},
     {"where": "user != 'alice'"},
     {"where": "user_id != 'alice'"},
@@ -69,11 +81,18 @@ SESSION_QUERIES: list[dict[str, Any]] = [
     {"since": "2026-03-01T10:05:10Z", "until": "2026-03-01T10:06:00Z"},  # overlap, not containment
     {"since": "2026-03-01T10:00:36.700Z", "until": "2026-03-01T10:00:36.700Z"},  # touching the end
     {"since": "2026-03-05T00:00:00Z", "until": "2026-03-06T00:00:00Z"},
+    {"since": datetime(2026, 3, 1, 10, 0, 5), "until": 1772373600},  # naive datetime = UTC; epoch seconds
+    {"since": "3650d"},  # relative, until now
 ]
 
 
 def _window(q: dict[str, Any]) -> dict[str, Any]:
     return {**W, **q} if "since" not in q else q
+
+
+def test_the_queries_use_every_keyword() -> None:
+    keywords = set(inspect.signature(Store.iter_sessions).parameters) - {"self"}
+    assert keywords - {k for q in SESSION_QUERIES for k in q} == set()
 
 
 @pytest.mark.parametrize("query", SESSION_QUERIES, ids=lambda q: ",".join(f"{k}={v}" for k, v in q.items()) or "all")

@@ -21,6 +21,8 @@ class Internal(NamedTuple):
     what: str  # the internal, as read
     check: Callable[[], bool]
     consequence: str  # what the instrumentation does without it
+    #: The instrumentation package reading it, where its name is not the distribution's.
+    instrumentation: str | None = None
 
 
 def _attr(module: str, *path: str) -> Any:
@@ -111,6 +113,25 @@ INTERNALS = [
         lambda: _sets(_attr("anthropic._resource", "SyncAPIResource"), "_client"),
         "no server.address/port, and Bedrock/Vertex clients are named 'anthropic'",
     ),
+    Internal(
+        "google-genai",
+        "Models._generate_content / _generate_content_stream (and AsyncModels')",
+        lambda: all(
+            callable(_attr("google.genai.models", cls).__dict__.get(name))
+            for cls in ("Models", "AsyncModels")
+            for name in ("_generate_content", "_generate_content_stream")
+        ),
+        "the public methods are patched instead: an automatic-function-calling loop makes one span",
+        "google_genai",
+    ),
+    Internal(
+        "google-genai",
+        "Models._api_client / BaseApiClient.vertexai / BaseApiClient._http_options",
+        lambda: _sets(_attr("google.genai._api_module", "BaseModule"), "_api_client")
+        and all(_sets(_attr("google.genai._api_client", "BaseApiClient"), n) for n in ("vertexai", "_http_options")),
+        "no server.address/port, and Vertex AI clients are told apart by their URL only",
+        "google_genai",
+    ),
 ]
 
 
@@ -125,17 +146,19 @@ def test_internal_is_where_we_read_it(internal: Internal) -> None:
         why = "not as expected"
     assert found, (
         f"{internal.package} {version}: the internal {internal.what} moved ({why}). "
-        f"Without it: {internal.consequence}. Update instrumentation/{internal.package}/_sdk.py."
+        f"Without it: {internal.consequence}. "
+        f"Update instrumentation/{internal.instrumentation or internal.package}/_sdk.py."
     )
 
 
 def test_absent_private_types_fall_back_to_nothing_matching(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback itself: an SDK without the private response types gets a type nothing is an
     instance of, so the checks are skipped rather than raising."""
+    from llm_agent.instrumentation._base import find_type
     from llm_agent.instrumentation.anthropic import _sdk as anthropic_sdk
     from llm_agent.instrumentation.openai import _sdk as openai_sdk
 
     for sdk in (openai_sdk, anthropic_sdk):
-        absent = sdk._private_type("no_such_module_here", "APIResponse")
+        absent = find_type("no_such_module_here", "APIResponse")
         assert isinstance(absent, type) and not isinstance(object(), absent)
-        assert sdk._private_type(sdk.__name__, "no_such_name") is absent
+        assert find_type(sdk.__name__, "no_such_name") is absent

@@ -14,23 +14,23 @@ from typing import Any
 from openai.types.chat import ChatCompletionChunk
 from opentelemetry.sdk.trace import ReadableSpan
 
-from llm_agent.instrumentation import _fastspan
+from llm_agent.instrumentation import _direct_spans
 from llm_agent.testing import capture_spans
 from tests.openai.conftest import MockAPI, chat_body, chat_chunks
-from tests.openai.test_fast_spans import Collecting
+from tests.openai.test_direct_spans import Collecting
 
 
 def test_concurrent_readers_share_one_build() -> None:
     from opentelemetry import context as otel_context
     from opentelemetry.sdk.trace import TracerProvider
 
-    from llm_agent._agent import _Dispatcher
+    from llm_agent.export import Dispatcher as _Dispatcher
     from llm_agent.instrumentation._spans import PendingSpan
 
     provider = TracerProvider()
     provider.add_span_processor(_Dispatcher())
     tracer = provider.get_tracer("t")
-    plan = _fastspan.plan_for(tracer, _Dispatcher)
+    plan = _direct_spans.plan_for(tracer, _Dispatcher)
     assert plan is not None
     handed: list[Any] = []
     plan.dispatcher = type("Collect", (), {"on_end": staticmethod(handed.append)})()
@@ -43,9 +43,9 @@ def test_concurrent_readers_share_one_build() -> None:
 
     pending = PendingSpan("chat m", {"session.id": "s"}, tracer, otel_context.Context(), request)
     late = lambda: {"gen_ai.response.id": "r"}  # noqa: E731
-    assert _fastspan.emit(plan, pending, {"gen_ai.usage.input_tokens": 3}, late, None, 100)
+    assert _direct_spans.emit(plan, pending, {"gen_ai.usage.input_tokens": 3}, late, None, 100)
     (span,) = handed
-    assert type(span) is _fastspan._DeferredSpan and isinstance(span, ReadableSpan)
+    assert type(span) is _direct_spans._DeferredSpan and isinstance(span, ReadableSpan)
     assert "_attributes" not in span.__dict__  # nothing built on the app's thread
     seen: list[dict[str, Any]] = []
     start = threading.Barrier(8)

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.analysis import _sql
+from llm_agent.analysis._query import SessionQuery
 
 # Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
 _INFERRED: Final = (
@@ -193,3 +194,26 @@ class Dialect(_sql.Dialect):
         if op == "<>":  # NULL-safe like the SQLite store: a session without a user is "not alice"
             return f"({expr} IS NULL OR {expr} <> {placeholder})"
         return f"{expr} {op} {placeholder}"
+
+    def order(self, expr: str, descending: bool) -> str:
+        # SQLite's order, spelt out: NULLs first ascending, last descending.
+        return f"{expr} DESC NULLS LAST" if descending else f"{expr} ASC NULLS FIRST"
+
+
+def select_sessions_sql(source: str, query: SessionQuery) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters selecting ``query``'s sessions from ``source`` (a subquery with the
+    ``sessions`` columns: ``sessions_sql`` or the rollup view's)."""
+    dialect = Dialect()
+    where_sql = _sql.compile_node(query.filter, _sql.SESSION_COLUMNS, dialect)
+    params = dialect.params
+    sql = (
+        f"SELECT {SESSION_SELECT} FROM ({source}) WHERE {where_sql} "
+        f"ORDER BY {_sql.session_order(query.sort_field, query.descending, dialect)}"
+    )
+    if query.limit is None:  # ClickHouse takes an OFFSET without a LIMIT only in its ROWS form
+        sql += " OFFSET {off:UInt64} ROWS"
+    else:
+        sql += " LIMIT {lim:UInt64} OFFSET {off:UInt64}"
+        params["lim"] = query.limit
+    params["off"] = query.offset
+    return sql, params

@@ -17,20 +17,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from llm_agent import semconv
-from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
+from llm_agent.analysis import _build, _time
+from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner, display_location
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
-    TraceTree,
     UserSummary,
 )
 from llm_agent.analysis.clickhouse import _client, _queries, _views
-from llm_agent.analysis.filter import Node
-from llm_agent.analysis.sqlite import SESSION_COLUMNS
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
 
@@ -82,63 +80,8 @@ class ClickHouseStore(Store):
             return _views.sessions_from_rollup_sql(self.sessions_rollup)
         return _queries.sessions_sql(self.table)
 
-    def iter_sessions(
-        self,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        session_id: str | None = None,
-        user: str | None = None,
-        min_duration_s: float | str | None = None,
-        max_duration_s: float | str | None = None,
-        min_traces: int | None = None,
-        max_traces: int | None = None,
-        min_total_tokens: int | None = None,
-        max_total_tokens: int | None = None,
-        min_input_tokens: int | None = None,
-        max_input_tokens: int | None = None,
-        min_output_tokens: int | None = None,
-        max_output_tokens: int | None = None,
-        where: str | Node | None = None,
-        order_by: str = _sql.DEFAULT_ORDER,
-        limit: int | None = _sql.DEFAULT_LIMIT,
-        offset: int = 0,
-    ) -> Iterator[SessionSummary]:
-        now = _time.now_ns()
-        window = _time.resolve_window(since, until, now)
-        node = _sql.session_filter(
-            window,
-            where,
-            now,
-            session_id=session_id,
-            user=user,
-            min_duration_s=min_duration_s,
-            max_duration_s=max_duration_s,
-            min_traces=min_traces,
-            max_traces=max_traces,
-            min_total_tokens=min_total_tokens,
-            max_total_tokens=max_total_tokens,
-            min_input_tokens=min_input_tokens,
-            max_input_tokens=max_input_tokens,
-            min_output_tokens=min_output_tokens,
-            max_output_tokens=max_output_tokens,
-        )
-        sort_field, desc = _sql.parse_order(order_by)
-        _sql.check_paging(limit, offset)
-        dialect = _queries.Dialect()
-        where_sql = _sql.compile_node(node, SESSION_COLUMNS, dialect)
-        params = dialect.params
-        # SQLite's order: NULLs first ascending, last descending; ties by session ID.
-        direction = "DESC NULLS LAST" if desc else "ASC NULLS FIRST"
-        tie = "DESC" if desc else "ASC"
-        sql = (
-            f"SELECT {_queries.SESSION_SELECT} FROM ({self._sessions_source()}) WHERE {where_sql} "
-            f"ORDER BY {SESSION_COLUMNS[sort_field].expr} {direction}, session_id {tie}"
-        )
-        if limit is not None:
-            sql += " LIMIT {lim:UInt64}"
-            params["lim"] = limit
-        sql += " OFFSET {off:UInt64} ROWS" if limit is None else " OFFSET {off:UInt64}"
-        params["off"] = offset
+    def _select_sessions(self, query: SessionQuery) -> Iterator[SessionSummary]:
+        sql, params = _queries.select_sessions_sql(self._sessions_source(), query)
         rows = self._query(sql, params)
         return iter([_build.session_summary(r) for r in rows])
 
@@ -168,7 +111,7 @@ class ClickHouseStore(Store):
 
     # --- traces ----------------------------------------------------------------------------------------
 
-    def trace(self, trace_id: str) -> TraceTree | None:
+    def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         rows = self._query(
             f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
             + _queries.spans_sql(self.table, "TraceId = {tid:String}").replace(
@@ -183,10 +126,8 @@ class ClickHouseStore(Store):
             d["ttft_s"] = _float(d.pop("ttft_text"))
             d["attributes"] = dict(d["attributes"] or {})
             spans.append(d)
-        ordered = sorted(spans, key=lambda s: (s["start_ns"], s["span_id"]))
-        session_id = next((s["session_id"] for s in ordered if s["session_id"] is not None), None)
-        user_id = next((s["user_id"] for s in ordered if s["user_id"] is not None), None)
-        return _build.trace_tree(trace_id, spans, session_id, user_id)
+        # No traces rollup here: trace() takes the session and user from the earliest spans naming them.
+        return spans, None
 
     # --- models ----------------------------------------------------------------------------------------
 

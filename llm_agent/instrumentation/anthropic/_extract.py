@@ -15,6 +15,9 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import field as _g
+from llm_agent.instrumentation._values import is_number as _num
+from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
@@ -39,23 +42,6 @@ _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
 _CACHE_READ: Final = semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS
 _CACHE_CREATION: Final = semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS
 _REASONING: Final = semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
-
-
-def _g(obj: Any, name: str) -> Any:
-    """``obj.name`` or ``obj[name]`` (SDK model or raw JSON dict); None when absent."""
-    if obj is None:
-        return None
-    if type(obj) is dict:
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _tok(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
-
-def _num(value: Any) -> bool:
-    return (type(value) is int or type(value) is float) and value == value
 
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:

@@ -16,12 +16,9 @@ which names the internal that moved:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Final
 
-
-class _Absent:
-    """Stands in for an SDK type this version lacks: nothing is an instance of it."""
+from llm_agent.instrumentation._base import find_class, find_type
 
 
 class _SdkTypes:
@@ -29,14 +26,6 @@ class _SdkTypes:
 
 
 _types_cache: _SdkTypes | None = None
-
-
-def _private_type(module_name: str, name: str) -> type:
-    try:
-        found = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        return _Absent
-    return found if isinstance(found, type) else _Absent
 
 
 def sdk_types() -> _SdkTypes:
@@ -47,8 +36,8 @@ def sdk_types() -> _SdkTypes:
         types = _SdkTypes()
         types.stream = anthropic.Stream
         types.async_stream = anthropic.AsyncStream
-        types.api_response = _private_type("anthropic._response", "APIResponse")
-        types.async_api_response = _private_type("anthropic._response", "AsyncAPIResponse")
+        types.api_response = find_type("anthropic._response", "APIResponse")
+        types.async_api_response = find_type("anthropic._response", "AsyncAPIResponse")
         _types_cache = types
     return _types_cache
 
@@ -72,10 +61,8 @@ _REQUEST_SLOT_SUFFIX: Final = "__api_request"
 
 def tracer_property() -> tuple[Any, property] | None:
     """(``BaseClient``, its ``_tracer`` property) where this SDK version has them."""
-    module_name, class_name = BASE_CLIENT
-    try:
-        base = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError):
+    base = find_class(*BASE_CLIENT)
+    if base is None:
         return None
     original = base.__dict__.get(TRACER_PROPERTY)
     return (base, original) if isinstance(original, property) else None

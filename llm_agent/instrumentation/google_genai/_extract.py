@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import field, is_number, token_count
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
@@ -49,17 +50,8 @@ _OUTPUT_TYPES: Final = {"application/json": "json", "text/plain": "text"}
 _MODELS_SEGMENT: Final = "models/"
 
 
-def _g(obj: Any, name: str) -> Any:
-    """``obj.name`` or ``obj[name]`` (SDK model or dict); None when absent."""
-    if obj is None:
-        return None
-    if type(obj) is dict:
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _tok(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
+_g = field
+_tok = token_count
 
 
 def _whole(value: Any) -> int | None:
@@ -105,7 +97,7 @@ def config_attributes(operation: str, values: tuple[Any, ...], attrs: dict[str, 
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
         return
     for (_, name), value in zip(_NUMBER_PARAMS, values, strict=False):
-        if (type(value) is int or type(value) is float) and value == value:
+        if is_number(value):
             attrs[name] = value
     max_tokens, seed, count, stop, mime = values[_N_NUMBERS : _N_NUMBERS + 5]
     if type(max_tokens) is int:

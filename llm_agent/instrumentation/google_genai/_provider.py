@@ -20,7 +20,7 @@ from typing import Any, Final
 import wrapt
 
 from llm_agent import _errors, semconv
-from llm_agent._agent import get_settings
+from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy

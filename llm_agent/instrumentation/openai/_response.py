@@ -12,20 +12,8 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
-
-
-def _g(obj: Any, name: str) -> Any:
-    """``obj.name`` or ``obj[name]``; None when absent."""
-    if obj is None:
-        return None
-    if type(obj) is dict:
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _tok(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
+from llm_agent.instrumentation._values import field as _g
+from llm_agent.instrumentation._values import token_count as _tok
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS

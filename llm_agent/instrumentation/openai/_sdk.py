@@ -17,13 +17,10 @@ which names the internal that moved:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from typing import Any, Final
 
-
-class _Absent:
-    """Stands in for an SDK type this version lacks: nothing is an instance of it."""
+from llm_agent.instrumentation._base import find_type
 
 
 class _SdkTypes:
@@ -43,19 +40,11 @@ def sdk_types() -> _SdkTypes:
         types.base_model = getattr(openai, "BaseModel", ())
         types.stream = openai.Stream
         types.async_stream = openai.AsyncStream
-        types.legacy_response = _private_type("openai._legacy_response", "LegacyAPIResponse")
-        types.api_response = _private_type("openai._response", "APIResponse")
-        types.async_api_response = _private_type("openai._response", "AsyncAPIResponse")
+        types.legacy_response = find_type("openai._legacy_response", "LegacyAPIResponse")
+        types.api_response = find_type("openai._response", "APIResponse")
+        types.async_api_response = find_type("openai._response", "AsyncAPIResponse")
         _types_cache = types
     return _types_cache
-
-
-def _private_type(module_name: str, name: str) -> type:
-    try:
-        found = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        return _Absent
-    return found if isinstance(found, type) else _Absent
 
 
 def is_stream_response(raw: Any) -> bool:

@@ -21,13 +21,14 @@ side, a stream's accumulator: ``PendingSpan.resolve``).  Attribute values are ch
 SDK's own rules: plain values pass as they are, lists become tuples, and anything else sends the
 whole mapping through the SDK's ``BoundedAttributes`` so that the result (and its warnings) are
 the SDK's.  In every other case ``_spans.end_span`` uses the SDK's ``start_span``.
-Equivalence is tested span by span against the SDK path (tests/openai/test_fast_spans.py); the ``direct_spans``
-option (``LLM_AGENT_DIRECT_SPANS=false``) turns this path off.
+Equivalence is tested span by span against the SDK path (tests/openai/test_direct_spans.py); the
+``direct_spans`` option (``LLM_AGENT_DIRECT_SPANS=false``) turns this path off.  Every SDK internal
+read here goes through ``llm_agent._otel_compat``: one that moved in a new release makes
+``plan_for`` return None, i.e. the SDK path (tests/contract/test_otel_internals.py names it).
 """
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from collections.abc import Callable
@@ -35,10 +36,10 @@ from typing import Any, Final
 
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk import trace as sdk_trace
-from opentelemetry.sdk.trace import sampling
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from llm_agent import _errors
+from llm_agent import _errors, _otel_compat
+from llm_agent._otel_compat import PROCESSORS_FIELD, SDK_CLOCK_MODULE, SDK_CLOCK_NAME, TRACER_PROCESSOR_FIELD
 from llm_agent._util import ExceptionInfo
 
 try:  # the SDK's attribute container (the fallback for values that need cleaning)
@@ -58,24 +59,23 @@ _get_current_span: Final = trace_api.get_current_span
 
 
 class Plan:
-    """What one tracer needs for the direct path; ``None`` from ``plan_for`` = use the SDK."""
+    """What one tracer needs for the direct span path; ``None`` from ``plan_for`` = use the SDK."""
 
     __slots__ = ("dispatcher", "is_enabled", "max_attributes", "max_event_attributes", "scope_kwargs", "tracer")
 
-    def __init__(self, tracer: Any, dispatcher: Any, limits: Any, scope_kwargs: dict[str, Any]) -> None:
+    def __init__(self, tracer: Any, dispatcher: Any, parts: _otel_compat.TracerParts) -> None:
         self.tracer = tracer
         self.dispatcher = dispatcher
-        self.is_enabled = getattr(tracer, "_is_enabled", None)  # tracer configurator (newer SDKs)
+        self.is_enabled = parts.is_enabled  # tracer configurator (newer SDKs); None = always enabled
         # None = no limit, as the SDK's ``SpanLimits`` has it (and ``BoundedAttributes`` takes it)
-        self.max_attributes: int | None = getattr(limits, "max_span_attributes", None)
-        self.max_event_attributes: int | None = getattr(limits, "max_event_attributes", None)
-        self.scope_kwargs = scope_kwargs  # resource / instrumentation scope (and info) for ReadableSpan
+        self.max_attributes: int | None = parts.limits.max_span_attributes
+        self.max_event_attributes: int | None = parts.limits.max_event_attributes
+        self.scope_kwargs = parts.scope_kwargs  # resource / instrumentation scope (and info) for ReadableSpan
 
 
 # (tracer, its processors tuple, plan) of the last lookup: the SDK replaces the tuple whenever a
 # processor is added, so an identity check on it sees every change.
 _cache: tuple[Any, Any, Plan | None] | None = None
-_accepts_info: bool | None = None
 
 
 def reset() -> None:
@@ -87,8 +87,8 @@ def reset() -> None:
 def plan_for(tracer: Any, dispatcher_type: type, enabled: bool = True) -> Plan | None:
     """The plan for ``tracer`` (cached), or None; ``enabled`` is the ``direct_spans`` option."""
     global _cache
-    active = getattr(tracer, "span_processor", None)
-    procs = getattr(active, "_span_processors", None)
+    active = getattr(tracer, TRACER_PROCESSOR_FIELD, None)
+    procs = getattr(active, PROCESSORS_FIELD, None)  # None where the SDK keeps them elsewhere: no plan
     cached = _cache
     if cached is not None and cached[0] is tracer and cached[1] is procs:
         return cached[2]
@@ -104,52 +104,18 @@ def _build_plan(tracer: Any, procs: Any, dispatcher_type: type) -> Plan | None:
         return None  # the app's own processors must see real SDK spans (on_start, on_ending)
     if not procs[0].on_start_ignores_ours:
         return None
-    if not _default_sampler(getattr(tracer, "sampler", None)):
+    parts = _otel_compat.tracer_parts(tracer)
+    if parts is None:
+        return None  # an internal is not where this SDK release keeps it
+    if not _otel_compat.sampler_is_default(parts.sampler) or parts.records_self_metrics:
         return None
-    metrics = getattr(tracer, "_tracer_metrics", None)
-    if metrics is not None and type(metrics).__name__ != "NoOpTracerMetrics":
+    limits = parts.limits
+    if limits.max_span_attribute_length is not None or limits.max_attribute_length is not None:
         return None
-    limits = getattr(tracer, "_span_limits", None)
-    if limits is None or getattr(limits, "max_span_attribute_length", None) is not None:
-        return None
-    if getattr(limits, "max_attribute_length", None) is not None:
-        return None
-    max_events = getattr(limits, "max_events", None)
+    max_events = limits.max_events
     if max_events is not None and max_events < 1:
         return None  # an exception event would be dropped: the SDK counts that
-    scope_kwargs: dict[str, Any] = {
-        "resource": tracer.resource,
-        "instrumentation_scope": getattr(tracer, "_instrumentation_scope", None),
-    }
-    if _readable_accepts_info():
-        scope_kwargs["instrumentation_info"] = getattr(tracer, "instrumentation_info", None)
-    return Plan(tracer, procs[0], limits, scope_kwargs)
-
-
-def _readable_accepts_info() -> bool:
-    global _accepts_info
-    if _accepts_info is None:
-        try:
-            _accepts_info = "instrumentation_info" in inspect.signature(_ReadableSpan.__init__).parameters
-        except (TypeError, ValueError):  # pragma: no cover
-            _accepts_info = False
-    return _accepts_info
-
-
-def _default_sampler(sampler: Any) -> bool:
-    """``ALWAYS_ON``, or ``ParentBased`` with root ``ALWAYS_ON`` and the four default delegates."""
-    if sampler is sampling.ALWAYS_ON:
-        return True
-    if type(sampler) is not sampling.ParentBased:
-        return False
-    on, off = sampling.ALWAYS_ON, sampling.ALWAYS_OFF
-    return (
-        getattr(sampler, "_root", None) is on
-        and getattr(sampler, "_remote_parent_sampled", None) is on
-        and getattr(sampler, "_remote_parent_not_sampled", None) is off
-        and getattr(sampler, "_local_parent_sampled", None) is on
-        and getattr(sampler, "_local_parent_not_sampled", None) is off
-    )
+    return Plan(tracer, procs[0], parts)
 
 
 def clean_attributes(attrs: dict[str, Any], max_attributes: int | None) -> Any:
@@ -220,7 +186,7 @@ def emit(
         trace_state = parent.trace_state
         flags = _SAMPLED_RANDOM if _RANDOM_FLAG is not None and parent_flags & _RANDOM_FLAG else _SAMPLED
     span_id = generator.generate_span_id()  # here, not later: id order stays the call order
-    clock = getattr(sdk_trace, "time_ns", time.time_ns)  # the SDK's clock (tests fake it there)
+    clock = getattr(SDK_CLOCK_MODULE, SDK_CLOCK_NAME, time.time_ns)  # the SDK's clock (tests fake it there)
     error_time = clock() if error is not None else 0  # stamped before the end, as add_event + end
     plan.dispatcher.on_end(
         _DeferredSpan(
@@ -296,7 +262,10 @@ class _DeferredSpan(_ReadableSpan):
 
 
 class _ExceptionEvent(_Event):
-    """The ``exception`` event whose text is made when first read: on the export thread."""
+    """The ``exception`` event whose text is made when first read: on the export thread.
+
+    It fills ``Event._attributes``, which the SDK's ``dropped_attributes`` reads too; a plan is made
+    only where that field is there (``_otel_compat.lazy_event_supported``)."""
 
     def __init__(self, error: ExceptionInfo, timestamp: int, max_attributes: int | None) -> None:
         super().__init__("exception", None, timestamp)

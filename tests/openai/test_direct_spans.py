@@ -1,9 +1,9 @@
-"""The direct span path (instrumentation/_fastspan.py) exports exactly what the SDK path exports.
+"""The direct span path (instrumentation/_direct_spans.py) exports exactly what the SDK path exports.
 
-Every scenario runs twice under the same deterministic IDs and clocks: once with the direct path
+Every scenario runs twice under the same deterministic IDs and clocks: once with the direct span path
 and once with ``LLM_AGENT_DIRECT_SPANS=false`` (the SDK's ``start_span``); the spans are compared in
 their OTLP protobuf encoding, i.e. as a collector would receive them.  Then the cases where the
-direct path must step aside: the app's own span processor, a non-default sampler, span limits.
+direct span path must step aside: the app's own span processor, a non-default sampler, span limits.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 import llm_agent
-from llm_agent.instrumentation import _call, _fastspan, _stream
+from llm_agent import _state
+from llm_agent.instrumentation import _call, _direct_spans, _stream
 from llm_agent.testing import capture_spans, deterministic_ids
 from tests.openai.conftest import MockAPI, chat_body, chat_chunks
 
@@ -78,8 +79,15 @@ def scenario(client: Any, stream_client: Any) -> None:
             otel_context.detach(token)
 
 
-def run(monkeypatch: pytest.MonkeyPatch, fast: bool, body: Callable[[Any, Any], None] = scenario) -> list[dict]:
-    monkeypatch.setenv("LLM_AGENT_DIRECT_SPANS", "true" if fast else "false")
+def run(
+    monkeypatch: pytest.MonkeyPatch,
+    direct: bool,
+    body: Callable[[Any, Any], None] = scenario,
+    tamper: Callable[[Any], None] | None = None,
+) -> list[dict]:
+    """The scenario's spans, OTLP-encoded; ``tamper(tracer)`` may change the SDK's tracer first
+    (then the direct span path is expected to step aside)."""
+    monkeypatch.setenv("LLM_AGENT_DIRECT_SPANS", "true" if direct else "false")
     wall = itertools.count(1_700_000_000_000_000_000, 1_000_000)
     perf = itertools.count(10_000_000, 250_000)
     monkeypatch.setattr(sdk_trace, "time_ns", lambda: next(wall))
@@ -88,18 +96,20 @@ def run(monkeypatch: pytest.MonkeyPatch, fast: bool, body: Callable[[Any, Any], 
     exporter = Collecting()
     stream_api = MockAPI().stream("/chat/completions", chat_chunks())
     with capture_spans(backends=[exporter], instrument=["openai"]) as capture, deterministic_ids():
+        if tamper is not None:
+            tamper(_state.get_tracer())
         scenario_client, stream_client = _api().client(), stream_api.client()
         body(scenario_client, stream_client)
         capture.agent.flush(10.0)
-        used_plan = _fastspan._cache is not None and _fastspan._cache[2] is not None
-    assert used_plan is fast
+        used_plan = _direct_spans._cache is not None and _direct_spans._cache[2] is not None
+    assert used_plan is (direct and tamper is None)
     spans = sorted(exporter.spans, key=lambda s: s.context.span_id)
     return [MessageToDict(encode_spans([s])) for s in spans]
 
 
 def test_direct_path_exports_what_the_sdk_exports(monkeypatch: pytest.MonkeyPatch) -> None:
-    sdk = run(monkeypatch, fast=False)
-    direct = run(monkeypatch, fast=True)
+    sdk = run(monkeypatch, direct=False)
+    direct = run(monkeypatch, direct=True)
     # 3 chat calls in a session (+ the trace's CHAIN span), a failed embeddings call, a stream,
     # a call under a sampled remote parent; the call under a non-sampled parent records nothing.
     assert len(sdk) == 6
@@ -130,9 +140,10 @@ def test_clean_attributes_follows_the_sdk_rules() -> None:
     ]
     for attrs in odd:
         expected = dict(BoundedAttributes(None, dict(attrs), immutable=False))
-        assert dict(_fastspan.clean_attributes(dict(attrs), None)) == expected, attrs
+        assert dict(_direct_spans.clean_attributes(dict(attrs), None)) == expected, attrs
     many = {f"k{i}": i for i in range(10)}
-    assert dict(_fastspan.clean_attributes(dict(many), 4)) == dict(BoundedAttributes(4, dict(many), immutable=False))
+    cleaned = _direct_spans.clean_attributes(dict(many), 4)
+    assert dict(cleaned) == dict(BoundedAttributes(4, dict(many), immutable=False))
 
 
 class RecordingProcessor(SpanProcessor):
@@ -157,7 +168,7 @@ def test_an_app_processor_sees_real_sdk_spans(api: MockAPI) -> None:
         try:
             api.client().chat.completions.create(model="gpt-4o-mini", messages=[])
             record = capture.one()
-            assert _fastspan._cache is not None and _fastspan._cache[2] is None  # the SDK path was taken
+            assert _direct_spans._cache is not None and _direct_spans._cache[2] is None  # the SDK path was taken
         finally:
             # the SDK cannot remove a processor; the process-wide provider must not keep this one
             active._span_processors = before
@@ -170,12 +181,12 @@ def test_plans_step_aside_for_samplers_and_limits(monkeypatch: pytest.MonkeyPatc
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, TraceIdRatioBased
 
-    from llm_agent._agent import _Dispatcher
+    from llm_agent.export import Dispatcher as _Dispatcher
 
     def plan(**kwargs: Any) -> Any:
         provider = TracerProvider(**kwargs)
         provider.add_span_processor(_Dispatcher())
-        return _fastspan.plan_for(provider.get_tracer("t"), _Dispatcher)
+        return _direct_spans.plan_for(provider.get_tracer("t"), _Dispatcher)
 
     assert plan() is not None
     assert plan(sampler=ALWAYS_ON) is not None
@@ -189,7 +200,7 @@ def test_plans_step_aside_for_samplers_and_limits(monkeypatch: pytest.MonkeyPatc
     assert limited is not None and limited.max_attributes == 5
     provider = TracerProvider()
     provider.add_span_processor(_Dispatcher())
-    assert _fastspan.plan_for(provider.get_tracer("t"), _Dispatcher, enabled=False) is None
+    assert _direct_spans.plan_for(provider.get_tracer("t"), _Dispatcher, enabled=False) is None
 
 
 def test_span_limits_from_the_environment_still_apply(monkeypatch: pytest.MonkeyPatch, api: MockAPI) -> None:
@@ -199,7 +210,7 @@ def test_span_limits_from_the_environment_still_apply(monkeypatch: pytest.Monkey
 
     limits = SpanLimits(max_span_attributes=3)
     with capture_spans(instrument=["openai"]) as capture:
-        tracer = llm_agent._agent.get_tracer()
+        tracer = _state.get_tracer()
         monkeypatch.setattr(tracer, "_span_limits", limits)
         api.client().chat.completions.create(model="gpt-4o-mini", messages=[])
         record = capture.one()
