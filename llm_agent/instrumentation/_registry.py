@@ -12,9 +12,15 @@ from typing import Final
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
     "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "google_genai": "google.genai"}
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "botocore",
+    "google_genai": "google.genai",
+}
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]
