@@ -3,7 +3,7 @@
 The SDK keeps the state we need (which backend a client talks to, its base URL) on private
 objects, and the methods that make exactly one HTTP request are private too.  Each function here
 names the internal it reads, the releases known to have it, and what happens when it is gone; a
-contract test (tests/google_genai/test_sdk_contract.py) fails naming the internal when an installed
+contract test (tests/google_genai/test_genai_sdk_contract.py) fails naming the internal when an installed
 release moved it, so a change shows up in CI rather than as silently missing attributes.
 """
 
