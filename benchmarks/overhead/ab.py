@@ -1,7 +1,10 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
-    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
+
+(``gemini``/``gemini_stream`` are google-genai's ``generate_content`` and its stream.)
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
 so a neighbour's load hits both alike; the order alternates per pair.  For each scenario it prints
@@ -47,10 +50,33 @@ sys.path.insert(0, str(HERE.parent.parent))
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
-#: LiteLLM's entry points over the same OpenAI client (``client=``): asked for by name, since
-#: importing LiteLLM takes seconds (``--scenarios litellm_chat,litellm_stream,litellm_embeddings``).
-LITELLM_SCENARIOS = ("litellm_chat", "litellm_stream", "litellm_embeddings")
+SCENARIOS = (
+    "chat",
+    "chat_stream",
+    "embeddings",
+    "responses",
+    "error",
+    "converse",
+    "aws_other",
+    "gemini",
+    "gemini_stream",
+)
+#: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
+#: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
+PROVIDER_SCENARIOS = {
+    "cohere_chat": "cohere",
+    "cohere_stream": "cohere",
+    "cohere_rerank": "cohere",
+    "ollama_chat": "ollama",
+    "ollama_stream": "ollama",
+    # LiteLLM over the benchmark's OpenAI client (litellm_calls.py); importing LiteLLM takes seconds
+    "litellm_chat": "litellm",
+    "litellm_stream": "litellm",
+    "litellm_embeddings": "litellm",
+}
+OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = frozenset({"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -91,7 +117,7 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             return
         raise AssertionError("the fake API should have answered 429")
 
-    return {
+    table = {
         "chat": (lambda: bare_chat(chat_res, **chat_kwargs), lambda: chat_res.create(**chat_kwargs)),
         "chat_stream": (
             lambda: consume(bare_chat(chat_res, **stream_kwargs)),
@@ -104,32 +130,45 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
         ),
     }
+    if os.environ.get(IN_PEER_ENV) is None:
+        table.update(bedrock_calls())
+        table.update(gemini_calls())
+    return table
 
 
-def litellm_calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """scenario -> (bare call, instrumented call) through ``litellm.completion``/``embedding``
-    with the mock-transport OpenAI client handed in (``client=``), so LiteLLM posts through it."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map fetch at import
-    import litellm
+def gemini_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``gemini``/``gemini_stream``: google-genai through the original per-request methods against
+    the instrumented ones (gemini_calls.py), answered in-process."""
+    import gemini_calls as gemini
 
-    completion, embedding = litellm.completion, litellm.embedding
-    bare_completion = getattr(completion, "__wrapped__", completion)
-    bare_embedding = getattr(embedding, "__wrapped__", embedding)
-    chat_kwargs = {"model": f"openai/{fake_api.MODEL}", "messages": MESSAGES, "max_tokens": 64, "client": sync}
-    stream_kwargs = {**chat_kwargs, "stream": True, "stream_options": {"include_usage": True}}
-    emb_kwargs = {"model": "openai/text-embedding-3-small", "input": "The capital of France is Paris.", "client": sync}
+    return gemini.calls(gemini.client())
 
-    def consume(stream: Any) -> None:
-        for _chunk in stream:
-            pass
 
+def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``converse``: botocore's ``_make_api_call`` as it was, against the one llm_agent wraps.
+
+    Both skip the generated ``client.converse`` shim (identical for both) and answer in-process
+    (fake_bedrock.py); the instrumented call goes through the class-level wrapper and its filter.
+    ``aws_other`` is a call of another service (the ``bedrock`` control plane's
+    ``ListFoundationModels``) through the same wrapper: what the filter costs every AWS call.
+    """
+    import fake_bedrock
+    from botocore.client import BaseClient
+
+    client = fake_bedrock.make_client()
+    control = fake_bedrock.make_client("bedrock")
+    current = BaseClient.__dict__["_make_api_call"]
+    bare = getattr(current, "__wrapped__", current)  # wrapt's original, when wrapped
+    kwargs = fake_bedrock.CONVERSE_KWARGS
     return {
-        "litellm_chat": (lambda: bare_completion(**chat_kwargs), lambda: completion(**chat_kwargs)),
-        "litellm_stream": (
-            lambda: consume(bare_completion(**stream_kwargs)),
-            lambda: consume(completion(**stream_kwargs)),
+        "converse": (
+            lambda: bare(client, "Converse", dict(kwargs)),
+            lambda: client._make_api_call("Converse", dict(kwargs)),
         ),
-        "litellm_embeddings": (lambda: bare_embedding(**emb_kwargs), lambda: embedding(**emb_kwargs)),
+        "aws_other": (
+            lambda: bare(control, "ListFoundationModels", {}),
+            lambda: control._make_api_call("ListFoundationModels", {}),
+        ),
     }
 
 
@@ -209,26 +248,26 @@ def main() -> None:
         ap.error("--sink is llm_agent's SQLite sink")
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
-    wanted = args.scenarios.split(",")
-    with_litellm = any(name in LITELLM_SCENARIOS for name in wanted)
-    if with_litellm and args.subject != "llm_agent":
-        ap.error("the litellm scenarios measure llm_agent only")
-    instrument = ["openai", "litellm"] if with_litellm else ["openai"]
 
+    wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=instrument
+                service_name="bench",
+                sink_path=str(path),
+                capture_content=args.capture,
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=instrument,
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
 
         def flush() -> None:
@@ -238,8 +277,6 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
-    if with_litellm:
-        table.update(litellm_calls(sync))
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -247,9 +284,22 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
+        if "litellm" in needed:
+            import litellm_calls
+
+            table.update(litellm_calls.calls(sync))
     for name in wanted:
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
+            continue
         bare, inst = table[name]
-        n = args.calls // 4 if name in ("chat_stream", "litellm_stream") else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)

@@ -12,9 +12,21 @@ from typing import Final
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
+    "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
+    "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
+    "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "litellm": "llm_agent.instrumentation.litellm:LiteLLMInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "litellm": "litellm"}
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "botocore",
+    "cohere": "cohere",
+    "ollama": "ollama",
+    "google_genai": "google.genai",
+    "litellm": "litellm",
+}
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -21,6 +21,8 @@ class Internal(NamedTuple):
     what: str  # the internal, as read
     check: Callable[[], bool]
     consequence: str  # what the instrumentation does without it
+    #: The instrumentation package reading it, where its name is not the distribution's.
+    instrumentation: str | None = None
 
 
 def _attr(module: str, *path: str) -> Any:
@@ -112,6 +114,57 @@ INTERNALS = [
         "no server.address/port, and Bedrock/Vertex clients are named 'anthropic'",
     ),
     Internal(
+        "cohere",
+        "V2Client._raw_client, RawV2Client._client_wrapper.get_base_url()",
+        lambda: _sets(_attr("cohere.v2.client", "V2Client"), "_raw_client")
+        and _sets(_attr("cohere.v2.raw_client", "RawV2Client"), "_client_wrapper")
+        and callable(getattr(_attr("cohere.core.client_wrapper", "SyncClientWrapper"), "get_base_url", None)),
+        "no server.address/port on Cohere spans",
+    ),
+    Internal(
+        "cohere",
+        "V2Client.chat / AsyncV2Client.chat call self._raw_client.chat",
+        lambda: all(
+            {"_raw_client", "chat"} <= set(_attr("cohere.v2.client", n).chat.__code__.co_names)
+            for n in ("V2Client", "AsyncV2Client")
+        ),
+        "a ClientV2 made before instrument() (its chat bound at construction) and with_raw_response.chat "
+        "make no span; if the raw method is reached another way, a call could be recorded twice",
+    ),
+    Internal(
+        "ollama",
+        "BaseClient._client (the httpx client, its base_url)",
+        lambda: _sets(_attr("ollama._client", "BaseClient"), "_client"),
+        "no server.address/port on Ollama spans",
+    ),
+    Internal(
+        "ollama",
+        "ollama._client, the Client whose bound methods are ollama.chat/generate/embed/embeddings",
+        lambda: type(_attr("ollama", "_client")).__name__ == "Client"
+        and all(getattr(_attr("ollama", m), "__self__", None) is _attr("ollama", "_client")
+                for m in ("chat", "generate", "embed", "embeddings")),
+        "the module functions (ollama.chat...) make no span",
+    ),
+    Internal(
+        "google-genai",
+        "Models._generate_content / _generate_content_stream (and AsyncModels')",
+        lambda: all(
+            callable(_attr("google.genai.models", cls).__dict__.get(name))
+            for cls in ("Models", "AsyncModels")
+            for name in ("_generate_content", "_generate_content_stream")
+        ),
+        "the public methods are patched instead: an automatic-function-calling loop makes one span",
+        "google_genai",
+    ),
+    Internal(
+        "google-genai",
+        "Models._api_client / BaseApiClient.vertexai / BaseApiClient._http_options",
+        lambda: _sets(_attr("google.genai._api_module", "BaseModule"), "_api_client")
+        and all(_sets(_attr("google.genai._api_client", "BaseApiClient"), n) for n in ("vertexai", "_http_options")),
+        "no server.address/port, and Vertex AI clients are told apart by their URL only",
+        "google_genai",
+    ),
+    Internal(
         "litellm",
         "litellm.get_llm_provider -> (model, provider, api key, api_base)",
         lambda: _litellm_routes("openai/gpt-4o-mini")[:2] == ("gpt-4o-mini", "openai"),
@@ -179,7 +232,8 @@ def test_internal_is_where_we_read_it(internal: Internal) -> None:
         why = "not as expected"
     assert found, (
         f"{internal.package} {version}: the internal {internal.what} moved ({why}). "
-        f"Without it: {internal.consequence}. Update instrumentation/{internal.package}/_sdk.py."
+        f"Without it: {internal.consequence}. "
+        f"Update instrumentation/{internal.instrumentation or internal.package}/_sdk.py."
     )
 
 
