@@ -1,6 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+                                     (also groq_chat,groq_chat_stream,mistral_chat,mistral_chat_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -48,6 +49,11 @@ import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+#: Scenarios of other SDKs on the provider core, measured only when asked for (``--scenarios``):
+#: the same fake API answers them (it routes by the path's end), through each SDK's own client.
+OTHER_SCENARIOS = ("groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream")
+#: The library each of those needs instrumented.
+OTHER_LIBRARIES = {"groq": "groq", "mistral": "mistralai"}
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -101,6 +107,57 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
         ),
     }
+
+
+def other_calls(names: list[str]) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """Groq and Mistral scenarios: scenario -> (bare call, instrumented call), for ``names``."""
+    from subject import http_module
+
+    table: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {}
+
+    def consume(stream: Any) -> None:
+        for _chunk in stream:
+            pass
+
+    if any(name.startswith("groq_") for name in names):
+        import groq
+        import httpx
+
+        client = groq.Groq(
+            api_key="test_groq_api_key",
+            base_url="http://fake-groq.test",
+            max_retries=0,
+            http_client=httpx.Client(transport=fake_api.mock_transport(httpx)),
+        )
+        res = client.chat.completions
+        create = type(res).create
+        bare = getattr(create, "__wrapped__", create)
+        kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
+        table["groq_chat"] = (lambda: bare(res, **kwargs), lambda: res.create(**kwargs))
+        table["groq_chat_stream"] = (
+            lambda: consume(bare(res, **kwargs, stream=True)),
+            lambda: consume(res.create(**kwargs, stream=True)),
+        )
+    if any(name.startswith("mistral_") for name in names):
+        from mistralai.client import Mistral
+
+        httpx2 = http_module()  # mistralai 3.x is built on httpx2
+        mistral = Mistral(
+            api_key="test_mistral_api_key",
+            server_url="http://fake-mistral.test",
+            client=httpx2.Client(transport=fake_api.mock_transport(httpx2)),
+        )
+        chat = mistral.chat
+        complete, stream = type(chat).complete, type(chat).stream
+        bare_complete = getattr(complete, "__wrapped__", complete)
+        bare_stream = getattr(stream, "__wrapped__", stream)
+        kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
+        table["mistral_chat"] = (lambda: bare_complete(chat, **kwargs), lambda: chat.complete(**kwargs))
+        table["mistral_chat_stream"] = (
+            lambda: consume(bare_stream(chat, **kwargs)),
+            lambda: consume(chat.stream(**kwargs)),
+        )
+    return table
 
 
 def measure(bare: Callable[[], Any], inst: Callable[[], Any], n: int) -> dict[str, float]:
@@ -180,20 +237,25 @@ def main() -> None:
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
 
+    names = args.scenarios.split(",")
+    others = [name for name in names if name in OTHER_SCENARIOS]
+    if others and args.subject != "llm_agent":
+        ap.error(f"{others}: measured for llm_agent only")
     if args.subject == "llm_agent":
         import llm_agent
 
+        libraries = ["openai", *sorted({OTHER_LIBRARIES[name.split("_")[0]] for name in others})]
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=libraries
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=libraries,
             )
 
         def flush() -> None:
@@ -202,7 +264,7 @@ def main() -> None:
     else:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
-    table = calls(sync)
+    table = {**calls(sync), **other_calls(others)}
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -210,12 +272,13 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in args.scenarios.split(","):
+    for name in names:
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name.endswith("chat_stream") else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
+        if args.controls and name not in OTHER_SCENARIOS:  # the pass-through swaps OpenAI's wrappers only
             with passing_through(sync):
                 row(f"{name}: pass-through", bare, inst, n, flush)
     if args.subject == "llm_agent":
