@@ -18,6 +18,11 @@ from llm_agent.instrumentation._base import find_type
 
 class _SdkTypes:
     __slots__ = ("api_response", "async_api_response", "async_stream", "base_model", "stream")
+    api_response: type
+    async_api_response: type
+    async_stream: type
+    base_model: Any  # a type, or () where the SDK has none (an isinstance check then never matches)
+    stream: type
 
 
 _types_cache: _SdkTypes | None = None
