@@ -1,0 +1,26 @@
+"""The supported libraries: our name for each, its instrumentor and the module it patches.
+
+A table with no imports, so that the settings can check ``instrument=[...]`` names against it
+without importing the instrumentation (or anything it imports).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Our name -> "module:Class", imported only when used so a missing library costs nothing.
+INSTRUMENTORS: Final[dict[str, str]] = {
+    "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
+    "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
+    "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
+}
+#: The importable module each instrumentor patches (to know what is installed without importing).
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
+    "groq": "groq",
+}
+
+__all__ = ["INSTRUMENTORS", "LIBRARIES"]
