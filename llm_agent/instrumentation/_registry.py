@@ -12,6 +12,7 @@ from typing import Final
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
 }
@@ -19,6 +20,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
 LIBRARIES: Final[dict[str, str]] = {
     "openai": "openai",
     "anthropic": "anthropic",
+    "bedrock": "botocore",
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
 }
