@@ -27,7 +27,7 @@ _REASONING: Final = semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
 #: A data URL's prefix: its bytes are never captured, only their size.
 _DATA_URL: Final = "data:"
 
-#: ``parts(message_or_delta) -> (text, reasoning)``: a provider's reading of a message's content
+#: ``read(message_or_delta) -> (text, reasoning)``: a provider's reading of a message's content
 #: (a string, or a list of the SDK's content chunks).
 ContentReader = Callable[[Any], "tuple[str | None, str | None]"]
 
