@@ -1,7 +1,8 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
-                                     (also groq_chat,groq_chat_stream,mistral_chat,mistral_chat_stream)
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream,
+                                      groq_chat,groq_chat_stream,mistral_chat,mistral_chat_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -50,13 +51,24 @@ from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
 #: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
-OWN_SCENARIOS = frozenset({"converse", "aws_other"})
-#: Scenarios of other SDKs on the provider core, measured only when asked for (``--scenarios``), for
-#: llm_agent only: the same fake API answers them (it routes by the path's end), through each SDK's
-#: own client.
-OTHER_SCENARIOS = ("groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream")
-#: The library each of those needs instrumented.
-OTHER_LIBRARIES = {"groq": "groq", "mistral": "mistralai"}
+#: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
+PROVIDER_SCENARIOS = {
+    "cohere_chat": "cohere",
+    "cohere_stream": "cohere",
+    "cohere_rerank": "cohere",
+    "ollama_chat": "ollama",
+    "ollama_stream": "ollama",
+    # Groq and Mistral (groq_mistral_calls.py)
+    "groq_chat": "groq",
+    "groq_chat_stream": "groq",
+    "mistral_chat": "mistralai",
+    "mistral_chat_stream": "mistralai",
+}
+OWN_SCENARIOS = frozenset({"converse", "aws_other", *PROVIDER_SCENARIOS})
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = ("chat_stream", "cohere_stream", "ollama_stream", "groq_chat_stream", "mistral_chat_stream")
+#: Scenarios whose pass-through control would not apply: it swaps only OpenAI's wrappers.
+NO_PASS_THROUGH = frozenset({"groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -143,57 +155,6 @@ def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     }
 
 
-def other_calls(names: list[str]) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """Groq and Mistral scenarios: scenario -> (bare call, instrumented call), for ``names``."""
-    from subject import http_module
-
-    table: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {}
-
-    def consume(stream: Any) -> None:
-        for _chunk in stream:
-            pass
-
-    if any(name.startswith("groq_") for name in names):
-        import groq
-        import httpx
-
-        client = groq.Groq(
-            api_key="test_groq_api_key",
-            base_url="http://fake-groq.test",
-            max_retries=0,
-            http_client=httpx.Client(transport=fake_api.mock_transport(httpx)),
-        )
-        res = client.chat.completions
-        create = type(res).create
-        bare = getattr(create, "__wrapped__", create)
-        kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
-        table["groq_chat"] = (lambda: bare(res, **kwargs), lambda: res.create(**kwargs))
-        table["groq_chat_stream"] = (
-            lambda: consume(bare(res, **kwargs, stream=True)),
-            lambda: consume(res.create(**kwargs, stream=True)),
-        )
-    if any(name.startswith("mistral_") for name in names):
-        from mistralai.client import Mistral
-
-        httpx2 = http_module()  # mistralai 3.x is built on httpx2
-        mistral = Mistral(
-            api_key="test_mistral_api_key",
-            server_url="http://fake-mistral.test",
-            client=httpx2.Client(transport=fake_api.mock_transport(httpx2)),
-        )
-        chat = mistral.chat
-        complete, stream = type(chat).complete, type(chat).stream
-        bare_complete = getattr(complete, "__wrapped__", complete)
-        bare_stream = getattr(stream, "__wrapped__", stream)
-        kwargs = {"model": fake_api.MODEL, "messages": MESSAGES, "temperature": 0.2, "max_tokens": 64}
-        table["mistral_chat"] = (lambda: bare_complete(chat, **kwargs), lambda: chat.complete(**kwargs))
-        table["mistral_chat_stream"] = (
-            lambda: consume(bare_stream(chat, **kwargs)),
-            lambda: consume(chat.stream(**kwargs)),
-        )
-    return table
-
-
 def measure(bare: Callable[[], Any], inst: Callable[[], Any], n: int) -> dict[str, float]:
     wall, cpu = time.perf_counter_ns, time.thread_time_ns
     bw: list[int] = []
@@ -271,26 +232,25 @@ def main() -> None:
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
 
-    names = args.scenarios.split(",")
-    others = [name for name in names if name in OTHER_SCENARIOS and args.subject == "llm_agent"]
+    wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
-        libraries = ["openai", "bedrock", *sorted({OTHER_LIBRARIES[name.split("_")[0]] for name in others})]
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
                 service_name="bench",
                 sink_path=str(path),
                 capture_content=args.capture,
-                instrument=libraries,
+                instrument=["openai", "bedrock", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=libraries,
+                instrument=["openai", "bedrock", *needed],
             )
 
         def flush() -> None:
@@ -299,7 +259,7 @@ def main() -> None:
     else:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
-    table = {**calls(sync), **other_calls(others)}
+    table = calls(sync)
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -307,15 +267,29 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in names:
-        if (name in OWN_SCENARIOS or name in OTHER_SCENARIOS) and args.subject != "llm_agent":
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
+        if "groq" in needed or "mistralai" in needed:
+            import groq_mistral_calls
+
+            if "groq" in needed:
+                table.update(groq_mistral_calls.groq_calls())
+            if "mistralai" in needed:
+                table.update(groq_mistral_calls.mistral_calls())
+    for name in wanted:
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
             continue
         bare, inst = table[name]
-        n = args.calls // 4 if name.endswith("chat_stream") else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
-        if args.controls and name not in OTHER_SCENARIOS:  # the pass-through swaps OpenAI's wrappers only
+        if args.controls and name not in NO_PASS_THROUGH:
             with passing_through(sync):
                 row(f"{name}: pass-through", bare, inst, n, flush)
     if args.subject == "llm_agent":

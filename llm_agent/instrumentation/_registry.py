@@ -13,6 +13,8 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
     "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
+    "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
+    "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
 }
@@ -21,6 +23,8 @@ LIBRARIES: Final[dict[str, str]] = {
     "openai": "openai",
     "anthropic": "anthropic",
     "bedrock": "botocore",
+    "cohere": "cohere",
+    "ollama": "ollama",
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
 }

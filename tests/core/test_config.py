@@ -4,7 +4,7 @@ import pytest
 
 import llm_agent
 from llm_agent.config import DEFAULT_SINK_PATH, OPTIONS, ConfigError, Settings
-from llm_agent.instrumentation._registry import INSTRUMENTORS
+from llm_agent.instrumentation import INSTRUMENTORS
 
 
 def test_defaults_without_environment():
