@@ -15,6 +15,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
     "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
     "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
+    "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
 }
@@ -25,6 +26,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "bedrock": "botocore",
     "cohere": "cohere",
     "ollama": "ollama",
+    "google_genai": "google.genai",
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
 }
