@@ -17,6 +17,8 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
     "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
     "litellm": "llm_agent.instrumentation.litellm:LiteLLMInstrumentor",
+    "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
+    "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -27,6 +29,8 @@ LIBRARIES: Final[dict[str, str]] = {
     "ollama": "ollama",
     "google_genai": "google.genai",
     "litellm": "litellm",
+    "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
+    "groq": "groq",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

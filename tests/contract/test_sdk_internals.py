@@ -192,6 +192,44 @@ INTERNALS = [
         lambda: _litellm_router_defines("completion", "acompletion", "embedding", "aembedding"),
         "Router calls make spans only through the litellm.completion & co. they call (per attempt)",
     ),
+    Internal(
+        "groq",
+        "groq._response.APIResponse / AsyncAPIResponse",
+        lambda: all(isinstance(_attr("groq._response", n), type) for n in ("APIResponse", "AsyncAPIResponse")),
+        "with_raw_response / with_streaming_response results are not recognised: spans end without usage",
+    ),
+    Internal(
+        "groq",
+        "BaseAPIResponse._is_sse_stream",
+        lambda: _sets(_attr("groq._response", "BaseAPIResponse"), "_is_sse_stream"),
+        "a raw streamed response is read as a JSON body (none): its span ends without usage",
+    ),
+    Internal(
+        "groq",
+        "SyncAPIResource._client / AsyncAPIResource._client",
+        lambda: all(_sets(_attr("groq._resource", n), "_client") for n in ("SyncAPIResource", "AsyncAPIResource")),
+        "no server.address/port",
+    ),
+    Internal(
+        "mistralai",
+        "BaseSDK.sdk_configuration.get_server_details()",
+        lambda: _sets(_attr("mistralai.client.basesdk", "BaseSDK"), "sdk_configuration")
+        and callable(_attr("mistralai.client.sdkconfiguration", "SDKConfiguration").get_server_details),
+        "no server.address/port",
+    ),
+    Internal(
+        "mistralai",
+        "UsageInfo.model_fields_set (pydantic)",
+        lambda: _attr("mistralai.client.models", "UsageInfo").model_validate({"completion_tokens": 1}).model_fields_set
+        == {"completion_tokens"},
+        "an input count the response did not carry would read as the SDK's default 0, not unknown",
+    ),
+    Internal(
+        "mistralai",
+        "mistralai.client._hooks.tracing.TracingHook.before_request",
+        lambda: callable(_attr("mistralai.client._hooks.tracing", "TracingHook").__dict__.get("before_request")),
+        "with the SDK's telemetry on, a call could be recorded twice (ours and the SDK's)",
+    ),
 ]
 
 
