@@ -45,6 +45,7 @@ WRITE_ERROR_LOG_INTERVAL_S: Final = 60.0
 _SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
 _SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
 _SQLITE_FULL: Final = getattr(sqlite3, "SQLITE_FULL", 13)
+_SQLITE_TOOBIG: Final = getattr(sqlite3, "SQLITE_TOOBIG", 18)
 
 
 def _sink_error(path: str, reason: str) -> ConfigError:
@@ -191,6 +192,13 @@ class SQLiteBackend:
                 result = self._write(conn, rows)
             except sqlite3.Error as exc:
                 return self._classify(exc)
+            except (OverflowError, ValueError, TypeError) as exc:
+                # A value that SQLite cannot bind (an int past int64, text it cannot encode):
+                # the batch fails for that row's sake, so the pipeline splits it (``INVALID``).
+                self._write_errors.warning(
+                    f"{self.path}:invalid", "llm_agent: the SQLite sink %s refused a span: %r", self.path, exc
+                )
+                return ExportResult.INVALID
         self._checkpointer.after_commit()
         return result
 
@@ -213,6 +221,8 @@ class SQLiteBackend:
         msg = str(exc)
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in msg or "busy" in msg:
             return ExportResult.RETRYABLE
+        if isinstance(exc, (sqlite3.DataError, sqlite3.InterfaceError)) or code == _SQLITE_TOOBIG:
+            return ExportResult.INVALID  # one row's value (a string or blob too big...): split
         what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
         self._write_errors.warning(
             self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what

@@ -34,7 +34,7 @@ from llm_agent.export._writer import CoalescingWriter
 logger = logging.getLogger("llm_agent.export")
 
 #: Drop reasons, in the order ``stats()`` reports them.
-DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
+DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large", "invalid")
 #: Queue fill level (percent of ``max_queue_size``) above which ``on_end`` offers the GIL.
 HIGH_WATER_PERCENT: Final = 50
 _yield_gil: Final = time.sleep
@@ -220,6 +220,9 @@ class BatchingProcessor(SpanProcessor):
                 "dropped": dict(self._dropped),
                 "retried": self._retried,
                 "queued": len(self._queue),
+                # Taken from the queue, not yet answered for (the backend may hang): with these,
+                # produced = exported + dropped + queued + in_flight at every moment.
+                "in_flight": self._inflight,
             }
 
     # --- worker thread -------------------------------------------------------------------------
