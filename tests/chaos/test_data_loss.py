@@ -66,7 +66,9 @@ def test_an_absurd_openai_count_is_unknown_and_flagged_and_the_batch_is_stored(t
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     assert llm_agent.flush(10.0)
     stats = llm_agent.stats()
-    assert stats["backends"]["sqlite"] == {"exported": 6, "retried": 0, "queued": 0, "in_flight": 0, "dropped": NO_DROPS}
+    assert stats["backends"]["sqlite"] == {
+        "exported": 6, "retried": 0, "queued": 0, "in_flight": 0, "dropped": NO_DROPS
+    }  # fmt: skip
     assert stats["internal_errors"] == 0
     rows = [(s, i, o, m, _invalid(a)) for s, i, o, m, a in _rows(path)]
     assert rows == [
@@ -109,9 +111,9 @@ def test_an_absurd_anthropic_count_is_unknown_and_flagged(tmp_path):
         "usage": {"input_tokens": 3, "output_tokens": HUGE, "cache_read_input_tokens": MAX_TOKEN_COUNT},
     }  # fmt: skip
     llm_agent.init(backends=["sqlite"], sink_path=path, instrument=["anthropic"], schedule_delay_s=0.05)
+    transport = HTTP.MockTransport(lambda request: HTTP.Response(200, json=body))
     client = anthropic.Anthropic(api_key="test_anthropic_api_key", base_url="https://mock.anthropic.test",
-                                 max_retries=0, http_client=HTTP.Client(
-                                     transport=HTTP.MockTransport(lambda r: HTTP.Response(200, json=body))))  # fmt: skip
+                                 max_retries=0, http_client=HTTP.Client(transport=transport))  # fmt: skip
     client.messages.create(model="claude-3-5-haiku-latest", max_tokens=5, messages=[{"role": "user", "content": "hi"}])
     assert llm_agent.flush(10.0)
     ((_, tin, tout, missing, attrs),) = _rows(path)
@@ -168,9 +170,7 @@ def test_session_sums_past_int64_saturate_and_never_fail_the_batch(tmp_path):
     finally:
         backend.shutdown(1.0)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT input_tokens, output_tokens, total_tokens FROM traces ORDER BY trace_id").fetchall() == [
-            (INT64_MAX, 1, INT64_MAX), (0, 0, 0), (100, 100, 200)
-        ]  # fmt: skip
-        assert conn.execute("SELECT input_tokens, output_tokens, total_tokens, trace_count FROM sessions").fetchall() == [
-            (INT64_MAX, 101, INT64_MAX, 3)
-        ]
+        traces = conn.execute("SELECT input_tokens, output_tokens, total_tokens FROM traces ORDER BY trace_id")
+        assert traces.fetchall() == [(INT64_MAX, 1, INT64_MAX), (0, 0, 0), (100, 100, 200)]
+        sessions = conn.execute("SELECT input_tokens, output_tokens, total_tokens, trace_count FROM sessions")
+        assert sessions.fetchall() == [(INT64_MAX, 101, INT64_MAX, 3)]
