@@ -128,6 +128,15 @@ def open_sink(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqli
         raise _sink_error(path, str(exc)) from exc
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
     return tuple(getattr(r, name) for name in SpanRecord.__dataclass_fields__)
 
@@ -142,6 +151,9 @@ class SQLiteBackend:
         # Opened here so a bad path fails at init(); the worker thread reuses it in this process.
         self._conn: sqlite3.Connection | None = open_sink(path, busy_timeout_s)
         self._pid = os.getpid()
+        # Which file the connection writes: a sink deleted (or moved away) while the app runs
+        # would otherwise take every later span into an unlinked file, counted as exported.
+        self._identity = file_identity(path)
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             # The writer thread may hold the lock at the moment of a fork; the child has no such
@@ -163,12 +175,36 @@ class SQLiteBackend:
         return cls(settings.sink_path, settings.retention_days)
 
     def _connection(self) -> sqlite3.Connection:
+        """The writer's connection to the file now at ``path`` (one ``stat`` per transaction)."""
         pid = os.getpid()
-        if self._conn is None or self._pid != pid:
-            # After fork the parent's connection must not be touched (not even closed) in the child.
-            self._conn = connect(self.path, self.busy_timeout_s)
-            self._pid = pid
+        conn = self._conn
+        if conn is not None and self._pid == pid and file_identity(self.path) == self._identity:
+            return conn
+        if conn is not None and self._pid == pid:
+            logger.warning(
+                "llm_agent: the SQLite sink %s was deleted or replaced while the app ran; "
+                "spans go to a new file at that path from now on",
+                self.path,
+            )
+            self._close_file()
+        # (After fork the parent's connection must not be touched, not even closed, in the child.)
+        self._conn = None
+        self._conn = open_sink(self.path, self.busy_timeout_s)  # the schema, should the file be new
+        self._pid = pid
+        self._identity = file_identity(self.path)
         return self._conn
+
+    def _close_file(self) -> None:
+        # Both connections to the old file are closed before the new one is opened: the last one
+        # to close takes the old file's -wal and -shm with it, which the new file must not inherit.
+        self._checkpointer.close(1.0)
+        self._checkpointer = Checkpointer(self.path, self.busy_timeout_s)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     def export(self, records: Sequence[SpanRecord]) -> ExportResult:
         return self.export_values([values_from_record(r) for r in records])
@@ -190,6 +226,15 @@ class SQLiteBackend:
                     self._next_prune = time.monotonic() + DEFAULT_PRUNE_INTERVAL_S
                     prune_connection(conn, self.retention_days * 86400.0)
                 result = self._write(conn, rows)
+                if file_identity(self.path) != self._identity:
+                    # Deleted during the transaction: what it committed is not at ``path``, so the
+                    # batch goes again, into the new file.
+                    result = self._write(self._connection(), rows)
+            except ConfigError as exc:  # the sink was deleted and cannot be made again
+                self._write_errors.warning(
+                    self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, exc
+                )
+                return ExportResult.FAILURE
             except sqlite3.Error as exc:
                 return self._classify(exc)
             except (OverflowError, ValueError, TypeError) as exc:

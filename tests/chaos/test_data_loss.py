@@ -174,3 +174,79 @@ def test_session_sums_past_int64_saturate_and_never_fail_the_batch(tmp_path):
         assert traces.fetchall() == [(INT64_MAX, 1, INT64_MAX), (0, 0, 0), (100, 100, 200)]
         sessions = conn.execute("SELECT input_tokens, output_tokens, total_tokens, trace_count FROM sessions")
         assert sessions.fetchall() == [(INT64_MAX, 101, INT64_MAX, 3)]
+
+
+def _app_spans(n: int, prefix: str) -> None:
+    tracer = otel_trace.get_tracer("app")
+    for i in range(n):
+        with tracer.start_as_current_span(f"{prefix}{i}", attributes={"session.id": prefix}):
+            pass
+
+
+def _span_names(path: str) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM spans ORDER BY start_ns")]
+
+
+@pytest.mark.parametrize("also_wal", [False, True], ids=["file", "file-wal-shm"])
+def test_a_sink_deleted_while_the_app_runs_is_made_again(tmp_path, caplog, also_wal):
+    path = tmp_path / "sink.sqlite"
+    llm_agent.init(backends=["sqlite"], sink_path=str(path), instrument=[], schedule_delay_s=0.05)
+    _app_spans(3, "before")
+    assert llm_agent.flush(10.0)
+    for suffix in ("", "-wal", "-shm") if also_wal else ("",):
+        (tmp_path / f"sink.sqlite{suffix}").unlink()
+    with caplog.at_level("WARNING", logger="llm_agent"):
+        for batch in range(3):
+            _app_spans(2, f"after{batch}-")
+            assert llm_agent.flush(10.0)
+    assert _span_names(str(path)) == [f"after{b}-{i}" for b in range(3) for i in range(2)]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT session_id, span_count FROM sessions ORDER BY session_id").fetchall() == [
+            ("after0-", 2), ("after1-", 2), ("after2-", 2)
+        ]  # fmt: skip
+    assert llm_agent.stats()["backends"]["sqlite"] == {
+        "exported": 9, "retried": 0, "queued": 0, "in_flight": 0, "dropped": NO_DROPS
+    }  # fmt: skip
+    assert [r.getMessage() for r in caplog.records if "deleted or replaced" in r.getMessage()] == [
+        f"llm_agent: the SQLite sink {path} was deleted or replaced while the app ran; "
+        "spans go to a new file at that path from now on"
+    ]
+
+
+class Hanging:
+    """A backend whose export blocks until released (a collector that never answers)."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def export(self, records):
+        self.entered.set()
+        self.release.wait(30.0)
+        return ExportResult.SUCCESS
+
+    def flush(self, timeout_s):
+        return True
+
+    def shutdown(self, timeout_s):
+        self.release.set()
+
+
+def test_stats_count_the_spans_in_flight_while_a_backend_hangs():
+    backend = Hanging()
+    llm_agent.init(backends=[backend], instrument=[], schedule_delay_s=0.05, max_queue_size=2048,
+                   max_export_batch_size=60)  # fmt: skip
+    _app_spans(60, "a")
+    assert backend.entered.wait(10.0)  # the first batch of 60 is inside export, which hangs
+    _app_spans(240, "b")
+    hanging = llm_agent.stats()["backends"]["hanging"]
+    assert hanging == {"exported": 0, "retried": 0, "queued": 240, "in_flight": 60, "dropped": NO_DROPS}
+    backend.release.set()
+    assert llm_agent.flush(10.0)
+    hanging = llm_agent.stats()["backends"]["hanging"]
+    assert hanging == {"exported": 300, "retried": 0, "queued": 0, "in_flight": 0, "dropped": NO_DROPS}
