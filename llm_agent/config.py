@@ -167,8 +167,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_MAX_QUEUE_BYTES",
         DEFAULT_MAX_QUEUE_BYTES,
         "int",
-        "Estimated bytes of spans buffered per backend (their text attributes + ~1 KiB each) before new "
-        "ones are dropped as queue_full: bounds memory when captured content meets a slow backend.",
+        "Estimated bytes of spans buffered per backend (their text attributes + ~1 KiB each, measured "
+        "once 256 are queued) before new ones are dropped as queue_full: bounds memory when captured "
+        "content meets a slow backend.",
         minimum=1,
     ),
     Option(

@@ -20,6 +20,7 @@ import llm_agent
 from llm_agent import semconv
 from llm_agent.backends import ExportResult, SpanRecord
 from llm_agent.backends.sqlite import SQLiteBackend
+from llm_agent.export._processor import MEASURE_FROM_QUEUED, SPAN_OVERHEAD_BYTES
 from llm_agent.instrumentation._values import INT64_MAX, MAX_TOKEN_COUNT
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
@@ -258,7 +259,7 @@ def test_the_queue_is_bounded_by_bytes_and_every_span_is_accounted_for():
     llm_agent.init(backends=[backend], instrument=[], schedule_delay_s=0.05, max_export_batch_size=10,
                    max_queue_bytes=limit)  # fmt: skip
     tracer = otel_trace.get_tracer("app")
-    produced = 200
+    produced = 600
     for i in range(produced):
         with tracer.start_as_current_span("chat m", attributes={"gen_ai.input.messages": prompt}):
             pass
@@ -266,13 +267,15 @@ def test_the_queue_is_bounded_by_bytes_and_every_span_is_accounted_for():
             assert backend.entered.wait(10.0)  # the first span is in the hanging export
     hanging = llm_agent.stats()["backends"]["hanging"]
     processor = llm_agent._agent.get_agent().pipeline.processors[0]
-    per_span = 20_000 + 1024
-    fits = limit // per_span  # 49 spans of the estimate fit in 1 MiB
+    # The first spans of a backlog count their fixed cost only (measuring is for backlogs), the
+    # rest their text too: 256 x 1 KiB, then 37 x 21 KB fill the 1 MiB.
+    unmeasured, per_span = MEASURE_FROM_QUEUED * SPAN_OVERHEAD_BYTES, 20_000 + SPAN_OVERHEAD_BYTES
+    fits = MEASURE_FROM_QUEUED + (limit - unmeasured) // per_span
     assert hanging == {
         "exported": 0, "retried": 0, "queued": fits, "in_flight": 1,
         "dropped": {**NO_DROPS, "queue_full": produced - 1 - fits},
     }  # fmt: skip
-    assert processor._queued_bytes == fits * per_span
+    assert processor._queued_bytes == unmeasured + (fits - MEASURE_FROM_QUEUED) * per_span
     backend.release.set()
     assert llm_agent.flush(10.0)
     hanging = llm_agent.stats()["backends"]["hanging"]
