@@ -239,7 +239,8 @@ class Hanging:
 
 def test_stats_count_the_spans_in_flight_while_a_backend_hangs():
     backend = Hanging()
-    llm_agent.init(backends=[backend], instrument=[], schedule_delay_s=0.05, max_queue_size=2048,
+    # No timed export: the worker wakes when 60 spans are queued, and takes exactly those.
+    llm_agent.init(backends=[backend], instrument=[], schedule_delay_s=60.0, max_queue_size=2048,
                    max_export_batch_size=60)  # fmt: skip
     _app_spans(60, "a")
     assert backend.entered.wait(10.0)  # the first batch of 60 is inside export, which hangs
