@@ -21,7 +21,7 @@ from llm_agent import semconv
 from llm_agent.backends import ExportResult, SpanRecord
 from llm_agent.backends.sqlite import SQLiteBackend
 from llm_agent.export._processor import MEASURE_FROM_QUEUED, SPAN_OVERHEAD_BYTES
-from llm_agent.instrumentation._values import INT64_MAX, MAX_TOKEN_COUNT
+from llm_agent.instrumentation._values import INT64_MAX, MAX_TOKEN_COUNT, bound_usage
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0, "invalid": 0}
@@ -282,3 +282,46 @@ def test_the_queue_is_bounded_by_bytes_and_every_span_is_accounted_for():
     hanging = llm_agent.stats()["backends"]["hanging"]
     assert hanging["exported"] + sum(hanging["dropped"].values()) == produced
     assert processor._queued_bytes == 0
+
+
+def test_bedrock_count_headers_past_the_bound_or_not_ascii_are_unknown():
+    from llm_agent.instrumentation.bedrock._response import header_usage, usage_attributes
+
+    usage = header_usage({
+        "x-amzn-bedrock-input-token-count": "9" * 30,  # parsed, then dropped and flagged at the span's end
+        "x-amzn-bedrock-output-token-count": "\u00b2",  # "²".isdigit() is true; int() would raise
+        "x-amzn-bedrock-cache-read-input-token-count": "7" * 5000,  # int() refuses this many digits
+        "x-amzn-bedrock-cache-write-input-token-count": "12",
+    })  # fmt: skip
+    assert usage == (int("9" * 30), None, None, 12)
+    attrs: dict[str, Any] = {}
+    usage_attributes(usage, attrs)
+    assert bound_usage(attrs) == {
+        semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: 12,
+        semconv.USAGE_INVALID: [semconv.GEN_AI_USAGE_INPUT_TOKENS],
+        semconv.USAGE_MISSING: True,
+    }
+
+
+@pytest.mark.parametrize("direct_spans", [True, False], ids=["direct-span-path", "sdk-path"])
+def test_the_bound_is_the_cores_whatever_a_provider_package_sets(direct_spans):
+    # A provider package's reader (here: a sum it made itself, and a count it parsed) hands the core
+    # any numbers; the span that comes out holds only counts within bounds.
+    from llm_agent.instrumentation._spans import end_span, start_span
+    from llm_agent.testing import capture_spans
+
+    with capture_spans(instrument=[], direct_spans=direct_spans) as spans:
+        span = start_span("chat m", {semconv.GEN_AI_OPERATION_NAME: "chat"}, llm_agent._agent.get_agent().settings)
+        end_span(span, {
+            semconv.GEN_AI_USAGE_INPUT_TOKENS: MAX_TOKEN_COUNT * 2,
+            semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 5,
+            semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: -3,
+            semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 2.5,
+        }, late=lambda: {semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: HUGE})  # fmt: skip
+        (record,) = spans.records
+    assert (record.input_tokens, record.output_tokens, record.reasoning_tokens, record.cache_read_tokens,
+            record.cache_creation_tokens, record.usage_missing) == (None, 5, None, None, None, False)  # fmt: skip
+    assert record.attributes[semconv.USAGE_INVALID] == [
+        semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+        semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    ]  # fmt: skip
