@@ -13,9 +13,10 @@ if TYPE_CHECKING:  # the base is imported with the first instrumentor, not with 
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic"}
+LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "dashscope": "dashscope"}
 
 _instances: dict[str, Instrumentor] = {}
 _lock = threading.Lock()
