@@ -23,6 +23,7 @@ from llm_agent.instrumentation.dashscope._provider import (
     CLIENT_EMBEDDING,
     CLIENT_RERANK,
     GENERATION,
+    MULTIMODAL,
     provider,
 )
 
@@ -32,8 +33,8 @@ _V2: Final = "dashscope.v2.resources"
 TARGETS: Final = (
     Target("dashscope.aigc.generation", "Generation", "call", GENERATION),
     Target("dashscope.aigc.generation", "AioGeneration", "call", GENERATION, is_async=True),
-    Target("dashscope.aigc.multimodal_conversation", "MultiModalConversation", "call", GENERATION),
-    Target("dashscope.aigc.multimodal_conversation", "AioMultiModalConversation", "call", GENERATION, is_async=True),
+    Target("dashscope.aigc.multimodal_conversation", "MultiModalConversation", "call", MULTIMODAL),
+    Target("dashscope.aigc.multimodal_conversation", "AioMultiModalConversation", "call", MULTIMODAL, is_async=True),
     Target("dashscope.embeddings.text_embedding", "TextEmbedding", "call", CLASSIC_EMBEDDING),
     Target("dashscope.rerank.text_rerank", "TextReRank", "call", CLASSIC_RERANK),
     Target("dashscope.rerank.text_rerank", "AioTextReRank", "call", CLASSIC_RERANK, is_async=True),

@@ -335,14 +335,17 @@ def error_of(obj: Any) -> tuple[str, str] | None:
     """(code, message) of a response that reports a failure instead of raising, else None.
 
     The classic API's responses carry the HTTP ``status_code``; the 2.x client's, with
-    ``raise_on_error=False``, ``is_error``.
+    ``raise_on_error=False``, ``is_error``.  ``error.type`` is the response's ``code``, else its HTTP status.
     """
     status = _g(obj, "status_code")
-    if _g(obj, "is_error") is not True and (type(status) is not int or status == HTTP_OK):
+    # an int or the ``http.HTTPStatus`` the classic streams use (an IntEnum), never a bool
+    if not isinstance(status, int) or isinstance(status, bool):
+        status = None
+    if _g(obj, "is_error") is not True and (status is None or status == HTTP_OK):
         return None
     code = _g(obj, "code")
     message = _g(obj, "message")
-    name = code if type(code) is str and code else f"http.{status}" if type(status) is int else "error"
+    name = code if type(code) is str and code else str(int(status)) if status is not None else "error"
     return name, message if type(message) is str else ""
 
 

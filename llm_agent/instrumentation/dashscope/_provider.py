@@ -19,6 +19,7 @@ from llm_agent._util import ErrorResult
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
 from llm_agent.instrumentation._server import DEFAULT_PORTS, ServerCache
+from llm_agent.instrumentation._spans import end_span
 from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from llm_agent.instrumentation.dashscope import _sdk
 from llm_agent.instrumentation.dashscope._extract import (
@@ -31,6 +32,7 @@ from llm_agent.instrumentation.dashscope._extract import (
     error_of,
     request_attributes,
     rerank_attributes,
+    response_id,
 )
 from llm_agent.instrumentation.dashscope._stream import ChunkAccumulator
 
@@ -45,6 +47,7 @@ def _operation(name: str, kind: str, read: Any, streams: bool = False) -> Operat
 
 # The classic classmethods (``Generation.call``...): ``instance`` is the class.
 GENERATION: Final = _operation(semconv.OP_CHAT, semconv.KIND_LLM, chat_attributes, streams=True)
+MULTIMODAL: Final = _operation(semconv.OP_CHAT, semconv.KIND_LLM, chat_attributes, streams=True)
 CLASSIC_EMBEDDING: Final = _operation(semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING, embedding_attributes)
 CLASSIC_RERANK: Final = _operation(OP_RERANK, semconv.KIND_RERANKER, rerank_attributes)
 # The 2.x client's resource methods (keyword-only): ``instance`` is the resource.
@@ -55,6 +58,7 @@ CLIENT_RERANK: Final = _operation(OP_RERANK, semconv.KIND_RERANKER, rerank_attri
 #: The classic methods' leading positional parameters, in their signatures' order.
 _POSITIONAL: Final = {
     id(GENERATION): ("model", "prompt"),
+    id(MULTIMODAL): ("model", "messages"),
     id(CLASSIC_EMBEDDING): ("model", "input"),
     id(CLASSIC_RERANK): ("model", "query", "documents"),
 }
@@ -143,7 +147,9 @@ class DashScopeProvider(Provider):
             return stream_proxy(result, handle, _sdk.inner_iterator)
         error = error_of(result)
         if error is not None:
-            call.fail(ErrorResult(*error))
+            attrs: dict[str, Any] = {}
+            response_id(result, attrs)  # the request id DashScope's support asks for
+            end_span(call.span, attrs, ErrorResult(*error))
             return result
         call.end_with(result)
         return result
@@ -167,5 +173,6 @@ __all__ = [
     "CLIENT_EMBEDDING",
     "CLIENT_RERANK",
     "GENERATION",
+    "MULTIMODAL",
     "provider",
 ]
