@@ -162,9 +162,11 @@ class MockAPI:
             "api_key": "test_dashscope_api_key", "base_url": "https://mock.dashscope.test/api/v1", "max_retries": 0,
         }
         common.update(options)
+        # The resources other than chat post a path relative to the HTTP client's own base URL.
+        http = {"transport": transport, "base_url": common["base_url"]}
         if is_async:
-            return dashscope.AsyncClient(http_client=httpx.AsyncClient(transport=transport), **common)
-        return dashscope.Client(http_client=httpx.Client(transport=transport), **common)
+            return dashscope.AsyncClient(http_client=httpx.AsyncClient(**http), **common)
+        return dashscope.Client(http_client=httpx.Client(**http), **common)
 
 
 def attrs(record: Any) -> dict[str, Any]:
