@@ -111,6 +111,44 @@ INTERNALS = [
         lambda: _sets(_attr("anthropic._resource", "SyncAPIResource"), "_client"),
         "no server.address/port, and Bedrock/Vertex clients are named 'anthropic'",
     ),
+    Internal(
+        "dashscope",
+        "dashscope.base_http_api_url",
+        lambda: isinstance(_attr("dashscope", "base_http_api_url"), str),
+        "classic calls without base_address have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 resources' _client (chat, multimodal, embeddings, rerank; sync and async)",
+        lambda: all(
+            _sets(_attr(f"dashscope.v2.resources.{module}", name), "_client")
+            for module, names in (
+                ("chat.completions", ("Completions", "AsyncCompletions")),
+                ("multimodal.chat", ("MultimodalChat", "AsyncMultimodalChat")),
+                ("embeddings", ("Embeddings", "AsyncEmbeddings")),
+                ("multimodal.embeddings", ("MultimodalEmbeddings", "AsyncMultimodalEmbeddings")),
+                ("rerank", ("Rerank", "AsyncRerank")),
+            )
+            for name in names
+        ),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 Config.base_url / protocol_base_url",
+        lambda: {"base_url", "protocol_base_url"} <= set(_attr("dashscope.v2._config", "Config").__dataclass_fields__),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "ChatStream._merge / ChatStream._server_cumulative (and AsyncChatStream's)",
+        lambda: all(
+            _sets(_attr("dashscope.v2.resources.chat.completions", n), a)
+            for n in ("ChatStream", "AsyncChatStream")
+            for a in ("_merge", "_server_cumulative")
+        ),
+        "a merged 2.x stream (incremental_output=False) is read as deltas: its captured text repeats itself",
+    ),
 ]
 
 
