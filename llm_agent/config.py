@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
+from llm_agent.instrumentation._registry import INSTRUMENTORS
+
 #: Where the local SQLite sink lives unless ``sink_path`` / ``LLM_AGENT_SINK_PATH`` says otherwise.
 DEFAULT_SINK_PATH: Final = os.path.join(os.path.expanduser("~"), ".llm_agent", "sink.sqlite")
 DEFAULT_BACKENDS: Final = ("sqlite",)
@@ -357,8 +359,6 @@ class Settings:
                 f"({values['max_queue_size']}), got {values['max_export_batch_size']}"
             )
         if values["instrument"] is not None:
-            from llm_agent.instrumentation import INSTRUMENTORS
-
             bad = [n for n in values["instrument"] if n not in INSTRUMENTORS]
             if bad:
                 raise ConfigError(
@@ -374,12 +374,12 @@ def validate_id(value: Any, what: str) -> str:
         import warnings
 
         warnings.warn(f"{what}: converting non-string ID {value!r} to str", stacklevel=3)
-        value = str(value)
-    if not value:
+    text = value if isinstance(value, str) else str(value)
+    if not text:
         raise ValueError(f"{what}: must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(value)}")
-    return value
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(text)}")
+    return text
 
 
 SETTINGS_FIELDS: Final = tuple(f.name for f in fields(Settings))

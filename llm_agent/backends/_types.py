@@ -41,7 +41,11 @@ class RetryAfter:
 
 @dataclass(frozen=True, slots=True)
 class SpanRecord:
-    """One finished span, flattened for storage and shipping."""
+    """One finished span, flattened for storage and shipping.
+
+    How each field is filled from a span is the field table's (``llm_agent.export._fields``); the
+    order here is the record's own (positional construction, ``to_dict()``) and does not change.
+    """
 
     trace_id: str  # 32 hex chars
     span_id: str  # 16 hex chars

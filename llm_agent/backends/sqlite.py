@@ -10,7 +10,6 @@ is versioned (``meta.schema_version``) and migrated forward at open.  Problems w
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -23,10 +22,12 @@ from typing import Any, Final
 from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
-from llm_agent.backends._sqlite_rows import RowConverter
+from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD as _INSERT_SPANS_HEAD
+from llm_agent.backends._sqlite_rows import SPAN_COLUMNS, RowConverter, rows_from_values
+from llm_agent.backends._sqlite_rows import fast_encode as _fast_encode
 from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 logger = logging.getLogger("llm_agent.backends.sqlite")
 
@@ -44,35 +45,6 @@ WRITE_ERROR_LOG_INTERVAL_S: Final = 60.0
 _SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
 _SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
 _SQLITE_FULL: Final = getattr(sqlite3, "SQLITE_FULL", 13)
-
-SPAN_COLUMNS: Final = (
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "duration_ns", "status",
-    "status_message", "error_type", "service_name", "session_id", "user_id", "span_kind", "operation", "provider",
-    "request_model", "response_model", "model", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_creation_tokens", "reasoning_tokens", "ttft_s", "finish_reasons", "usage_missing", "attributes", "events",
-)  # fmt: skip
-_INSERT_SPANS_HEAD: Final = f"INSERT OR IGNORE INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES "
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str).encode
-
-
-def _make_fast_encoder() -> Any:
-    # json's public encode() builds a C encoder object on every call (about 1 us, as much as
-    # encoding a small list); the sink encodes three values per span, so it keeps one.
-    from json import encoder as _json_encoder
-
-    make = getattr(_json_encoder, "c_make_encoder", None)
-    basestring = getattr(_json_encoder, "c_encode_basestring", None)
-    if make is None or basestring is None:
-        return _encode
-    c_encoder = make(None, str, basestring, None, ":", ",", False, False, True)
-
-    def encode(value: Any) -> str:
-        return "".join(c_encoder(value, 0))
-
-    return encode
-
-
-_fast_encode = _make_fast_encoder()
 
 
 def _sink_error(path: str, reason: str) -> ConfigError:
@@ -155,46 +127,6 @@ def open_sink(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqli
         raise _sink_error(path, str(exc)) from exc
 
 
-def rows_from_values(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Converter field tuples (``SpanRecord`` order) -> ``spans`` rows."""
-    enc = _fast_encode
-    return [
-        (
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6],
-            v[6] - v[5],
-            v[7],
-            v[8],
-            v[19],
-            v[9],
-            v[11],
-            v[12],
-            v[13],
-            v[14],
-            v[15],
-            v[16],
-            v[17],
-            v[18],
-            v[20],
-            v[21],
-            v[22],
-            v[23],
-            v[24],
-            v[25],
-            enc(v[26]) if v[26] else None,
-            1 if v[27] else 0,
-            enc(v[28]),
-            enc(v[30]) if v[30] else None,
-        )
-        for v in values
-    ]
-
-
 def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
     return tuple(getattr(r, name) for name in SpanRecord.__dataclass_fields__)
 
@@ -226,11 +158,8 @@ class SQLiteBackend:
         self._checkpointer = Checkpointer(path, busy_timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SQLiteBackend:
-        from llm_agent.config import DEFAULT_SINK_PATH
-
-        path = getattr(settings, "sink_path", None) or DEFAULT_SINK_PATH
-        return cls(path, float(getattr(settings, "retention_days", 0.0) or 0.0))
+    def from_settings(cls, settings: Settings) -> SQLiteBackend:
+        return cls(settings.sink_path, settings.retention_days)
 
     def _connection(self) -> sqlite3.Connection:
         pid = os.getpid()

@@ -20,16 +20,15 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from llm_agent import _otel_compat
 from llm_agent._ratelog import RateLimitedLog
-from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _retry
-from llm_agent.export._send import Sender, log_backend_error
+from llm_agent.export._send import Sender, Target, log_backend_error
 from llm_agent.export._writer import CoalescingWriter
 
 logger = logging.getLogger("llm_agent.export")
@@ -45,22 +44,6 @@ DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
 # Exporters' own HTTP calls must not become spans: the SDK's and the instrumentation packages'
 # convention is a context key (``_otel_compat.suppress_keys``) the worker threads set for good.
 _SUPPRESS_KEYS: Final = _otel_compat.suppress_keys()
-
-
-class Target(Protocol):
-    """What a processor feeds: a backend behind its adapter (see ``llm_agent.export._targets``)."""
-
-    name: str
-
-    def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
-        """Convert on the worker thread: (items to export, spans that could not be converted)."""
-        ...
-
-    def export(self, items: list[Any]) -> ExportResult | RetryAfter: ...
-
-    def flush(self, timeout_s: float) -> bool: ...
-
-    def shutdown(self, timeout_s: float) -> None: ...
 
 
 def suppress_instrumentation() -> None:

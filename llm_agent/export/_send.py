@@ -13,16 +13,32 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
+
+from opentelemetry.sdk.trace import ReadableSpan
 
 from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _retry
 
-if TYPE_CHECKING:
-    from llm_agent.export._processor import Target
-
 logger = logging.getLogger("llm_agent.export")
+
+
+class Target(Protocol):
+    """What a processor feeds: a backend behind its adapter (see ``llm_agent.export._targets``)."""
+
+    name: str
+
+    def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
+        """Convert on the worker thread: (items to export, spans that could not be converted)."""
+        ...
+
+    def export(self, items: list[Any]) -> ExportResult | RetryAfter: ...
+
+    def flush(self, timeout_s: float) -> bool: ...
+
+    def shutdown(self, timeout_s: float) -> None: ...
+
 
 #: At most one "backend raised" warning per backend and call (export, flush, shutdown) in this
 #: many seconds; the batches are counted either way.

@@ -26,11 +26,12 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
-from llm_agent._agent import _Dispatcher, get_settings, get_tracer
 from llm_agent._otel_compat import SDK_CLOCK_MODULE, SDK_CLOCK_NAME
+from llm_agent._state import get_settings, get_tracer
 from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
+from llm_agent.export import Dispatcher as _Dispatcher
 from llm_agent.instrumentation._direct_spans import emit, plan_for
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).

@@ -14,8 +14,7 @@ from opentelemetry.sdk.trace import Event
 from opentelemetry.trace import SpanKind
 
 from llm_agent.backends import ExportResult
-from llm_agent.backends._sqlite_rows import RowConverter
-from llm_agent.backends.sqlite import _fast_encode, rows_from_values
+from llm_agent.backends._sqlite_rows import RowConverter, fast_encode, rows_from_values
 from llm_agent.config import Settings
 from llm_agent.export import Pipeline
 from llm_agent.export._convert import Converter
@@ -36,7 +35,7 @@ class BlockingRows:
         self.threads: set[str] = set()
 
     def row_converter(self) -> RowConverter:
-        return RowConverter(_fast_encode)
+        return RowConverter(fast_encode)
 
     def export(self, records):  # the Backend protocol; the pipeline uses export_rows instead
         raise AssertionError("export_rows expected")
@@ -118,7 +117,7 @@ def test_direct_rows_equal_the_record_path(make_span, llm_attrs):
         make_span(attributes={"gen_ai.usage.cache_read.input_tokens": 3.0, "gen_ai.usage.reasoning.output_tokens": "x",
                               "gen_ai.usage.cache_creation.input_tokens": 4, "session.id": ""}),
     ]  # fmt: skip
-    direct = RowConverter(_fast_encode)
+    direct = RowConverter(fast_encode)
     general = Converter()
     assert [direct.row(s) for s in spans] == rows_from_values([general.values(s, False) for s in spans])
 

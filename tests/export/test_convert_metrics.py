@@ -161,7 +161,7 @@ from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 import llm_agent
-from llm_agent._agent import get_tracer
+from llm_agent._state import get_tracer
 
 llm_agent.init(backends=["memory"], instrument=[], schedule_delay_s=0.05)
 tracer = get_tracer()

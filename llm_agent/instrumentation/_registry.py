@@ -1,0 +1,20 @@
+"""The supported libraries: our name for each, its instrumentor and the module it patches.
+
+A table with no imports, so that the settings can check ``instrument=[...]`` names against it
+without importing the instrumentation (or anything it imports).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Our name -> "module:Class", imported only when used so a missing library costs nothing.
+INSTRUMENTORS: Final[dict[str, str]] = {
+    "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
+    "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
+}
+#: The importable module each instrumentor patches (to know what is installed without importing).
+LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "dashscope": "dashscope"}
+
+__all__ = ["INSTRUMENTORS", "LIBRARIES"]
