@@ -44,10 +44,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
+import ab_dashscope  # noqa: E402
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+#: Scenarios of other SDKs (run only when named in --scenarios, and only for llm_agent).
+PROVIDER_SCENARIOS = ("dashscope_chat", "dashscope_stream")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -171,7 +174,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=4000)
     ap.add_argument("--sink", action="store_true", help="the default SQLite sink instead of a discarding exporter")
     ap.add_argument("--capture", action="store_true", help="content capture on")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"also: {','.join(PROVIDER_SCENARIOS)}")
     ap.add_argument("--subject", choices=SUBJECTS, default="llm_agent", help="a peer runs in run.py's environment")
     ap.add_argument("--controls", action="store_true", help="add the A/A and pass-through rows per scenario")
     args = ap.parse_args()
@@ -183,17 +186,18 @@ def main() -> None:
     if args.subject == "llm_agent":
         import llm_agent
 
+        instrumented = ["openai", *(["dashscope"] if "dashscope_" in args.scenarios else [])]
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=instrumented
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=instrumented,
             )
 
         def flush() -> None:
@@ -203,6 +207,8 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
+    if args.subject == "llm_agent" and "dashscope_" in args.scenarios:
+        table.update(ab_dashscope.calls())
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -212,7 +218,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.scenarios.split(","):
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name.endswith(("chat_stream", "_stream")) else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)

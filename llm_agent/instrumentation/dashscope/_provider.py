@@ -14,7 +14,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from llm_agent import semconv
-from llm_agent._agent import get_settings
+from llm_agent._state import get_settings
 from llm_agent._util import ErrorResult
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider

@@ -20,15 +20,17 @@ from typing import Any
 
 from llm_agent._util import ErrorResult
 from llm_agent.instrumentation._stream import StreamHandle
-from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation.dashscope._extract import (
+    HTTP_OK,
     choices_of,
     error_of,
+    finish_reason,
     message_attributes,
     response_id,
     sent_counts,
     usage_attributes,
 )
+from llm_agent.instrumentation.dashscope._extract import read_field as _g
 
 
 class _Choice:
@@ -81,7 +83,7 @@ class _Choice:
 class ChunkAccumulator:
     """The state of one DashScope stream (see the module docstring)."""
 
-    __slots__ = ("capture", "cumulative", "first", "handle", "incremental", "last", "limit", "usage")
+    __slots__ = ("capture", "classic", "cumulative", "first", "handle", "incremental", "last", "limit", "usage")
 
     def __init__(self, capture: bool, limit: int, cumulative: bool) -> None:
         self.capture = capture
@@ -90,6 +92,7 @@ class ChunkAccumulator:
         #: The span's handle, to end it as an error at a classic error chunk (set by the provider).
         self.handle: StreamHandle | None = None
         self.first: Any = None  # the first chunk (its request id, model)
+        self.classic = False  # the classic API's dict responses, else the 2.x client's models
         self.last: dict[int, tuple[Any, Any]] = {}  # cumulative: choice index -> (message, reason)
         self.incremental: dict[int, _Choice] = {}
         self.usage: Any = None  # the last usage the server sent
@@ -97,8 +100,29 @@ class ChunkAccumulator:
     def add(self, item: Any) -> bool:
         if self.first is None:
             self.first = item
+            self.classic = isinstance(item, dict)
+        values = None if self.classic else getattr(item, "__dict__", None)
+        if values is None:
+            return self._add_classic(item)
+        # A 2.x chunk (a pydantic model): its fields read from ``__dict__``, the cheapest way on
+        # this per-chunk path; its ``usage`` is None unless the server sent one.
+        usage = values.get("usage")
+        if usage is not None:
+            self.usage = usage
+        for position, choice in enumerate(values.get("choices") or ()):
+            fields = getattr(choice, "__dict__", None) or {}
+            index = fields.get("index")
+            delta = fields.get("delta")
+            self._choice(
+                index if type(index) is int else position,
+                delta if delta is not None else fields.get("message"),
+                finish_reason(fields.get("finish_reason")),
+            )
+        return False
+
+    def _add_classic(self, item: Any) -> bool:
         status = _g(item, "status_code")
-        if status is not None and status != 200 and self.handle is not None:
+        if status is not None and status != HTTP_OK and self.handle is not None:
             error = error_of(item)
             if error is not None:
                 self.handle.finish(ErrorResult(*error))
@@ -107,19 +131,22 @@ class ChunkAccumulator:
         if usage is not None and sent_counts(usage):
             self.usage = usage
         for index, message, reason in choices_of(item):
-            if self.cumulative:
-                previous = self.last.get(index)
-                # the last chunk may carry no finish reason again: keep the one seen
-                self.last[index] = (message, reason if reason is not None else previous and previous[1])
-            else:
-                choice = self.incremental.get(index)
-                if choice is None:
-                    choice = self.incremental[index] = _Choice()
-                if message is not None:
-                    choice.add(message, self.capture)
-                if reason is not None:
-                    choice.reason = reason
+            self._choice(index, message, reason)
         return False
+
+    def _choice(self, index: int, message: Any, reason: str | None) -> None:
+        if self.cumulative:
+            previous = self.last.get(index)
+            # the last chunk may carry no finish reason again: keep the one seen
+            self.last[index] = (message, reason if reason is not None else previous and previous[1])
+            return
+        choice = self.incremental.get(index)
+        if choice is None:
+            choice = self.incremental[index] = _Choice()
+        if message is not None:
+            choice.add(message, self.capture)
+        if reason is not None:
+            choice.reason = reason
 
     def attributes(self) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
