@@ -149,6 +149,16 @@ INTERNALS = [
         ),
         "a merged 2.x stream (incremental_output=False) is read as deltas: its captured text repeats itself",
     ),
+    Internal(
+        "dashscope",
+        "ChatStream.text_stream/... (properties) and AsyncChatStream._text_stream/... (their generators)",
+        lambda: all(
+            isinstance(_attr("dashscope.v2.resources.chat.completions", "ChatStream").__dict__.get(name), property)
+            and callable(getattr(_attr("dashscope.v2.resources.chat.completions", "AsyncChatStream"), f"_{name}"))
+            for name in ("text_stream", "reasoning_stream", "tool_call_stream")
+        ),
+        "a stream read through the helpers bypasses the proxy: its span ends as abandoned, without usage",
+    ),
 ]
 
 

@@ -212,3 +212,29 @@ def test_model_analysis_over_the_sqlite_sink(tmp_path: Path, api: MockAPI, class
     assert detail.cache_read_tokens == 2 * USAGE["prompt_tokens_details"]["cached_tokens"]
     (session,) = store.sessions(session_id="sess-sink")
     assert (session.user_id, session.input_tokens) == ("bob", 2 * USAGE["input_tokens"])
+
+
+@pytest.mark.parametrize("helper", ["text_stream", "get_final_message"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_stream_helpers_end_the_span_with_the_whole_answer(
+    spans: SpanCapture, api: MockAPI, is_async: bool, helper: str
+) -> None:
+    """``text_stream`` and ``get_final_message()`` iterate the instrumented stream (not the bare one
+    behind it), so the span ends with the whole answer, not as abandoned."""
+    api.stream(stream_events(["Hel", "lo", " there"], cumulative=False, message=True))
+
+    async def use() -> Any:
+        stream = await _maybe(api.client(is_async=is_async).chat.completions.create(
+            model=MODEL, messages="hi", stream=True))
+        if helper == "get_final_message":
+            return (await _maybe(stream.get_final_message())).output_text
+        if is_async:
+            return "".join([piece async for piece in stream.text_stream])
+        return "".join(stream.text_stream)
+
+    assert asyncio.run(use()) == "Hello there"
+    assert attrs(spans.one()) == {
+        **CHAT, "gen_ai.request.stream": True, "gen_ai.response.id": "req-stream",
+        "gen_ai.response.finish_reasons": ("stop",), "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 3, "llm_agent.stream.chunks": 3,
+    }

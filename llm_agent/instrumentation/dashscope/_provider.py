@@ -34,7 +34,7 @@ from llm_agent.instrumentation.dashscope._extract import (
     rerank_attributes,
     response_id,
 )
-from llm_agent.instrumentation.dashscope._stream import ChunkAccumulator
+from llm_agent.instrumentation.dashscope._stream import AsyncChatStreamProxy, ChatStreamProxy, ChunkAccumulator
 
 
 def _chunks(call: Call) -> ChunkAccumulator:
@@ -128,9 +128,9 @@ class DashScopeProvider(Provider):
         types = _sdk.sdk_types()
         stream_proxy: Any = None
         if isinstance(result, types.chat_stream):
-            stream_proxy = SyncStreamProxy
+            stream_proxy = ChatStreamProxy
         elif isinstance(result, types.async_chat_stream):
-            stream_proxy = AsyncStreamProxy
+            stream_proxy = AsyncChatStreamProxy
         elif call.op.accumulator is not None and call.state is not None:
             # a classic stream: a generator (sync) or an async generator
             if hasattr(result, "__anext__"):

@@ -10,6 +10,8 @@ which names the internal that moved:
   and that client's ``config.base_url`` / ``config.protocol_base_url`` and ``protocol.name``.
 - ``ChatStream._merge`` / ``ChatStream._server_cumulative``: whether a 2.x stream's chunks are
   cumulative snapshots (the whole text so far) rather than deltas.
+- ``ChatStream``/``AsyncChatStream`` helpers (``text_stream``..., async ones through ``_text_stream``...)
+  are run with the stream proxy as ``self`` (``_stream.ChatStreamProxy``).
 - ``ChatStream``/``AsyncChatStream`` are iterables without ``__next__``/``__anext__``: the proxy
   reads the iterator they hand out.
 """

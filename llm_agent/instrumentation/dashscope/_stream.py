@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from llm_agent._util import ErrorResult
-from llm_agent.instrumentation._stream import StreamHandle
+from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy
 from llm_agent.instrumentation.dashscope._extract import (
     HTTP_OK,
     choices_of,
@@ -161,4 +161,46 @@ class ChunkAccumulator:
         return attrs
 
 
-__all__ = ["ChunkAccumulator"]
+def _helper(name: str) -> property:
+    def read(proxy: Any) -> Any:
+        # The SDK's own helper, run with the proxy as ``self``: it iterates the proxy, so the
+        # chunks reach the accumulator and the span ends with the stream.
+        return getattr(type(proxy.__wrapped__), name).fget(proxy)
+
+    return property(read, doc=f"The SDK's ``{name}``, read through the instrumented stream.")
+
+
+class ChatStreamProxy(SyncStreamProxy):
+    """A 2.x ``ChatStream``: its helpers (``text_stream``, ``get_final_message()``...) iterate the
+    proxy instead of the bare stream, so using them ends the span with the whole answer."""
+
+    text_stream = _helper("text_stream")
+    reasoning_stream = _helper("reasoning_stream")
+    tool_call_stream = _helper("tool_call_stream")
+
+    def get_final_message(self) -> Any:
+        return type(self.__wrapped__).get_final_message(self)
+
+
+class AsyncChatStreamProxy(AsyncStreamProxy):
+    """A 2.x ``AsyncChatStream``, likewise: its helper properties return ``self._text_stream()``
+    (and the like), async generators over ``self``, so those run with the proxy as ``self``."""
+
+    text_stream = _helper("text_stream")
+    reasoning_stream = _helper("reasoning_stream")
+    tool_call_stream = _helper("tool_call_stream")
+
+    def _text_stream(self) -> Any:
+        return type(self.__wrapped__)._text_stream(self)
+
+    def _reasoning_stream(self) -> Any:
+        return type(self.__wrapped__)._reasoning_stream(self)
+
+    def _tool_call_stream(self) -> Any:
+        return type(self.__wrapped__)._tool_call_stream(self)
+
+    async def get_final_message(self) -> Any:
+        return await type(self.__wrapped__).get_final_message(self)
+
+
+__all__ = ["AsyncChatStreamProxy", "ChatStreamProxy", "ChunkAccumulator"]
