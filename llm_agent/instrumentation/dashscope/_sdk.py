@@ -7,7 +7,7 @@ which names the internal that moved:
 - ``dashscope.base_http_api_url``: the module-level base URL the classic API (``Generation.call``...)
   posts to when the call gives no ``base_address`` (server.address/port).
 - ``resource._client``: the 2.x ``Client`` a resource (``client.chat.completions``...) belongs to,
-  and that client's ``config.base_url`` / ``config.protocol_base_url`` and ``protocol.name``.
+  and that client's ``config.base_url`` / ``config.protocol_base_url``.
 - ``ChatStream._merge`` / ``ChatStream._server_cumulative``: whether a 2.x stream's chunks are
   cumulative snapshots (the whole text so far) rather than deltas.
 - ``ChatStream``/``AsyncChatStream`` helpers (``text_stream``..., async ones through ``_text_stream``...)
@@ -66,12 +66,6 @@ def client_base_url(client: Any, chat: bool) -> Any:
     return getattr(config, "base_url", None)
 
 
-def client_protocol(client: Any) -> str | None:
-    """The wire protocol of a 2.x client: ``native``, ``openai`` or ``anthropic`` (None if unknown)."""
-    name = getattr(getattr(client, "protocol", None), "name", None)
-    return name if type(name) is str else None
-
-
 def cumulative_chunks(stream: Any) -> bool:
     """Whether a 2.x chat stream yields cumulative snapshots (its ``_merge``/``_server_cumulative``)."""
     return bool(getattr(stream, "_merge", False) or getattr(stream, "_server_cumulative", False))
@@ -90,7 +84,6 @@ def inner_iterator(stream: Any, method: str) -> Any:
 __all__ = [
     "classic_base_url",
     "client_base_url",
-    "client_protocol",
     "cumulative_chunks",
     "inner_iterator",
     "resource_client",

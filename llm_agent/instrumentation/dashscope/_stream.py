@@ -165,7 +165,10 @@ def _helper(name: str) -> property:
     def read(proxy: Any) -> Any:
         # The SDK's own helper, run with the proxy as ``self``: it iterates the proxy, so the
         # chunks reach the accumulator and the span ends with the stream.
-        return getattr(type(proxy.__wrapped__), name).fget(proxy)
+        helper = getattr(type(proxy.__wrapped__), name, None)
+        if isinstance(helper, property) and helper.fget is not None:
+            return helper.fget(proxy)
+        return getattr(proxy.__wrapped__, name)  # not the property it was: the SDK's own, as is
 
     return property(read, doc=f"The SDK's ``{name}``, read through the instrumented stream.")
 
