@@ -30,6 +30,10 @@ CHAT_MODULE: Final = "dashscope.v2.resources.chat.completions"
 class _SdkTypes:
     __slots__ = ("async_chat_stream", "chat_stream")
 
+    def __init__(self, chat_stream: type, async_chat_stream: type) -> None:
+        self.chat_stream = chat_stream
+        self.async_chat_stream = async_chat_stream
+
 
 _types_cache: _SdkTypes | None = None
 
@@ -38,10 +42,7 @@ def sdk_types() -> _SdkTypes:
     """The 2.x client's stream types (``Absent`` where this SDK version has no 2.x client)."""
     global _types_cache
     if _types_cache is None:
-        types = _SdkTypes()
-        types.chat_stream = find_type(CHAT_MODULE, "ChatStream")
-        types.async_chat_stream = find_type(CHAT_MODULE, "AsyncChatStream")
-        _types_cache = types
+        _types_cache = _SdkTypes(find_type(CHAT_MODULE, "ChatStream"), find_type(CHAT_MODULE, "AsyncChatStream"))
     return _types_cache
 
 
