@@ -238,3 +238,17 @@ def test_stream_helpers_end_the_span_with_the_whole_answer(
         "gen_ai.response.finish_reasons": ("stop",), "gen_ai.usage.input_tokens": 12,
         "gen_ai.usage.output_tokens": 3, "llm_agent.stream.chunks": 3,
     }
+
+
+def test_classic_merged_stream_counts_once(classic: Any) -> None:
+    """``Generation.call(stream=True, incremental_output=False)``: the SDK asks for deltas and
+    merges them into snapshots for the app; the span takes the last snapshot and the last usage."""
+    classic.stream(stream_events(["Hel", "lo", " there"], cumulative=False))
+    with capture_spans(instrument=["dashscope"], capture_content=True) as spans:
+        chunks = list(dashscope.Generation.call(model=MODEL, prompt="hi", stream=True, incremental_output=False))
+        record = spans.one()
+    assert [c.output.text for c in chunks] == ["Hel", "Hello", "Hello there"]
+    assert classic.requests[0]["body"]["parameters"]["incremental_output"] is True  # what the SDK sent
+    assert json.loads(record.attributes["gen_ai.output.messages"]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Hello there"}], "finish_reason": "stop"}]
+    assert (record.attributes["gen_ai.usage.output_tokens"], record.attributes["llm_agent.stream.chunks"]) == (3, 3)
