@@ -1,6 +1,6 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
-    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -48,9 +48,21 @@ import ab_dashscope  # noqa: E402
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
-#: Scenarios of other SDKs (run only when named in --scenarios, and only for llm_agent).
-PROVIDER_SCENARIOS = ("dashscope_chat", "dashscope_stream")
+SCENARIOS = (
+    "chat",
+    "chat_stream",
+    "embeddings",
+    "responses",
+    "error",
+    "converse",
+    "aws_other",
+    "dashscope_chat",
+    "dashscope_stream",
+)
+#: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
+OWN_SCENARIOS = frozenset({"converse", "aws_other", "dashscope_chat", "dashscope_stream"})
+#: Streamed scenarios: a quarter as many calls.
+STREAM_SCENARIOS = frozenset({"chat_stream", "dashscope_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -91,7 +103,7 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             return
         raise AssertionError("the fake API should have answered 429")
 
-    return {
+    table = {
         "chat": (lambda: bare_chat(chat_res, **chat_kwargs), lambda: chat_res.create(**chat_kwargs)),
         "chat_stream": (
             lambda: consume(bare_chat(chat_res, **stream_kwargs)),
@@ -102,6 +114,38 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         "error": (
             lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
+        ),
+    }
+    if os.environ.get(IN_PEER_ENV) is None:
+        table.update(bedrock_calls())
+        table.update(ab_dashscope.calls())  # none where dashscope is not installed
+    return table
+
+
+def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``converse``: botocore's ``_make_api_call`` as it was, against the one llm_agent wraps.
+
+    Both skip the generated ``client.converse`` shim (identical for both) and answer in-process
+    (fake_bedrock.py); the instrumented call goes through the class-level wrapper and its filter.
+    ``aws_other`` is a call of another service (the ``bedrock`` control plane's
+    ``ListFoundationModels``) through the same wrapper: what the filter costs every AWS call.
+    """
+    import fake_bedrock
+    from botocore.client import BaseClient
+
+    client = fake_bedrock.make_client()
+    control = fake_bedrock.make_client("bedrock")
+    current = BaseClient.__dict__["_make_api_call"]
+    bare = getattr(current, "__wrapped__", current)  # wrapt's original, when wrapped
+    kwargs = fake_bedrock.CONVERSE_KWARGS
+    return {
+        "converse": (
+            lambda: bare(client, "Converse", dict(kwargs)),
+            lambda: client._make_api_call("Converse", dict(kwargs)),
+        ),
+        "aws_other": (
+            lambda: bare(control, "ListFoundationModels", {}),
+            lambda: control._make_api_call("ListFoundationModels", {}),
         ),
     }
 
@@ -174,7 +218,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=4000)
     ap.add_argument("--sink", action="store_true", help="the default SQLite sink instead of a discarding exporter")
     ap.add_argument("--capture", action="store_true", help="content capture on")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"also: {','.join(PROVIDER_SCENARIOS)}")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--subject", choices=SUBJECTS, default="llm_agent", help="a peer runs in run.py's environment")
     ap.add_argument("--controls", action="store_true", help="add the A/A and pass-through rows per scenario")
     args = ap.parse_args()
@@ -186,18 +230,20 @@ def main() -> None:
     if args.subject == "llm_agent":
         import llm_agent
 
-        instrumented = ["openai", *(["dashscope"] if "dashscope_" in args.scenarios else [])]
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=instrumented
+                service_name="bench",
+                sink_path=str(path),
+                capture_content=args.capture,
+                instrument=["openai", "bedrock", "dashscope"],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=instrumented,
+                instrument=["openai", "bedrock", "dashscope"],
             )
 
         def flush() -> None:
@@ -207,8 +253,6 @@ def main() -> None:
         flush = setup_subject(args.subject, args.capture)
     sync, _async, _server = make_clients("mock")
     table = calls(sync)
-    if args.subject == "llm_agent" and "dashscope_" in args.scenarios:
-        table.update(ab_dashscope.calls())
     exporter = "SQLite sink" if args.sink else "discarding exporter"
     print(f"A/B, {args.subject}, {exporter}, capture {'on' if args.capture else 'off'}")
     print(
@@ -217,8 +261,13 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.scenarios.split(","):
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
+            continue
+        if name not in table:
+            print(f"| {name} | (its SDK is not installed) |")
+            continue
         bare, inst = table[name]
-        n = args.calls // 4 if name.endswith(("chat_stream", "_stream")) else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)

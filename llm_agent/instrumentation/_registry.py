@@ -12,9 +12,15 @@ from typing import Final
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "dashscope": "dashscope"}
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "botocore",
+    "dashscope": "dashscope",
+}
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]
