@@ -91,7 +91,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic, bedrock); default every supported library installed. "
+        "Libraries to instrument (openai, anthropic, bedrock, dashscope); default every supported library installed. "
         "An empty value instruments nothing.",
     ),
     Option(
