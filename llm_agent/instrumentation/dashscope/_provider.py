@@ -103,10 +103,8 @@ class DashScopeProvider(Provider):
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()
         if id(op) in _CLIENT_OPS:
-            client = _sdk.resource_client(instance)
-            url = _sdk.client_base_url(client, op is CLIENT_CHAT)
+            url = _sdk.client_base_url(_sdk.resource_client(instance), op is CLIENT_CHAT)
         else:
-            client = None
             url = kwargs.get("base_address") or _sdk.classic_base_url()
             if args:  # read the positional ones under their names (the app's kwargs stay as given)
                 kwargs = {**dict(zip(_POSITIONAL.get(id(op), ()), args, strict=False)), **kwargs}
@@ -117,7 +115,7 @@ class DashScopeProvider(Provider):
             documents = kwargs.get("documents")
             if isinstance(documents, (list, tuple)):
                 start[RERANK_DOCUMENT_COUNT] = len(documents)
-        state = _cumulative(op, client, kwargs) if kwargs.get("stream") is True else None
+        state = _cumulative(op, kwargs) if kwargs.get("stream") is True else None
         if settings.capture_content:  # the messages are read now: the app may change the list later
             start.update(_request_side(op, url, kwargs, settings))
             return self.start(op, name, start, settings, state=state)
@@ -155,7 +153,7 @@ class DashScopeProvider(Provider):
         return result
 
 
-def _cumulative(op: Operation, client: Any, kwargs: dict[str, Any]) -> bool:
+def _cumulative(op: Operation, kwargs: dict[str, Any]) -> bool:
     """Whether a classic stream's chunks repeat the whole text so far (the 2.x streams say it
     themselves, read in ``wrap_result``): unless ``incremental_output=True`` was asked for."""
     if id(op) in _CLIENT_OPS:
