@@ -91,8 +91,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic, bedrock, dashscope); default every supported library installed. "
-        "An empty value instruments nothing.",
+        "Libraries to instrument (openai, anthropic, bedrock, cohere, ollama, dashscope); "
+        "default every supported library installed. An empty value instruments nothing.",
     ),
     Option(
         "inject_stream_usage",

@@ -1,6 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -44,25 +45,25 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
-import ab_dashscope  # noqa: E402
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = (
-    "chat",
-    "chat_stream",
-    "embeddings",
-    "responses",
-    "error",
-    "converse",
-    "aws_other",
-    "dashscope_chat",
-    "dashscope_stream",
-)
+SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
 #: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
-OWN_SCENARIOS = frozenset({"converse", "aws_other", "dashscope_chat", "dashscope_stream"})
-#: Streamed scenarios: a quarter as many calls.
-STREAM_SCENARIOS = frozenset({"chat_stream", "dashscope_stream"})
+#: Cohere, Ollama (cohere_ollama_calls.py) and DashScope (ab_dashscope.py) scenarios, not run by
+#: default: the library each needs.
+PROVIDER_SCENARIOS = {
+    "cohere_chat": "cohere",
+    "cohere_stream": "cohere",
+    "cohere_rerank": "cohere",
+    "ollama_chat": "ollama",
+    "ollama_stream": "ollama",
+    "dashscope_chat": "dashscope",
+    "dashscope_stream": "dashscope",
+}
+OWN_SCENARIOS = frozenset({"converse", "aws_other", *PROVIDER_SCENARIOS})
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = ("chat_stream", "cohere_stream", "ollama_stream", "dashscope_stream")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -118,7 +119,6 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     }
     if os.environ.get(IN_PEER_ENV) is None:
         table.update(bedrock_calls())
-        table.update(ab_dashscope.calls())  # none where dashscope is not installed
     return table
 
 
@@ -227,6 +227,8 @@ def main() -> None:
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
 
+    wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
@@ -236,14 +238,14 @@ def main() -> None:
                 service_name="bench",
                 sink_path=str(path),
                 capture_content=args.capture,
-                instrument=["openai", "bedrock", "dashscope"],
+                instrument=["openai", "bedrock", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai", "bedrock", "dashscope"],
+                instrument=["openai", "bedrock", *needed],
             )
 
         def flush() -> None:
@@ -260,11 +262,19 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in args.scenarios.split(","):
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
+        if "dashscope" in needed:
+            import ab_dashscope
+
+            table.update(ab_dashscope.calls())
+    for name in wanted:
         if name in OWN_SCENARIOS and args.subject != "llm_agent":
-            continue
-        if name not in table:
-            print(f"| {name} | (its SDK is not installed) |")
             continue
         bare, inst = table[name]
         n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls

@@ -13,6 +13,8 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
     "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
+    "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
+    "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
@@ -20,6 +22,8 @@ LIBRARIES: Final[dict[str, str]] = {
     "openai": "openai",
     "anthropic": "anthropic",
     "bedrock": "botocore",
+    "cohere": "cohere",
+    "ollama": "ollama",
     "dashscope": "dashscope",
 }
 
