@@ -88,7 +88,7 @@ CASES = [
          "Machine learning is a subset of artificial intelligence.", "Python is a programming language.",
          "Deep learning uses neural networks."]),
      {**SERVER, "gen_ai.operation.name": "rerank", "gen_ai.span.kind": "RERANKER", "gen_ai.request.model": "gte-rerank",
-      "llm_agent.rerank.document_count": 3, "gen_ai.response.id": "1fe6281a-1b9f-47ce-b733-5f710de2deab",
+      "llm_agent.rerank.documents": 3, "gen_ai.response.id": "1fe6281a-1b9f-47ce-b733-5f710de2deab",
       "gen_ai.usage.input_tokens": 54}),
 ]
 
@@ -135,7 +135,7 @@ def test_rerank_error_is_an_error_span_and_the_app_gets_the_response(spans: Span
     assert (record.status, record.error_type) == ("ERROR", "InvalidParameter")
     assert attrs(record) == {
         **SERVER, "gen_ai.operation.name": "rerank", "gen_ai.span.kind": "RERANKER",
-        "gen_ai.request.model": "invalid-model-name", "llm_agent.rerank.document_count": 1,
+        "gen_ai.request.model": "invalid-model-name", "llm_agent.rerank.documents": 1,
         "gen_ai.response.id": "d7859a78-9d8f-44f2-9cab-0222b87b74de", "error.type": "InvalidParameter",
     }
     assert record.events[0]["attributes"]["exception.message"] == "Model not exist."

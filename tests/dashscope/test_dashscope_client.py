@@ -56,7 +56,7 @@ def test_embeddings_and_rerank(spans: SpanCapture, api: MockAPI, is_async: bool)
         {**embed, "gen_ai.request.model": "multimodal-embedding-v1"},
         {**SERVER, "gen_ai.operation.name": "rerank", "gen_ai.span.kind": "RERANKER",
          "gen_ai.request.model": "gte-rerank-v2",
-         "llm_agent.rerank.document_count": 2, "llm_agent.rerank.top_n": 2, "gen_ai.response.id": "req-rerank",
+         "llm_agent.rerank.documents": 2, "llm_agent.rerank.top_n": 2, "gen_ai.response.id": "req-rerank",
          "gen_ai.usage.input_tokens": 31},
     ]
     assert [r.name for r in spans.records] == [

@@ -29,7 +29,7 @@ from llm_agent.instrumentation._values import token_count as _tok
 PROVIDER: Final = "dashscope"
 #: The rerank operation and what its span records (the conventions define neither).
 OP_RERANK: Final = "rerank"
-RERANK_DOCUMENT_COUNT: Final = "llm_agent.rerank.document_count"
+RERANK_DOCUMENT_COUNT: Final = "llm_agent.rerank.documents"  # the names Cohere's spans use too
 RERANK_TOP_N: Final = "llm_agent.rerank.top_n"
 
 _NUMBER_PARAMS: Final = (
