@@ -1,8 +1,11 @@
 """Attribute, metric and value names, in one place.
 
-The OpenTelemetry GenAI names follow the latest semantic conventions; the ``gen_ai.session.id`` /
-``gen_ai.user.id`` / ``gen_ai.span.kind`` trio is what Alibaba Cloud ARMS reads for its Session and
-Model analysis pages.  ``llm_agent.*`` names are our own and documented in docs/data-model.md.
+The OpenTelemetry GenAI names follow the semantic conventions v1.41.0 (``CONVENTIONS_VERSION``),
+plus the unreleased token metrics of open-telemetry/semantic-conventions-genai behind
+``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` (``_stability.py``).  The ``ARMS_*``
+names are what Alibaba Cloud ARMS reads for its Session and Model analysis pages (written only
+with ``arms_compat``); ``llm_agent.*`` names are our own.  Every name is documented in
+docs/data-model.md, and tests/conformance/ checks each against the conventions' registry.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
 GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
 GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
 GEN_AI_REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
-GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+#: The name llm_agent wrote before it followed the conventions here; still read from existing sinks.
+LEGACY_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+OPENAI_API_TYPE: Final = "openai.api.type"
 
 # --- usage -----------------------------------------------------------------------------------
 GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
@@ -40,6 +46,10 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tok
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+#: ARMS only: input + output tokens (written with ``arms_compat`` when both are known).
+ARMS_USAGE_TOTAL_TOKENS: Final = "gen_ai.usage.total_tokens"
+#: ARMS only: time to first chunk in integer nanoseconds (written with ``arms_compat``).
+ARMS_TIME_TO_FIRST_TOKEN: Final = "gen_ai.response.time_to_first_token"
 
 # --- content (only with capture_content) -------------------------------------------------------
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
@@ -72,6 +82,9 @@ USAGE_MISSING: Final = "llm_agent.usage.missing"
 STREAM_ABANDONED: Final = "llm_agent.stream.abandoned"
 STREAM_CHUNKS: Final = "llm_agent.stream.chunks"
 TOOL_CALL_NAMES: Final = "llm_agent.response.tool_call_names"
+#: Mean seconds between a completed stream's chunks after the first (the source of
+#: ``gen_ai.client.operation.time_per_output_chunk``, recorded off the app's thread).
+STREAM_TIME_PER_CHUNK: Final = "llm_agent.stream.time_per_output_chunk"
 TRACE_NAME: Final = "llm_agent.trace.name"
 INSTRUMENTATION_SCOPE: Final = "llm_agent"
 
@@ -86,7 +99,23 @@ OP_EXECUTE_TOOL: Final = "execute_tool"
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
 
-# gen_ai.span.kind values (ARMS)
+# gen_ai.output.type values
+OUTPUT_TYPE_TEXT: Final = "text"
+OUTPUT_TYPE_JSON: Final = "json"
+OUTPUT_TYPE_IMAGE: Final = "image"
+OUTPUT_TYPE_SPEECH: Final = "speech"
+
+# gen_ai.response.finish_reasons values where the provider reports none of its own (Responses API)
+FINISH_STOP: Final = "stop"
+FINISH_LENGTH: Final = "length"
+FINISH_TOOL_CALLS: Final = "tool_calls"
+FINISH_CONTENT_FILTER: Final = "content_filter"
+
+# openai.api.type values
+OPENAI_API_CHAT_COMPLETIONS: Final = "chat_completions"
+OPENAI_API_RESPONSES: Final = "responses"
+
+# gen_ai.span.kind values (ARMS; the vocabulary of the ARMS agent, loongsuite-python)
 KIND_LLM: Final = "LLM"
 KIND_EMBEDDING: Final = "EMBEDDING"
 KIND_CHAIN: Final = "CHAIN"
@@ -94,6 +123,26 @@ KIND_TOOL: Final = "TOOL"
 KIND_AGENT: Final = "AGENT"
 KIND_RETRIEVER: Final = "RETRIEVER"
 KIND_RERANKER: Final = "RERANKER"
+KIND_MEMORY: Final = "MEMORY"
+KIND_ENTRY: Final = "ENTRY"  # the entry point of an AI application (one per user request)
+KIND_STEP: Final = "STEP"  # one ReAct iteration of an agent
+KIND_WORKFLOW: Final = "WORKFLOW"
+#: Every gen_ai.span.kind value ARMS knows.
+SPAN_KINDS: Final = frozenset(
+    {
+        KIND_LLM,
+        KIND_EMBEDDING,
+        KIND_CHAIN,
+        KIND_TOOL,
+        KIND_AGENT,
+        KIND_RETRIEVER,
+        KIND_RERANKER,
+        KIND_MEMORY,
+        KIND_ENTRY,
+        KIND_STEP,
+        KIND_WORKFLOW,
+    }
+)
 #: Span kinds whose token usage is the provider's own report, summed into rollups.
 USAGE_SPAN_KINDS: Final = frozenset({KIND_LLM, KIND_EMBEDDING})
 
@@ -105,7 +154,42 @@ GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
-#: Bucket boundaries from the GenAI metrics conventions.
+METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
+# The unreleased token counters (semantic-conventions-genai, "Restructure GenAI token usage"),
+# emitted instead of METRIC_TOKEN_USAGE with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental.
+METRIC_INFERENCE_TOKENS: Final = "gen_ai.client.inference.tokens"
+METRIC_INPUT_TOKENS_BY_CACHE: Final = "gen_ai.client.inference.input_tokens_by_cache"
+METRIC_OUTPUT_TOKENS_BY_PHASE: Final = "gen_ai.client.inference.output_tokens_by_phase"
+GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
+GEN_AI_TOKEN_CACHE: Final = "gen_ai.token.cache"
+GEN_AI_TOKEN_PHASE: Final = "gen_ai.token.phase"
+TOKEN_MODALITY_UNKNOWN: Final = "unknown"  # no provider of ours reports a modality breakdown
+TOKEN_CACHE_NONE: Final = "none"
+TOKEN_CACHE_READ: Final = "read"
+TOKEN_CACHE_CREATION: Final = "creation"
+TOKEN_PHASE_RESPONSE: Final = "response"
+TOKEN_PHASE_REASONING: Final = "reasoning"
+#: The value of OTEL_SEMCONV_STABILITY_OPT_IN that selects the latest experimental GenAI names.
+STABILITY_OPT_IN_ENV: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+STABILITY_GEN_AI_LATEST: Final = "gen_ai_latest_experimental"
+#: The event carrying captured content where the standard switch asks for events (v1.41).
+EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
+
+# --- ARMS metrics (arms_compat): the names and labels ARMS's Model analysis reads, as the ARMS
+# agent (loongsuite-python, ExtendedInvocationMetricsRecorder) exports them --------------------------
+ARMS_METRIC_CALLS: Final = "genai_calls_count"
+ARMS_METRIC_ERRORS: Final = "genai_calls_error_count"
+ARMS_METRIC_SLOW_CALLS: Final = "genai_calls_slow_count"
+ARMS_METRIC_DURATION: Final = "genai_calls_duration_seconds"
+ARMS_METRIC_FIRST_TOKEN: Final = "genai_llm_first_token_seconds"
+ARMS_METRIC_USAGE_TOKENS: Final = "genai_llm_usage_tokens"
+ARMS_LABEL_SPAN_KIND: Final = "spanKind"
+ARMS_LABEL_MODEL_NAME: Final = "modelName"
+ARMS_LABEL_USAGE_TYPE: Final = "usageType"
+#: A call slower than this counts in ``genai_calls_slow_count`` (the ARMS agent's threshold).
+ARMS_SLOW_CALL_S: Final = 3.0
+CONVENTIONS_VERSION: Final = "1.41.0"
+#: Bucket boundaries from the GenAI metrics conventions (seconds; also time per output chunk).
 DURATION_BUCKETS_S: Final = (
     0.01,
     0.02,
@@ -142,12 +226,30 @@ TOKEN_BUCKETS: Final = (
 
 #: Every name above (tests/core/test_public_api.py checks none is left out).
 __all__ = [
+    "ARMS_LABEL_MODEL_NAME",
+    "ARMS_LABEL_SPAN_KIND",
+    "ARMS_LABEL_USAGE_TYPE",
+    "ARMS_METRIC_CALLS",
+    "ARMS_METRIC_DURATION",
+    "ARMS_METRIC_ERRORS",
+    "ARMS_METRIC_FIRST_TOKEN",
+    "ARMS_METRIC_SLOW_CALLS",
+    "ARMS_METRIC_USAGE_TOKENS",
     "ARMS_SESSION_ID",
+    "ARMS_SLOW_CALL_S",
     "ARMS_SPAN_KIND",
+    "ARMS_TIME_TO_FIRST_TOKEN",
+    "ARMS_USAGE_TOTAL_TOKENS",
     "ARMS_USER_ID",
+    "CONVENTIONS_VERSION",
     "DURATION_BUCKETS_S",
     "ENDUSER_ID",
     "ERROR_TYPE",
+    "EVENT_INFERENCE_DETAILS",
+    "FINISH_CONTENT_FILTER",
+    "FINISH_LENGTH",
+    "FINISH_STOP",
+    "FINISH_TOOL_CALLS",
     "GEN_AI_CONVERSATION_ID",
     "GEN_AI_EMBEDDINGS_DIMENSION_COUNT",
     "GEN_AI_EMBEDDINGS_INPUT",
@@ -176,6 +278,9 @@ __all__ = [
     "GEN_AI_RESPONSE_MODEL",
     "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
     "GEN_AI_SYSTEM_INSTRUCTIONS",
+    "GEN_AI_TOKEN_CACHE",
+    "GEN_AI_TOKEN_MODALITY",
+    "GEN_AI_TOKEN_PHASE",
     "GEN_AI_TOKEN_TYPE",
     "GEN_AI_TOOL_DEFINITIONS",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
@@ -187,17 +292,35 @@ __all__ = [
     "KIND_AGENT",
     "KIND_CHAIN",
     "KIND_EMBEDDING",
+    "KIND_ENTRY",
     "KIND_LLM",
+    "KIND_MEMORY",
     "KIND_RERANKER",
     "KIND_RETRIEVER",
+    "KIND_STEP",
     "KIND_TOOL",
+    "KIND_WORKFLOW",
+    "LEGACY_EMBEDDINGS_DIMENSION_COUNT",
+    "METRIC_INFERENCE_TOKENS",
+    "METRIC_INPUT_TOKENS_BY_CACHE",
     "METRIC_OPERATION_DURATION",
+    "METRIC_OUTPUT_TOKENS_BY_PHASE",
+    "METRIC_TIME_PER_OUTPUT_CHUNK",
     "METRIC_TIME_TO_FIRST_CHUNK",
     "METRIC_TOKEN_USAGE",
+    "OPENAI_API_CHAT_COMPLETIONS",
+    "OPENAI_API_RESPONSES",
+    "OPENAI_API_TYPE",
     "OP_CHAT",
     "OP_EMBEDDINGS",
+    "OP_EXECUTE_TOOL",
+    "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
     "OP_TEXT_COMPLETION",
+    "OUTPUT_TYPE_IMAGE",
+    "OUTPUT_TYPE_JSON",
+    "OUTPUT_TYPE_SPEECH",
+    "OUTPUT_TYPE_TEXT",
     "PROVIDER_ANTHROPIC",
     "PROVIDER_OPENAI",
     "SERVER_ADDRESS",
@@ -205,9 +328,19 @@ __all__ = [
     "SERVICE_NAME",
     "SESSION_ID",
     "SESSION_ID_KEYS",
+    "SPAN_KINDS",
+    "STABILITY_GEN_AI_LATEST",
+    "STABILITY_OPT_IN_ENV",
     "STREAM_ABANDONED",
     "STREAM_CHUNKS",
+    "STREAM_TIME_PER_CHUNK",
     "TOKEN_BUCKETS",
+    "TOKEN_CACHE_CREATION",
+    "TOKEN_CACHE_NONE",
+    "TOKEN_CACHE_READ",
+    "TOKEN_MODALITY_UNKNOWN",
+    "TOKEN_PHASE_REASONING",
+    "TOKEN_PHASE_RESPONSE",
     "TOKEN_TYPE_INPUT",
     "TOKEN_TYPE_OUTPUT",
     "TOOL_CALL_NAMES",

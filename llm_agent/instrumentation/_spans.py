@@ -40,6 +40,7 @@ MAX_STATUS_MESSAGE_CHARS: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
+_NS_PER_S: Final = 1_000_000_000
 #: ``PendingSpan.span`` once the span went straight to our processors (no SDK span object exists).
 _EMITTED: Final = object()
 
@@ -47,7 +48,7 @@ _EMITTED: Final = object()
 class PendingSpan:
     """A call's span from its start until it ends; the SDK span is created (and ended) then."""
 
-    __slots__ = ("attributes", "context", "ended", "name", "request", "span", "start_time", "tracer")
+    __slots__ = ("arms", "attributes", "context", "ended", "name", "request", "span", "start_time", "tracer")
 
     def __init__(
         self,
@@ -56,8 +57,10 @@ class PendingSpan:
         tracer: Tracer,
         context: otel_context.Context,
         request: Callable[[], dict[str, Any]] | None = None,
+        arms: bool = False,
     ) -> None:
         self.name = name
+        self.arms = arms  # arms_compat at the start: the ARMS names derived when the span is built
         self.attributes = attributes
         #: The request side's attributes, read when the span is built (see ``start_span``).
         self.request = request
@@ -85,6 +88,8 @@ class PendingSpan:
             attrs.update(late())
         if attributes:
             attrs.update(attributes)
+        if self.arms:
+            arms_attributes(attrs)
         return attrs
 
     def end(self) -> None:
@@ -117,7 +122,7 @@ def start_span(
     user_id = ctx_user or user_id
     if session_id is not None or user_id is not None:
         attributes.update(id_attributes(session_id, user_id))
-    return PendingSpan(name, attributes, get_tracer(), context, request)
+    return PendingSpan(name, attributes, get_tracer(), context, request, settings.arms_compat)
 
 
 def end_span(
@@ -168,6 +173,22 @@ def _finish_sdk_span(real: Span, info: ExceptionInfo | None, pending: PendingSpa
     real.end()
 
 
+def arms_attributes(attrs: dict[str, Any]) -> None:
+    """Add the ARMS-only names derived from a finished call's attributes (with ``arms_compat``).
+
+    What the ARMS agent (loongsuite-python) writes and ARMS's Model analysis reads: the total
+    token count (only when both counts are known: unknown usage stays unknown) and the time to
+    first chunk in integer nanoseconds.  Every provider gets them here, from the core.
+    """
+    tokens_in = attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)
+    tokens_out = attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
+    if type(tokens_in) is int and type(tokens_out) is int:
+        attrs[semconv.ARMS_USAGE_TOTAL_TOKENS] = tokens_in + tokens_out
+    ttft = attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+    if type(ttft) is float or type(ttft) is int:
+        attrs[semconv.ARMS_TIME_TO_FIRST_TOKEN] = round(ttft * _NS_PER_S)
+
+
 def current_settings() -> Settings:
     return get_settings()
 
@@ -200,4 +221,4 @@ def _json_default(obj: Any) -> Any:
     return f"<{type(obj).__name__}>"
 
 
-__all__ = ["PendingSpan", "content_json", "current_settings", "end_span", "start_span", "truncate"]
+__all__ = ["PendingSpan", "arms_attributes", "content_json", "current_settings", "end_span", "start_span", "truncate"]
