@@ -18,7 +18,7 @@ def latest_gen_ai(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai_latest_experimental``.
 
     Read at each call (an environment lookup and a split): callers on a hot path read it once,
-    when they are built.  Matched as opentelemetry-util-genai does: items stripped, case-sensitive.
+    when they are built.  Matched as opentelemetry-instrumentation's ``_semconv`` does: items stripped, case-sensitive.
     """
     env = os.environ if environ is None else environ
     raw = env.get(semconv.STABILITY_OPT_IN_ENV, "")
