@@ -57,6 +57,14 @@ GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
 GEN_AI_EMBEDDINGS_INPUT: Final = "gen_ai.embeddings.input"
+#: Every captured-content attribute (moved to the details event with content_mode="event").
+CONTENT_KEYS: Final = (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_EMBEDDINGS_INPUT,
+)
 
 # --- session / user ----------------------------------------------------------------------------
 SESSION_ID: Final = "session.id"
@@ -241,6 +249,7 @@ __all__ = [
     "ARMS_TIME_TO_FIRST_TOKEN",
     "ARMS_USAGE_TOTAL_TOKENS",
     "ARMS_USER_ID",
+    "CONTENT_KEYS",
     "CONVENTIONS_VERSION",
     "DURATION_BUCKETS_S",
     "ENDUSER_ID",

@@ -30,6 +30,7 @@ _EXTRA_RULES = {
     "default_session_id": f"1-{config.MAX_ID_LENGTH} characters",
     "default_user_id": f"1-{config.MAX_ID_LENGTH} characters",
     "instrument": "each name must be a supported library (openai, anthropic)",
+    "content_mode": "one of " + ", ".join(f"`{m}`" for m in config.CONTENT_MODES),
 }
 
 
