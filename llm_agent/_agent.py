@@ -55,14 +55,10 @@ class Agent:
             return
         self._closed = True
         for name in self.instrumented:
-            try:
+            with _errors.guard("agent.uninstrument"):
                 get_instrumentor(name).uninstrument()
-            except Exception as exc:
-                _errors.report("agent.uninstrument", exc)
-        try:
+        with _errors.guard("agent.shutdown"):
             self.pipeline.shutdown(self.settings.shutdown_timeout_s if timeout_s is None else timeout_s)
-        except Exception as exc:
-            _errors.report("agent.shutdown", exc)
 
     def stats(self) -> dict[str, Any]:
         try:
