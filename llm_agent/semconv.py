@@ -34,6 +34,7 @@ GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 #: The name llm_agent wrote before it followed the conventions here; still read from existing sinks.
 LEGACY_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
@@ -292,6 +293,7 @@ __all__ = [
     "GEN_AI_TOKEN_PHASE",
     "GEN_AI_TOKEN_TYPE",
     "GEN_AI_TOOL_DEFINITIONS",
+    "GEN_AI_TOOL_NAME",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
