@@ -146,7 +146,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_ARMS_COMPAT",
         True,
         "bool",
-        "Also write gen_ai.session.id, gen_ai.user.id and gen_ai.span.kind (Alibaba Cloud ARMS).",
+        "Also write the names Alibaba Cloud ARMS reads (gen_ai.session.id, gen_ai.user.id, gen_ai.span.kind, "
+        "gen_ai.usage.total_tokens, gen_ai.response.time_to_first_token) and record the ARMS agent's metrics "
+        "(genai_calls_count...): docs/data-model.md.",
     ),
     Option(
         "direct_spans",
