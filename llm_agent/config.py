@@ -123,7 +123,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic); default every supported library installed. "
+        "Libraries to instrument (openai, anthropic, bedrock); default every supported library installed. "
         "An empty value instruments nothing.",
     ),
     Option(

@@ -1,6 +1,6 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
-    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -47,7 +47,9 @@ sys.path.insert(0, str(HERE.parent.parent))
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
+#: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
+OWN_SCENARIOS = frozenset({"converse", "aws_other"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -88,7 +90,7 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             return
         raise AssertionError("the fake API should have answered 429")
 
-    return {
+    table = {
         "chat": (lambda: bare_chat(chat_res, **chat_kwargs), lambda: chat_res.create(**chat_kwargs)),
         "chat_stream": (
             lambda: consume(bare_chat(chat_res, **stream_kwargs)),
@@ -99,6 +101,37 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         "error": (
             lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
+        ),
+    }
+    if os.environ.get(IN_PEER_ENV) is None:
+        table.update(bedrock_calls())
+    return table
+
+
+def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``converse``: botocore's ``_make_api_call`` as it was, against the one llm_agent wraps.
+
+    Both skip the generated ``client.converse`` shim (identical for both) and answer in-process
+    (fake_bedrock.py); the instrumented call goes through the class-level wrapper and its filter.
+    ``aws_other`` is a call of another service (the ``bedrock`` control plane's
+    ``ListFoundationModels``) through the same wrapper: what the filter costs every AWS call.
+    """
+    import fake_bedrock
+    from botocore.client import BaseClient
+
+    client = fake_bedrock.make_client()
+    control = fake_bedrock.make_client("bedrock")
+    current = BaseClient.__dict__["_make_api_call"]
+    bare = getattr(current, "__wrapped__", current)  # wrapt's original, when wrapped
+    kwargs = fake_bedrock.CONVERSE_KWARGS
+    return {
+        "converse": (
+            lambda: bare(client, "Converse", dict(kwargs)),
+            lambda: client._make_api_call("Converse", dict(kwargs)),
+        ),
+        "aws_other": (
+            lambda: bare(control, "ListFoundationModels", {}),
+            lambda: control._make_api_call("ListFoundationModels", {}),
         ),
     }
 
@@ -186,14 +219,17 @@ def main() -> None:
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench",
+                sink_path=str(path),
+                capture_content=args.capture,
+                instrument=["openai", "bedrock"],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=["openai", "bedrock"],
             )
 
         def flush() -> None:
@@ -211,6 +247,8 @@ def main() -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.scenarios.split(","):
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
+            continue
         bare, inst = table[name]
         n = args.calls // 4 if name == "chat_stream" else args.calls
         row(name, bare, inst, n, flush)

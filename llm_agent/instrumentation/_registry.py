@@ -12,8 +12,9 @@ from typing import Final
 INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
+    "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic"}
+LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "bedrock": "botocore"}
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -56,7 +56,7 @@ def test_otel_capture_content_variable_is_honoured():
         ({}, {"max_export_batch_size": 1.5}, "option 'max_export_batch_size' (env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): "
          "expected an integer, got 1.5"),
         ({}, {"instrument": ["openai", "cohere"]}, "option 'instrument' (env LLM_AGENT_INSTRUMENT): unknown library "
-         "['cohere']; accepted: ['anthropic', 'openai']"),
+         "['cohere']; accepted: ['anthropic', 'bedrock', 'openai']"),
         ({}, {"max_queue_size": 10, "max_export_batch_size": 20}, "option 'max_export_batch_size' "
          "(env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): must be <= max_queue_size (10), got 20"),
         ({"LLM_AGENT_PROVIDER_MAP": "nohost"}, {}, "option 'provider_map' (env LLM_AGENT_PROVIDER_MAP): "
