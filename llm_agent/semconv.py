@@ -107,6 +107,8 @@ OP_EXECUTE_TOOL: Final = "execute_tool"
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
 
 # gen_ai.output.type values
 OUTPUT_TYPE_TEXT: Final = "text"
@@ -333,6 +335,8 @@ __all__ = [
     "OUTPUT_TYPE_SPEECH",
     "OUTPUT_TYPE_TEXT",
     "PROVIDER_ANTHROPIC",
+    "PROVIDER_AWS_BEDROCK",
+    "PROVIDER_GCP_VERTEX_AI",
     "PROVIDER_OPENAI",
     "SERVER_ADDRESS",
     "SERVER_PORT",

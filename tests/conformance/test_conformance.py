@@ -72,7 +72,7 @@ ALLOWED: Final = frozenset(
 )
 OWN_PREFIX: Final = "llm_agent."
 #: What a name of the conventions' namespaces looks like in code.
-NAME: Final = re.compile(r"^(gen_ai|openai|server|error|session|user|enduser|service)\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
+NAME: Final = re.compile(r"^(gen_ai|openai|aws|server|error|session|user|enduser|service)\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
 #: Literals of that shape that are no attribute names: hosts and module paths.
 NOT_NAMES: Final = re.compile(r"^openai\.(azure\.com|resources\.|lib\.|_)")
 
@@ -125,8 +125,8 @@ def _semconv_names() -> dict[str, str]:
     """The constants of ``semconv`` that are names (attributes, metrics, events, ARMS labels)."""
     out = {}
     for key, value in vars(semconv).items():
-        if not key.isupper() or type(value) is not str:
-            continue
+        if not key.isupper() or type(value) is not str or key.startswith("PROVIDER_"):
+            continue  # provider names are values (``aws.bedrock``), not names
         if NAME.match(value) or value.startswith(OWN_PREFIX) or value in ALLOWED:
             out[key] = value
     return out
@@ -160,7 +160,7 @@ def _literals(path: Path) -> Iterable[tuple[int, str]]:
 
 def test_no_name_is_written_outside_semconv() -> None:
     """A conventions-namespace name in the code is one of ``semconv``'s, so walk 1 saw it."""
-    known = set(_semconv_names().values())
+    known = {value for key, value in vars(semconv).items() if key.isupper() and type(value) is str}
     stray = []
     for path in sorted((ROOT / "llm_agent").rglob("*.py")):
         if path.name == "semconv.py":
