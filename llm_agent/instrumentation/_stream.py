@@ -77,7 +77,7 @@ class StreamHandle:
             if end_ns and self.chunks > 1:
                 # The mean gap between chunks after the first: from the two clock reads the proxy
                 # already makes (first chunk, end), not one per chunk on the app's thread.  The
-                # metrics consumer records it once per such chunk (time_per_output_chunk).
+                # metrics consumer records it per stream (time_per_output_chunk).
                 attrs[semconv.STREAM_TIME_PER_CHUNK] = (end_ns - self.first_ns) / 1e9 / (self.chunks - 1)
             if abandoned:
                 attrs[semconv.STREAM_ABANDONED] = True
