@@ -123,8 +123,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic, bedrock); default every supported library installed. "
-        "An empty value instruments nothing.",
+        "Libraries to instrument (openai, anthropic, bedrock, cohere, ollama); "
+        "default every supported library installed. An empty value instruments nothing.",
     ),
     Option(
         "inject_stream_usage",

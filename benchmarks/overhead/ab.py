@@ -1,6 +1,7 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
@@ -49,7 +50,17 @@ from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  
 
 SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
 #: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
-OWN_SCENARIOS = frozenset({"converse", "aws_other"})
+#: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
+PROVIDER_SCENARIOS = {
+    "cohere_chat": "cohere",
+    "cohere_stream": "cohere",
+    "cohere_rerank": "cohere",
+    "ollama_chat": "ollama",
+    "ollama_stream": "ollama",
+}
+OWN_SCENARIOS = frozenset({"converse", "aws_other", *PROVIDER_SCENARIOS})
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = ("chat_stream", "cohere_stream", "ollama_stream")
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -213,6 +224,8 @@ def main() -> None:
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
 
+    wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
@@ -222,14 +235,14 @@ def main() -> None:
                 service_name="bench",
                 sink_path=str(path),
                 capture_content=args.capture,
-                instrument=["openai", "bedrock"],
+                instrument=["openai", "bedrock", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai", "bedrock"],
+                instrument=["openai", "bedrock", *needed],
             )
 
         def flush() -> None:
@@ -246,11 +259,18 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in args.scenarios.split(","):
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
+    for name in wanted:
         if name in OWN_SCENARIOS and args.subject != "llm_agent":
             continue
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)

@@ -13,8 +13,16 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
     "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
     "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
+    "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
+    "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic", "bedrock": "botocore"}
+LIBRARIES: Final[dict[str, str]] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "bedrock": "botocore",
+    "cohere": "cohere",
+    "ollama": "ollama",
+}
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -111,6 +111,38 @@ INTERNALS = [
         lambda: _sets(_attr("anthropic._resource", "SyncAPIResource"), "_client"),
         "no server.address/port, and Bedrock/Vertex clients are named 'anthropic'",
     ),
+    Internal(
+        "cohere",
+        "V2Client._raw_client, RawV2Client._client_wrapper.get_base_url()",
+        lambda: _sets(_attr("cohere.v2.client", "V2Client"), "_raw_client")
+        and _sets(_attr("cohere.v2.raw_client", "RawV2Client"), "_client_wrapper")
+        and callable(getattr(_attr("cohere.core.client_wrapper", "SyncClientWrapper"), "get_base_url", None)),
+        "no server.address/port on Cohere spans",
+    ),
+    Internal(
+        "cohere",
+        "V2Client.chat / AsyncV2Client.chat call self._raw_client.chat",
+        lambda: all(
+            {"_raw_client", "chat"} <= set(_attr("cohere.v2.client", n).chat.__code__.co_names)
+            for n in ("V2Client", "AsyncV2Client")
+        ),
+        "a ClientV2 made before instrument() (its chat bound at construction) and with_raw_response.chat "
+        "make no span; if the raw method is reached another way, a call could be recorded twice",
+    ),
+    Internal(
+        "ollama",
+        "BaseClient._client (the httpx client, its base_url)",
+        lambda: _sets(_attr("ollama._client", "BaseClient"), "_client"),
+        "no server.address/port on Ollama spans",
+    ),
+    Internal(
+        "ollama",
+        "ollama._client, the Client whose bound methods are ollama.chat/generate/embed/embeddings",
+        lambda: type(_attr("ollama", "_client")).__name__ == "Client"
+        and all(getattr(_attr("ollama", m), "__self__", None) is _attr("ollama", "_client")
+                for m in ("chat", "generate", "embed", "embeddings")),
+        "the module functions (ollama.chat...) make no span",
+    ),
 ]
 
 

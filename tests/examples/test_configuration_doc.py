@@ -29,7 +29,7 @@ _EXTRA_RULES = {
     "max_export_batch_size": "must be <= max_queue_size",
     "default_session_id": f"1-{config.MAX_ID_LENGTH} characters",
     "default_user_id": f"1-{config.MAX_ID_LENGTH} characters",
-    "instrument": "each name must be a supported library (openai, anthropic, bedrock)",
+    "instrument": "each name must be a supported library (openai, anthropic, bedrock, cohere, ollama)",
     "content_mode": "one of " + ", ".join(f"`{m}`" for m in config.CONTENT_MODES),
 }
 
