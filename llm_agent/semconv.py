@@ -95,6 +95,20 @@ TOOL_CALL_NAMES: Final = "llm_agent.response.tool_call_names"
 #: ``gen_ai.client.operation.time_per_output_chunk``, recorded off the app's thread).
 STREAM_TIME_PER_CHUNK: Final = "llm_agent.stream.time_per_output_chunk"
 TRACE_NAME: Final = "llm_agent.trace.name"
+#: How many documents a rerank call was given, and how many results it asked for.
+RERANK_DOCUMENTS: Final = "llm_agent.rerank.documents"
+RERANK_TOP_N: Final = "llm_agent.rerank.top_n"
+
+# --- provider-specific names the conventions do not define (documented in docs/data-model.md) --
+#: Cohere's billed units, as reported (not tokens the model processed).
+COHERE_BILLED_INPUT_TOKENS: Final = "cohere.usage.billed.input_tokens"
+COHERE_BILLED_OUTPUT_TOKENS: Final = "cohere.usage.billed.output_tokens"
+COHERE_BILLED_SEARCH_UNITS: Final = "cohere.usage.billed.search_units"
+#: Ollama's server-side durations, in seconds.
+OLLAMA_TOTAL_DURATION: Final = "ollama.response.total_duration"
+OLLAMA_LOAD_DURATION: Final = "ollama.response.load_duration"
+OLLAMA_PROMPT_EVAL_DURATION: Final = "ollama.response.prompt_eval_duration"
+OLLAMA_EVAL_DURATION: Final = "ollama.response.eval_duration"
 INSTRUMENTATION_SCOPE: Final = "llm_agent"
 
 # --- values ------------------------------------------------------------------------------------------
@@ -104,6 +118,7 @@ OP_EMBEDDINGS: Final = "embeddings"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_GENERATE_CONTENT: Final = "generate_content"
 OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_RERANK: Final = "rerank"  # the GenAI conventions define no operation name for it
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
@@ -252,6 +267,9 @@ __all__ = [
     "ARMS_TIME_TO_FIRST_TOKEN",
     "ARMS_USAGE_TOTAL_TOKENS",
     "ARMS_USER_ID",
+    "COHERE_BILLED_INPUT_TOKENS",
+    "COHERE_BILLED_OUTPUT_TOKENS",
+    "COHERE_BILLED_SEARCH_UNITS",
     "CONTENT_KEYS",
     "CONVENTIONS_VERSION",
     "DURATION_BUCKETS_S",
@@ -321,6 +339,10 @@ __all__ = [
     "METRIC_TIME_PER_OUTPUT_CHUNK",
     "METRIC_TIME_TO_FIRST_CHUNK",
     "METRIC_TOKEN_USAGE",
+    "OLLAMA_EVAL_DURATION",
+    "OLLAMA_LOAD_DURATION",
+    "OLLAMA_PROMPT_EVAL_DURATION",
+    "OLLAMA_TOTAL_DURATION",
     "OPENAI_API_CHAT_COMPLETIONS",
     "OPENAI_API_RESPONSES",
     "OPENAI_API_TYPE",
@@ -329,6 +351,7 @@ __all__ = [
     "OP_EXECUTE_TOOL",
     "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
+    "OP_RERANK",
     "OP_TEXT_COMPLETION",
     "OUTPUT_TYPE_IMAGE",
     "OUTPUT_TYPE_JSON",
@@ -338,6 +361,8 @@ __all__ = [
     "PROVIDER_AWS_BEDROCK",
     "PROVIDER_GCP_VERTEX_AI",
     "PROVIDER_OPENAI",
+    "RERANK_DOCUMENTS",
+    "RERANK_TOP_N",
     "SERVER_ADDRESS",
     "SERVER_PORT",
     "SERVICE_NAME",

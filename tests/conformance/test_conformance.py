@@ -15,6 +15,7 @@ Three walks, so that a name cannot slip past:
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,11 +69,24 @@ ALLOWED: Final = frozenset(
         semconv.LEGACY_EMBEDDINGS_DIMENSION_COUNT,
         # an embeddings call's captured input: the conventions define no content attribute for it
         semconv.GEN_AI_EMBEDDINGS_INPUT,
+        # Cohere's billed units next to the tokens (the conventions have no name for either)
+        semconv.COHERE_BILLED_INPUT_TOKENS,
+        semconv.COHERE_BILLED_OUTPUT_TOKENS,
+        semconv.COHERE_BILLED_SEARCH_UNITS,
+        # Ollama's server-side durations (the conventions define none)
+        semconv.OLLAMA_TOTAL_DURATION,
+        semconv.OLLAMA_LOAD_DURATION,
+        semconv.OLLAMA_PROMPT_EVAL_DURATION,
+        semconv.OLLAMA_EVAL_DURATION,
     }
 )
 OWN_PREFIX: Final = "llm_agent."
 #: What a name of the conventions' namespaces looks like in code.
-NAME: Final = re.compile(r"^(gen_ai|openai|aws|server|error|session|user|enduser|service)\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
+NAME: Final = re.compile(
+    r"^(gen_ai|openai|aws|cohere|ollama|server|error|exception|session|user|enduser|service)\.[a-z0-9_]+(\.[a-z0-9_]+)*$"
+)
+#: Any dotted name, in any namespace: what a constant, a dict key or a subscript may hold.
+DOTTED: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 #: Literals of that shape that are no attribute names: hosts and module paths.
 NOT_NAMES: Final = re.compile(r"^openai\.(azure\.com|resources\.|lib\.|_)")
 
@@ -158,15 +172,42 @@ def _literals(path: Path) -> Iterable[tuple[int, str]]:
             yield node.lineno, node.value
 
 
+def _keys(path: Path) -> Iterable[tuple[int, str]]:
+    """String constants assigned to a name, used as a dict key or as a subscript: where an
+    attribute name would be, whatever its namespace."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        found: list[Any] = []
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            found.append(node.value)
+        elif isinstance(node, ast.Dict):
+            found.extend(node.keys)
+        elif isinstance(node, ast.Subscript):
+            found.append(node.slice)
+        for value in found:
+            if isinstance(value, ast.Constant) and type(value.value) is str:
+                yield value.lineno, value.value
+
+
+def _is_module(value: str) -> bool:
+    """A module path (``openai.resources.responses``, the ``llm_agent.backends`` entry-point group)."""
+    try:
+        return importlib.util.find_spec(value) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def test_no_name_is_written_outside_semconv() -> None:
-    """A conventions-namespace name in the code is one of ``semconv``'s, so walk 1 saw it."""
+    """A name in the code is one of ``semconv``'s, so walk 1 saw it: a conventions-namespace
+    literal anywhere, and a dotted constant, dict key or subscript in any namespace."""
     known = {value for key, value in vars(semconv).items() if key.isupper() and type(value) is str}
     stray = []
     for path in sorted((ROOT / "llm_agent").rglob("*.py")):
         if path.name == "semconv.py":
             continue
-        for line, value in _literals(path):
-            if NAME.match(value) and not NOT_NAMES.match(value) and value not in known:
+        candidates = [(line, v) for line, v in _literals(path) if NAME.match(v) and not NOT_NAMES.match(v)]
+        candidates += [(line, v) for line, v in _keys(path) if DOTTED.match(v)]
+        for line, value in sorted(set(candidates)):
+            if value not in known and value not in DEFINED and not _is_module(value):
                 stray.append(f"{path.relative_to(ROOT)}:{line}: {value!r}")
     assert stray == []
 
