@@ -116,6 +116,7 @@ OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
 OP_EMBEDDINGS: Final = "embeddings"
 OP_INVOKE_AGENT: Final = "invoke_agent"
+#: Gemini's multimodal generation (the GenAI conventions' value for ``generate_content``).
 OP_GENERATE_CONTENT: Final = "generate_content"
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_RERANK: Final = "rerank"  # the GenAI conventions define no operation name for it
@@ -123,6 +124,7 @@ OP_RERANK: Final = "rerank"  # the GenAI conventions define no operation name fo
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
 PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
 PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
 
 # gen_ai.output.type values
@@ -359,6 +361,7 @@ __all__ = [
     "OUTPUT_TYPE_TEXT",
     "PROVIDER_ANTHROPIC",
     "PROVIDER_AWS_BEDROCK",
+    "PROVIDER_GCP_GEMINI",
     "PROVIDER_GCP_VERTEX_AI",
     "PROVIDER_OPENAI",
     "RERANK_DOCUMENTS",
