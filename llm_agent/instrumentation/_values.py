@@ -38,7 +38,6 @@ _OUTPUT_TYPES: Final = {
     "application/json": semconv.OUTPUT_TYPE_JSON,
     "text": semconv.OUTPUT_TYPE_TEXT,
     "text/plain": semconv.OUTPUT_TYPE_TEXT,
-    "text/x.enum": semconv.OUTPUT_TYPE_TEXT,
     "image": semconv.OUTPUT_TYPE_IMAGE,
     "audio": semconv.OUTPUT_TYPE_SPEECH,
     "speech": semconv.OUTPUT_TYPE_SPEECH,
