@@ -69,10 +69,14 @@ PROVIDER_SCENARIOS = {
     "cohere_rerank": "cohere",
     "ollama_chat": "ollama",
     "ollama_stream": "ollama",
+    # LiteLLM over the benchmark's OpenAI client (litellm_calls.py); importing LiteLLM takes seconds
+    "litellm_chat": "litellm",
+    "litellm_stream": "litellm",
+    "litellm_embeddings": "litellm",
 }
 OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
-STREAM_SCENARIOS = frozenset({"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream"})
+STREAM_SCENARIOS = frozenset({"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -287,6 +291,10 @@ def main() -> None:
             table.update(cohere_ollama_calls.cohere_calls())
         if "ollama" in needed:
             table.update(cohere_ollama_calls.ollama_calls())
+        if "litellm" in needed:
+            import litellm_calls
+
+            table.update(litellm_calls.calls(sync))
     for name in wanted:
         if name in OWN_SCENARIOS and args.subject != "llm_agent":
             continue

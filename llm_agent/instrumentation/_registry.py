@@ -16,6 +16,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
     "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
     "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
+    "litellm": "llm_agent.instrumentation.litellm:LiteLLMInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -25,6 +26,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "cohere": "cohere",
     "ollama": "ollama",
     "google_genai": "google.genai",
+    "litellm": "litellm",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]
