@@ -9,6 +9,7 @@ against.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -36,6 +37,26 @@ DEFAULT_RETRY_MAX_TIME_S: Final = 30.0
 DEFAULT_RETENTION_DAYS: Final = 0.0
 #: Session and user IDs longer than this are rejected (they are meant to be keys, not payloads).
 MAX_ID_LENGTH: Final = 256
+
+#: The OpenTelemetry GenAI instrumentations' content switch, honoured as opentelemetry-util-genai reads it.
+STANDARD_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+#: ``content_mode`` values: captured content on the span, on its event, or on both.
+CONTENT_ON_SPAN: Final = "span"
+CONTENT_ON_EVENT: Final = "event"
+CONTENT_ON_SPAN_AND_EVENT: Final = "span_and_event"
+CONTENT_MODES: Final = (CONTENT_ON_SPAN, CONTENT_ON_EVENT, CONTENT_ON_SPAN_AND_EVENT)
+#: The standard variable's values (upper-cased) -> (capture_content, content_mode).
+_STANDARD_CONTENT_VALUES: Final[dict[str, tuple[bool, str]]] = {
+    "TRUE": (True, CONTENT_ON_SPAN),
+    "FALSE": (False, CONTENT_ON_SPAN),
+    "NO_CONTENT": (False, CONTENT_ON_SPAN),
+    "SPAN_ONLY": (True, CONTENT_ON_SPAN),
+    "EVENT_ONLY": (True, CONTENT_ON_EVENT),
+    "SPAN_AND_EVENT": (True, CONTENT_ON_SPAN_AND_EVENT),
+}
+logger = logging.getLogger("llm_agent.config")
+#: Unknown values of the standard variable already logged (logged once each per process).
+_logged_standard_values: set[str] = set()
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -79,8 +100,19 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_CAPTURE_CONTENT",
         False,
         "bool",
-        "Record prompts, completions and tool arguments (off: privacy by default).",
-        extra_env=("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",),
+        "Record prompts, completions and tool arguments (off: privacy by default). The standard "
+        "variable takes true/false or NO_CONTENT/SPAN_ONLY/EVENT_ONLY/SPAN_AND_EVENT (any case; it sets "
+        "content_mode too, unless given); an unknown value is logged once and means no content. "
+        "llm_agent's own option wins over it.",
+        extra_env=(STANDARD_CONTENT_ENV,),
+    ),
+    Option(
+        "content_mode",
+        "LLM_AGENT_CONTENT_MODE",
+        CONTENT_ON_SPAN,
+        "str",
+        "Where captured content goes: span (the span's gen_ai.input.messages... attributes), event "
+        "(only the span's gen_ai.client.inference.operation.details event) or span_and_event.",
     ),
     Option(
         "content_max_chars",
@@ -118,7 +150,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_ARMS_COMPAT",
         True,
         "bool",
-        "Also write gen_ai.session.id, gen_ai.user.id and gen_ai.span.kind (Alibaba Cloud ARMS).",
+        "Also write the names Alibaba Cloud ARMS reads (gen_ai.session.id, gen_ai.user.id, gen_ai.span.kind, "
+        "gen_ai.usage.total_tokens, gen_ai.response.time_to_first_token) and record the ARMS agent's metrics "
+        "(genai_calls_count...): docs/data-model.md.",
     ),
     Option(
         "direct_spans",
@@ -311,6 +345,7 @@ class Settings:
     backends: tuple[Any, ...] = DEFAULT_BACKENDS
     sink_path: str = DEFAULT_SINK_PATH
     capture_content: bool = False
+    content_mode: str = CONTENT_ON_SPAN
     content_max_chars: int = DEFAULT_CONTENT_MAX_CHARS
     instrument: tuple[str, ...] | None = None
     inject_stream_usage: bool = False
@@ -338,17 +373,33 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown option(s) {sorted(unknown)}; accepted: {sorted(OPTIONS_BY_NAME)}")
         values: dict[str, Any] = {}
+        given: set[str] = set()  # options set by an argument or their own LLM_AGENT_* variable
         for opt in OPTIONS:
             raw = overrides.get(opt.name)
             if raw is None:
-                for var in (opt.env, *opt.extra_env):
-                    if env.get(var) is not None:
+                raw = env.get(opt.env)
+            if raw is not None:
+                given.add(opt.name)
+            else:
+                for var in opt.extra_env:
+                    if var != STANDARD_CONTENT_ENV and env.get(var) is not None:  # that one: below
                         raw = env[var]
                         break
             value = _convert(opt, raw)
             if value is None:
                 value = opt.default
             values[opt.name] = value
+        standard = env.get(STANDARD_CONTENT_ENV)
+        if standard is not None and "capture_content" not in given:
+            capture, mode = standard_content_switch(standard)
+            values["capture_content"] = capture
+            if "content_mode" not in given:
+                values["content_mode"] = mode
+        if values["content_mode"] not in CONTENT_MODES:
+            raise ConfigError(
+                f"{_where(OPTIONS_BY_NAME['content_mode'])}: expected one of {', '.join(CONTENT_MODES)}, "
+                f"got {values['content_mode']!r}"
+            )
         if not values["service_name"]:
             values["service_name"] = _default_service_name()
         if values["provider_map"] is None:
@@ -381,6 +432,32 @@ class Settings:
                     f"{bad}; accepted: {sorted(INSTRUMENTORS)}"
                 )
         return cls(**values)
+
+
+def standard_content_switch(raw: str) -> tuple[bool, str]:
+    """``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` -> (capture_content, content_mode).
+
+    The values the OpenTelemetry GenAI instrumentations accept, case-insensitive: ``true`` /
+    ``false`` (the older instrumentations) and opentelemetry-util-genai's ``NO_CONTENT`` /
+    ``SPAN_ONLY`` / ``EVENT_ONLY`` / ``SPAN_AND_EVENT``.  Empty means no content; anything else is
+    logged once and means no content, as util-genai does (never a start-up error: the variable
+    belongs to every instrumentation in the process, not to us).
+    """
+    value = raw.strip().upper()
+    if not value:
+        return False, CONTENT_ON_SPAN
+    found = _STANDARD_CONTENT_VALUES.get(value)
+    if found is not None:
+        return found
+    if value not in _logged_standard_values:
+        _logged_standard_values.add(value)
+        logger.warning(
+            "%s=%r is not one of %s: capturing no content",
+            STANDARD_CONTENT_ENV,
+            raw,
+            ", ".join(_STANDARD_CONTENT_VALUES),
+        )
+    return False, CONTENT_ON_SPAN
 
 
 def validate_id(value: Any, what: str) -> str:

@@ -1,8 +1,11 @@
 """Attribute, metric and value names, in one place.
 
-The OpenTelemetry GenAI names follow the latest semantic conventions; the ``gen_ai.session.id`` /
-``gen_ai.user.id`` / ``gen_ai.span.kind`` trio is what Alibaba Cloud ARMS reads for its Session and
-Model analysis pages.  ``llm_agent.*`` names are our own and documented in docs/data-model.md.
+The OpenTelemetry GenAI names follow the semantic conventions v1.41.0 (``CONVENTIONS_VERSION``),
+plus the unreleased token metrics of open-telemetry/semantic-conventions-genai behind
+``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` (``_stability.py``).  The ``ARMS_*``
+names are what Alibaba Cloud ARMS reads for its Session and Model analysis pages (written only
+with ``arms_compat``); ``llm_agent.*`` names are our own.  Every name is documented in
+docs/data-model.md, and tests/conformance/ checks each against the conventions' registry.
 """
 
 from __future__ import annotations
@@ -27,11 +30,15 @@ GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
 GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
 GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
 GEN_AI_REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
-GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+#: The name llm_agent wrote before it followed the conventions here; still read from existing sinks.
+LEGACY_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
+GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
+OPENAI_API_TYPE: Final = "openai.api.type"
 
 # --- usage -----------------------------------------------------------------------------------
 GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
@@ -40,6 +47,10 @@ GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tok
 GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+#: ARMS only: input + output tokens (written with ``arms_compat`` when both are known).
+ARMS_USAGE_TOTAL_TOKENS: Final = "gen_ai.usage.total_tokens"
+#: ARMS only: time to first chunk in integer nanoseconds (written with ``arms_compat``).
+ARMS_TIME_TO_FIRST_TOKEN: Final = "gen_ai.response.time_to_first_token"
 
 # --- content (only with capture_content) -------------------------------------------------------
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
@@ -47,6 +58,14 @@ GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
 GEN_AI_EMBEDDINGS_INPUT: Final = "gen_ai.embeddings.input"
+#: Every captured-content attribute (moved to the details event with content_mode="event").
+CONTENT_KEYS: Final = (
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_EMBEDDINGS_INPUT,
+)
 
 # --- session / user ----------------------------------------------------------------------------
 SESSION_ID: Final = "session.id"
@@ -74,7 +93,24 @@ USAGE_INVALID: Final = "llm_agent.usage.invalid"
 STREAM_ABANDONED: Final = "llm_agent.stream.abandoned"
 STREAM_CHUNKS: Final = "llm_agent.stream.chunks"
 TOOL_CALL_NAMES: Final = "llm_agent.response.tool_call_names"
+#: Mean seconds between a completed stream's chunks after the first (the source of
+#: ``gen_ai.client.operation.time_per_output_chunk``, recorded off the app's thread).
+STREAM_TIME_PER_CHUNK: Final = "llm_agent.stream.time_per_output_chunk"
 TRACE_NAME: Final = "llm_agent.trace.name"
+#: How many documents a rerank call was given, and how many results it asked for.
+RERANK_DOCUMENTS: Final = "llm_agent.rerank.documents"
+RERANK_TOP_N: Final = "llm_agent.rerank.top_n"
+
+# --- provider-specific names the conventions do not define (documented in docs/data-model.md) --
+#: Cohere's billed units, as reported (not tokens the model processed).
+COHERE_BILLED_INPUT_TOKENS: Final = "cohere.usage.billed.input_tokens"
+COHERE_BILLED_OUTPUT_TOKENS: Final = "cohere.usage.billed.output_tokens"
+COHERE_BILLED_SEARCH_UNITS: Final = "cohere.usage.billed.search_units"
+#: Ollama's server-side durations, in seconds.
+OLLAMA_TOTAL_DURATION: Final = "ollama.response.total_duration"
+OLLAMA_LOAD_DURATION: Final = "ollama.response.load_duration"
+OLLAMA_PROMPT_EVAL_DURATION: Final = "ollama.response.prompt_eval_duration"
+OLLAMA_EVAL_DURATION: Final = "ollama.response.eval_duration"
 INSTRUMENTATION_SCOPE: Final = "llm_agent"
 
 # --- values ------------------------------------------------------------------------------------------
@@ -85,13 +121,31 @@ OP_INVOKE_AGENT: Final = "invoke_agent"
 #: Gemini's multimodal generation (the GenAI conventions' value for ``generate_content``).
 OP_GENERATE_CONTENT: Final = "generate_content"
 OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_RERANK: Final = "rerank"  # the GenAI conventions define no operation name for it
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_AWS_BEDROCK: Final = "aws.bedrock"
 PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
 PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
 
-# gen_ai.span.kind values (ARMS)
+# gen_ai.output.type values
+OUTPUT_TYPE_TEXT: Final = "text"
+OUTPUT_TYPE_JSON: Final = "json"
+OUTPUT_TYPE_IMAGE: Final = "image"
+OUTPUT_TYPE_SPEECH: Final = "speech"
+
+# gen_ai.response.finish_reasons values where the provider reports none of its own (Responses API)
+FINISH_STOP: Final = "stop"
+FINISH_LENGTH: Final = "length"
+FINISH_TOOL_CALLS: Final = "tool_calls"
+FINISH_CONTENT_FILTER: Final = "content_filter"
+
+# openai.api.type values
+OPENAI_API_CHAT_COMPLETIONS: Final = "chat_completions"
+OPENAI_API_RESPONSES: Final = "responses"
+
+# gen_ai.span.kind values (ARMS; the vocabulary of the ARMS agent, loongsuite-python)
 KIND_LLM: Final = "LLM"
 KIND_EMBEDDING: Final = "EMBEDDING"
 KIND_CHAIN: Final = "CHAIN"
@@ -99,6 +153,26 @@ KIND_TOOL: Final = "TOOL"
 KIND_AGENT: Final = "AGENT"
 KIND_RETRIEVER: Final = "RETRIEVER"
 KIND_RERANKER: Final = "RERANKER"
+KIND_MEMORY: Final = "MEMORY"
+KIND_ENTRY: Final = "ENTRY"  # the entry point of an AI application (one per user request)
+KIND_STEP: Final = "STEP"  # one ReAct iteration of an agent
+KIND_WORKFLOW: Final = "WORKFLOW"
+#: Every gen_ai.span.kind value ARMS knows.
+SPAN_KINDS: Final = frozenset(
+    {
+        KIND_LLM,
+        KIND_EMBEDDING,
+        KIND_CHAIN,
+        KIND_TOOL,
+        KIND_AGENT,
+        KIND_RETRIEVER,
+        KIND_RERANKER,
+        KIND_MEMORY,
+        KIND_ENTRY,
+        KIND_STEP,
+        KIND_WORKFLOW,
+    }
+)
 #: Span kinds whose token usage is the provider's own report, summed into rollups.
 USAGE_SPAN_KINDS: Final = frozenset({KIND_LLM, KIND_EMBEDDING})
 
@@ -110,7 +184,42 @@ GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
-#: Bucket boundaries from the GenAI metrics conventions.
+METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
+# The unreleased token counters (semantic-conventions-genai, "Restructure GenAI token usage"),
+# emitted instead of METRIC_TOKEN_USAGE with OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental.
+METRIC_INFERENCE_TOKENS: Final = "gen_ai.client.inference.tokens"
+METRIC_INPUT_TOKENS_BY_CACHE: Final = "gen_ai.client.inference.input_tokens_by_cache"
+METRIC_OUTPUT_TOKENS_BY_PHASE: Final = "gen_ai.client.inference.output_tokens_by_phase"
+GEN_AI_TOKEN_MODALITY: Final = "gen_ai.token.modality"
+GEN_AI_TOKEN_CACHE: Final = "gen_ai.token.cache"
+GEN_AI_TOKEN_PHASE: Final = "gen_ai.token.phase"
+TOKEN_MODALITY_UNKNOWN: Final = "unknown"  # no provider of ours reports a modality breakdown
+TOKEN_CACHE_NONE: Final = "none"
+TOKEN_CACHE_READ: Final = "read"
+TOKEN_CACHE_CREATION: Final = "creation"
+TOKEN_PHASE_RESPONSE: Final = "response"
+TOKEN_PHASE_REASONING: Final = "reasoning"
+#: The value of OTEL_SEMCONV_STABILITY_OPT_IN that selects the latest experimental GenAI names.
+STABILITY_OPT_IN_ENV: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+STABILITY_GEN_AI_LATEST: Final = "gen_ai_latest_experimental"
+#: The event carrying captured content where the standard switch asks for events (v1.41).
+EVENT_INFERENCE_DETAILS: Final = "gen_ai.client.inference.operation.details"
+
+# --- ARMS metrics (arms_compat): the names and labels ARMS's Model analysis reads, as the ARMS
+# agent (loongsuite-python, ExtendedInvocationMetricsRecorder) exports them --------------------------
+ARMS_METRIC_CALLS: Final = "genai_calls_count"
+ARMS_METRIC_ERRORS: Final = "genai_calls_error_count"
+ARMS_METRIC_SLOW_CALLS: Final = "genai_calls_slow_count"
+ARMS_METRIC_DURATION: Final = "genai_calls_duration_seconds"
+ARMS_METRIC_FIRST_TOKEN: Final = "genai_llm_first_token_seconds"
+ARMS_METRIC_USAGE_TOKENS: Final = "genai_llm_usage_tokens"
+ARMS_LABEL_SPAN_KIND: Final = "spanKind"
+ARMS_LABEL_MODEL_NAME: Final = "modelName"
+ARMS_LABEL_USAGE_TYPE: Final = "usageType"
+#: A call slower than this counts in ``genai_calls_slow_count`` (the ARMS agent's threshold).
+ARMS_SLOW_CALL_S: Final = 3.0
+CONVENTIONS_VERSION: Final = "1.41.0"
+#: Bucket boundaries from the GenAI metrics conventions (seconds; also time per output chunk).
 DURATION_BUCKETS_S: Final = (
     0.01,
     0.02,
@@ -147,12 +256,34 @@ TOKEN_BUCKETS: Final = (
 
 #: Every name above (tests/core/test_public_api.py checks none is left out).
 __all__ = [
+    "ARMS_LABEL_MODEL_NAME",
+    "ARMS_LABEL_SPAN_KIND",
+    "ARMS_LABEL_USAGE_TYPE",
+    "ARMS_METRIC_CALLS",
+    "ARMS_METRIC_DURATION",
+    "ARMS_METRIC_ERRORS",
+    "ARMS_METRIC_FIRST_TOKEN",
+    "ARMS_METRIC_SLOW_CALLS",
+    "ARMS_METRIC_USAGE_TOKENS",
     "ARMS_SESSION_ID",
+    "ARMS_SLOW_CALL_S",
     "ARMS_SPAN_KIND",
+    "ARMS_TIME_TO_FIRST_TOKEN",
+    "ARMS_USAGE_TOTAL_TOKENS",
     "ARMS_USER_ID",
+    "COHERE_BILLED_INPUT_TOKENS",
+    "COHERE_BILLED_OUTPUT_TOKENS",
+    "COHERE_BILLED_SEARCH_UNITS",
+    "CONTENT_KEYS",
+    "CONVENTIONS_VERSION",
     "DURATION_BUCKETS_S",
     "ENDUSER_ID",
     "ERROR_TYPE",
+    "EVENT_INFERENCE_DETAILS",
+    "FINISH_CONTENT_FILTER",
+    "FINISH_LENGTH",
+    "FINISH_STOP",
+    "FINISH_TOOL_CALLS",
     "GEN_AI_CONVERSATION_ID",
     "GEN_AI_EMBEDDINGS_DIMENSION_COUNT",
     "GEN_AI_EMBEDDINGS_INPUT",
@@ -181,8 +312,12 @@ __all__ = [
     "GEN_AI_RESPONSE_MODEL",
     "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
     "GEN_AI_SYSTEM_INSTRUCTIONS",
+    "GEN_AI_TOKEN_CACHE",
+    "GEN_AI_TOKEN_MODALITY",
+    "GEN_AI_TOKEN_PHASE",
     "GEN_AI_TOKEN_TYPE",
     "GEN_AI_TOOL_DEFINITIONS",
+    "GEN_AI_TOOL_NAME",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
@@ -192,31 +327,65 @@ __all__ = [
     "KIND_AGENT",
     "KIND_CHAIN",
     "KIND_EMBEDDING",
+    "KIND_ENTRY",
     "KIND_LLM",
+    "KIND_MEMORY",
     "KIND_RERANKER",
     "KIND_RETRIEVER",
+    "KIND_STEP",
     "KIND_TOOL",
+    "KIND_WORKFLOW",
+    "LEGACY_EMBEDDINGS_DIMENSION_COUNT",
+    "METRIC_INFERENCE_TOKENS",
+    "METRIC_INPUT_TOKENS_BY_CACHE",
     "METRIC_OPERATION_DURATION",
+    "METRIC_OUTPUT_TOKENS_BY_PHASE",
+    "METRIC_TIME_PER_OUTPUT_CHUNK",
     "METRIC_TIME_TO_FIRST_CHUNK",
     "METRIC_TOKEN_USAGE",
+    "OLLAMA_EVAL_DURATION",
+    "OLLAMA_LOAD_DURATION",
+    "OLLAMA_PROMPT_EVAL_DURATION",
+    "OLLAMA_TOTAL_DURATION",
+    "OPENAI_API_CHAT_COMPLETIONS",
+    "OPENAI_API_RESPONSES",
+    "OPENAI_API_TYPE",
     "OP_CHAT",
     "OP_EMBEDDINGS",
     "OP_EXECUTE_TOOL",
     "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
+    "OP_RERANK",
     "OP_TEXT_COMPLETION",
+    "OUTPUT_TYPE_IMAGE",
+    "OUTPUT_TYPE_JSON",
+    "OUTPUT_TYPE_SPEECH",
+    "OUTPUT_TYPE_TEXT",
     "PROVIDER_ANTHROPIC",
+    "PROVIDER_AWS_BEDROCK",
     "PROVIDER_GCP_GEMINI",
     "PROVIDER_GCP_VERTEX_AI",
     "PROVIDER_OPENAI",
+    "RERANK_DOCUMENTS",
+    "RERANK_TOP_N",
     "SERVER_ADDRESS",
     "SERVER_PORT",
     "SERVICE_NAME",
     "SESSION_ID",
     "SESSION_ID_KEYS",
+    "SPAN_KINDS",
+    "STABILITY_GEN_AI_LATEST",
+    "STABILITY_OPT_IN_ENV",
     "STREAM_ABANDONED",
     "STREAM_CHUNKS",
+    "STREAM_TIME_PER_CHUNK",
     "TOKEN_BUCKETS",
+    "TOKEN_CACHE_CREATION",
+    "TOKEN_CACHE_NONE",
+    "TOKEN_CACHE_READ",
+    "TOKEN_MODALITY_UNKNOWN",
+    "TOKEN_PHASE_REASONING",
+    "TOKEN_PHASE_RESPONSE",
     "TOKEN_TYPE_INPUT",
     "TOKEN_TYPE_OUTPUT",
     "TOOL_CALL_NAMES",

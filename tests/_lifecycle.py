@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import pytest
 
 from llm_agent.testing import SpanCapture
+from tests._timing import pop_timing
 
 TTFT = "gen_ai.response.time_to_first_chunk"
 CHUNKS = "llm_agent.stream.chunks"
@@ -126,7 +127,7 @@ def attributes(spans: SpanCapture) -> dict[str, Any]:
     """The one span's attributes, lists as tuples, without the time to first chunk."""
     record = spans.one()
     out = {key: tuple(value) if isinstance(value, list) else value for key, value in record.attributes.items()}
-    out.pop(TTFT, None)
+    pop_timing(out)
     return out
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import llm_agent
+from llm_agent import semconv
 
 USERS: Final = ("alice", "bob", "carol", "dave", "erin", "frank", "grace")
 #: Share of each kind of session (they add up to 1).
@@ -181,7 +182,11 @@ class _Session:
 
         # A plain OpenTelemetry span: llm_agent stamps the session and user on it as well.
         tracer = trace.get_tracer("llm_agent.demo.tools")
-        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.span.kind": "TOOL"}
+        attributes = {
+            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
+            semconv.GEN_AI_TOOL_NAME: name,
+            semconv.ARMS_SPAN_KIND: semconv.KIND_TOOL,
+        }
         with tracer.start_as_current_span(f"execute_tool {name}", attributes=attributes):
             time.sleep(self.rng.uniform(0.2, 1.0) * self.think_s)
             args = json.loads(arguments)

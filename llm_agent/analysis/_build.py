@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
+from llm_agent import semconv
 from llm_agent.analysis import _stats, _time
 from llm_agent.analysis._types import (
     ModelAnalysis,
@@ -217,9 +218,24 @@ def _span_node(
         input_tokens=s.get("input_tokens"),
         output_tokens=s.get("output_tokens"),
         ttft_s=s.get("ttft_s"),
-        attributes=dict(s.get("attributes") or {}),
+        attributes=current_names(s.get("attributes")),
         children=kids,
     )
+
+
+#: Attribute names llm_agent wrote before it followed the conventions' name: (old, current).
+_RENAMED: Final = ((semconv.LEGACY_EMBEDDINGS_DIMENSION_COUNT, semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT),)
+
+
+def current_names(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A stored span's attributes with the names of older llm_agent versions read as today's
+    (rows already in a sink keep what they were written with)."""
+    out = dict(attributes or {})
+    for old, new in _RENAMED:
+        if old in out:
+            value = out.pop(old)
+            out.setdefault(new, value)
+    return out
 
 
 # --- model analysis ------------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """GenAI client metrics, recorded from finished spans on a worker thread (never the app's).
 
 The instruments come from the global OpenTelemetry ``MeterProvider``: with none configured they are
-no-ops, and they start recording as soon as the app installs one.  Attributes are the low-cardinality
-span fields only; session and user IDs are never metric attributes (one series per user would
-explode any metrics backend).
+no-ops, and they start recording as soon as the app installs one.  Which metrics, with exactly
+which attributes (never session or user IDs): ``_metric_sets``.
 """
 
 from __future__ import annotations
@@ -15,64 +14,47 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from llm_agent import _otel_compat, semconv
 from llm_agent._otel_compat import METER_PROVIDER_SLOT
+from llm_agent._stability import latest_gen_ai
 from llm_agent._version import __version__
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export._convert import _INFERRED_KINDS
+from llm_agent.export._metric_sets import ArmsMetrics, GenAIMetrics, LatestTokenMetrics
 from llm_agent.export._processor import BatchingProcessor
 
-#: Span attributes copied to metric attributes (when present).
-_METRIC_ATTRS: Final = (
-    semconv.GEN_AI_OPERATION_NAME,
-    semconv.GEN_AI_PROVIDER_NAME,
-    semconv.GEN_AI_REQUEST_MODEL,
-    semconv.GEN_AI_RESPONSE_MODEL,
-    semconv.SERVER_ADDRESS,
-    semconv.ERROR_TYPE,
-)
-_TOKEN_TYPES: Final = (
-    (semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.TOKEN_TYPE_INPUT),
-    (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.TOKEN_TYPE_OUTPUT),
-)
+_NS_PER_S: Final = 1e9
 
 
-def _create_histogram(meter: metrics.Meter, name: str, unit: str, description: str, buckets: tuple[float, ...]) -> Any:
-    try:
-        return meter.create_histogram(
-            name, unit=unit, description=description, explicit_bucket_boundaries_advisory=list(buckets)
-        )
-    except TypeError:  # opentelemetry-api older than 1.23 has no bucket advice
-        return meter.create_histogram(name, unit=unit, description=description)
+def _kind(attrs: Any) -> str | None:
+    """The span's ``gen_ai.span.kind``, else the kind its operation implies."""
+    kind = attrs.get(semconv.ARMS_SPAN_KIND)
+    if kind is None:
+        op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
+        kind = _INFERRED_KINDS.get(op) if op is not None else None
+    return kind if type(kind) is str else None
 
 
 class MetricsTarget:
-    """Consumes spans like a backend; records the three GenAI histograms for LLM/EMBEDDING spans."""
+    """Consumes spans like a backend; records the GenAI metrics of LLM/EMBEDDING spans
+    (``_metric_sets``: which metrics, with which attributes).
+
+    ``latest``: the opt-in to the latest experimental conventions (``_stability.latest_gen_ai()``
+    when not given), read once here; ``arms``: also the ARMS agent's metrics (``arms_compat``).
+    """
 
     name = "metrics"
 
-    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+    def __init__(
+        self, meter_provider: metrics.MeterProvider | None = None, *, arms: bool = False, latest: bool | None = None
+    ) -> None:
         self._explicit_provider = meter_provider is not None
         meter = metrics.get_meter(semconv.INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider)
-        self.duration = _create_histogram(
-            meter,
-            semconv.METRIC_OPERATION_DURATION,
-            "s",
-            "GenAI operation duration.",
-            semconv.DURATION_BUCKETS_S,
-        )
-        self.tokens = _create_histogram(
-            meter,
-            semconv.METRIC_TOKEN_USAGE,
-            "{token}",
-            "Number of input and output tokens used.",
-            semconv.TOKEN_BUCKETS,
-        )
-        self.ttft = _create_histogram(
-            meter,
-            semconv.METRIC_TIME_TO_FIRST_CHUNK,
-            "s",
-            "Time from the request to the first chunk of a streamed response.",
-            semconv.DURATION_BUCKETS_S,
-        )
+        if latest is None:
+            latest = latest_gen_ai()
+        # With the opt-in the token counters replace the histogram (the conventions' transition
+        # plan: emit the latest version *and not* the old one).
+        self.genai = GenAIMetrics(meter, token_histogram=not latest)
+        self.latest = LatestTokenMetrics(meter) if latest else None
+        self.arms = ArmsMetrics(meter) if arms else None
 
     def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
         """Only LLM and EMBEDDING spans are measured; the others are skipped (not lost)."""
@@ -80,11 +62,7 @@ class MetricsTarget:
             return [], 0  # instruments would discard everything: spare the app's GIL the work
         out = []
         for span in spans:
-            attrs = span.attributes or {}
-            kind = attrs.get(semconv.ARMS_SPAN_KIND)
-            if kind is None:
-                op = attrs.get(semconv.GEN_AI_OPERATION_NAME)
-                kind = _INFERRED_KINDS.get(op) if op is not None else None
+            kind = _kind(span.attributes or {})
             if kind in semconv.USAGE_SPAN_KINDS:
                 out.append(span)
         return out, 0
@@ -96,16 +74,16 @@ class MetricsTarget:
 
     def record(self, span: ReadableSpan) -> None:
         attrs = span.attributes or {}
-        labels = {k: attrs[k] for k in _METRIC_ATTRS if attrs.get(k) is not None}
+        duration_s = None
         if span.end_time is not None and span.start_time is not None:
-            self.duration.record((span.end_time - span.start_time) / 1e9, labels)
-        for key, token_type in _TOKEN_TYPES:
-            value = attrs.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                self.tokens.record(value, {**labels, semconv.GEN_AI_TOKEN_TYPE: token_type})
-        ttft = attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
-        if isinstance(ttft, (int, float)) and not isinstance(ttft, bool):
-            self.ttft.record(float(ttft), labels)
+            duration_s = (span.end_time - span.start_time) / _NS_PER_S
+        self.genai.record(attrs, duration_s)
+        if self.latest is not None:
+            self.latest.record(attrs)
+        if self.arms is not None:
+            kind = _kind(attrs)
+            if kind is not None:
+                self.arms.record(attrs, kind, duration_s)
 
     def flush(self, timeout_s: float) -> bool:
         return True

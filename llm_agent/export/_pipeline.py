@@ -49,7 +49,7 @@ class Pipeline:
         }
         self.backends: dict[str, Any] = dict(created)
         self._backend_processors = [BatchingProcessor(make_target(n, b), **options) for n, b in created]
-        self._metrics_processor = MetricsProcessor(MetricsTarget(), **options)
+        self._metrics_processor = MetricsProcessor(MetricsTarget(arms=settings.arms_compat), **options)
         self.processors: list[SpanProcessor] = [*self._backend_processors, self._metrics_processor]
         from llm_agent.backends.memory import MemoryBackend
 

@@ -210,6 +210,8 @@ class Provider:
         ``session_id``/``user_id`` are fallbacks read from the request, used where the context
         has none.
         """
+        if settings.arms_compat:  # ARMS's span kind, for every provider (``op.kind``)
+            attributes[semconv.ARMS_SPAN_KIND] = op.kind
         span = start_span(name, attributes, settings, session_id, user_id, request)
         return Call(self, op, span, settings.capture_content, settings.content_max_chars, kwargs, state)
 

@@ -38,7 +38,7 @@ from opentelemetry import trace as trace_api
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from llm_agent import _errors, _otel_compat
+from llm_agent import _errors, _otel_compat, semconv
 from llm_agent._otel_compat import PROCESSORS_FIELD, SDK_CLOCK_MODULE, SDK_CLOCK_NAME, TRACER_PROCESSOR_FIELD
 from llm_agent._util import ExceptionInfo
 
@@ -245,6 +245,11 @@ class _DeferredSpan(_ReadableSpan):
             if error is not None:
                 events = (_ExceptionEvent(error, self._llm_error_time, plan.max_event_attributes),)
                 status = _ErrorStatus(error, max_status_chars)
+            details = pending.event  # captured content's event, where content_mode asks for one
+            if details is not None:
+                details_attrs = _event_attributes(plan.max_event_attributes, details)
+                # After the exception event and stamped at the end, as on the SDK path.
+                events = (*events, _Event(semconv.EVENT_INFERENCE_DETAILS, details_attrs, self._llm_end_time))
             _ReadableSpan.__init__(
                 self,
                 name=pending.name,

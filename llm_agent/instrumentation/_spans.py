@@ -29,7 +29,7 @@ from llm_agent import semconv
 from llm_agent._otel_compat import SDK_CLOCK_MODULE, SDK_CLOCK_NAME
 from llm_agent._state import get_settings, get_tracer
 from llm_agent._util import ExceptionInfo, error_type_name
-from llm_agent.config import Settings
+from llm_agent.config import CONTENT_ON_SPAN, CONTENT_ON_SPAN_AND_EVENT, Settings
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.export import Dispatcher as _Dispatcher
 from llm_agent.instrumentation._direct_spans import emit, plan_for
@@ -41,6 +41,7 @@ MAX_STATUS_MESSAGE_CHARS: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
+_NS_PER_S: Final = 1_000_000_000
 #: ``PendingSpan.span`` once the span went straight to our processors (no SDK span object exists).
 _EMITTED: Final = object()
 
@@ -48,7 +49,19 @@ _EMITTED: Final = object()
 class PendingSpan:
     """A call's span from its start until it ends; the SDK span is created (and ended) then."""
 
-    __slots__ = ("attributes", "context", "ended", "name", "request", "span", "start_time", "tracer")
+    __slots__ = (
+        "arms",
+        "attributes",
+        "content_mode",
+        "context",
+        "ended",
+        "event",
+        "name",
+        "request",
+        "span",
+        "start_time",
+        "tracer",
+    )
 
     def __init__(
         self,
@@ -57,8 +70,15 @@ class PendingSpan:
         tracer: Tracer,
         context: otel_context.Context,
         request: Callable[[], dict[str, Any]] | None = None,
+        arms: bool = False,
+        content_mode: str | None = None,
     ) -> None:
         self.name = name
+        self.arms = arms  # arms_compat at the start: the ARMS names derived when the span is built
+        #: Where captured content goes when it does not stay on the span only (``event``,
+        #: ``span_and_event``), else None; ``event``: the details event's attributes, once built.
+        self.content_mode = content_mode
+        self.event: dict[str, Any] | None = None
         self.attributes = attributes
         #: The request side's attributes, read when the span is built (see ``start_span``).
         self.request = request
@@ -87,7 +107,12 @@ class PendingSpan:
         if attributes:
             attrs.update(attributes)
         # Every provider's counts meet here, read or computed: one place holds them to the bound.
-        return bound_usage(attrs)
+        attrs = bound_usage(attrs)
+        if self.arms:
+            arms_attributes(attrs)
+        if self.content_mode is not None:
+            self.event = details_event(attrs, keep_on_span=self.content_mode == CONTENT_ON_SPAN_AND_EVENT)
+        return attrs
 
     def end(self) -> None:
         """End as is: the fallback when reading the result or ending the span failed."""
@@ -119,7 +144,8 @@ def start_span(
     user_id = ctx_user or user_id
     if session_id is not None or user_id is not None:
         attributes.update(id_attributes(session_id, user_id))
-    return PendingSpan(name, attributes, get_tracer(), context, request)
+    mode = settings.content_mode if settings.capture_content and settings.content_mode != CONTENT_ON_SPAN else None
+    return PendingSpan(name, attributes, get_tracer(), context, request, settings.arms_compat, mode)
 
 
 def end_span(
@@ -166,9 +192,53 @@ def _finish_sdk_span(real: Span, info: ExceptionInfo | None, pending: PendingSpa
     if info is not None:
         real.add_event("exception", info.attributes())
         real.set_status(Status(StatusCode.ERROR, info.status_message(MAX_STATUS_MESSAGE_CHARS)))
+    if pending is not None and pending.event is not None:
+        real.add_event(semconv.EVENT_INFERENCE_DETAILS, pending.event)
     if pending is not None:
         pending.ended = True  # only now: should the lines above fail, ``PendingSpan.end`` still ends it
     real.end()
+
+
+#: Attributes of the details event besides the content: the inference span's conventions names
+#: (v1.41 ``attributes.gen_ai.inference.client``), never ARMS's or llm_agent's own.
+_EVENT_PREFIXES: Final = ("gen_ai.", "server.", "error.")
+_NOT_ON_EVENT: Final = frozenset({semconv.ARMS_SESSION_ID, semconv.ARMS_USER_ID, semconv.ARMS_SPAN_KIND,
+                                  semconv.ARMS_USAGE_TOTAL_TOKENS, semconv.ARMS_TIME_TO_FIRST_TOKEN})  # fmt: skip
+
+
+def details_event(attrs: dict[str, Any], keep_on_span: bool) -> dict[str, Any] | None:
+    """The ``gen_ai.client.inference.operation.details`` event of a call that captured content.
+
+    Where the standard switch asks for events (``EVENT_ONLY`` / ``SPAN_AND_EVENT``, our
+    ``content_mode``), the content goes on this event, a span event of the call's span (llm_agent
+    exports spans; the event carries the call's other conventions attributes too, as specified).
+    Without ``keep_on_span`` the content attributes leave the span.  None: no content captured.
+    """
+    content = {key: attrs[key] for key in semconv.CONTENT_KEYS if key in attrs}
+    if not content:
+        return None
+    if not keep_on_span:
+        for key in content:
+            del attrs[key]
+    event = {k: v for k, v in attrs.items() if k.startswith(_EVENT_PREFIXES) and k not in _NOT_ON_EVENT}
+    event.update(content)
+    return event
+
+
+def arms_attributes(attrs: dict[str, Any]) -> None:
+    """Add the ARMS-only names derived from a finished call's attributes (with ``arms_compat``).
+
+    What the ARMS agent (loongsuite-python) writes and ARMS's Model analysis reads: the total
+    token count (only when both counts are known: unknown usage stays unknown) and the time to
+    first chunk in integer nanoseconds.  Every provider gets them here, from the core.
+    """
+    tokens_in = attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS)
+    tokens_out = attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS)
+    if type(tokens_in) is int and type(tokens_out) is int:
+        attrs[semconv.ARMS_USAGE_TOTAL_TOKENS] = tokens_in + tokens_out
+    ttft = attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
+    if type(ttft) is float or type(ttft) is int:
+        attrs[semconv.ARMS_TIME_TO_FIRST_TOKEN] = round(ttft * _NS_PER_S)
 
 
 def current_settings() -> Settings:
@@ -203,4 +273,13 @@ def _json_default(obj: Any) -> Any:
     return f"<{type(obj).__name__}>"
 
 
-__all__ = ["PendingSpan", "content_json", "current_settings", "end_span", "start_span", "truncate"]
+__all__ = [
+    "PendingSpan",
+    "arms_attributes",
+    "content_json",
+    "details_event",
+    "current_settings",
+    "end_span",
+    "start_span",
+    "truncate",
+]

@@ -61,9 +61,11 @@ class StreamHandle:
         self.done = False
         self.where = where  # error-funnel prefix, e.g. "openai"
 
-    def finish(self, exc: BaseException | None = None, abandoned: bool = False) -> None:
+    def finish(self, exc: BaseException | None = None, abandoned: bool = False, complete: bool = False) -> None:
+        """End the span once.  ``complete``: the stream was read to its end (time per chunk known)."""
         if self.done:
             return
+        end_ns = _now() if complete else 0  # read first: as close to the last chunk as we can
         self.done = True
         # Chunks after the end (an app iterating on after ``close()``) no longer reach the
         # accumulator, whose attributes are read when the span is built (on the export thread).
@@ -72,6 +74,11 @@ class StreamHandle:
             attrs: dict[str, Any] = {semconv.STREAM_CHUNKS: self.chunks}
             if self.first_ns:
                 attrs[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = (self.first_ns - self.start_ns) / 1e9
+            if end_ns and self.chunks > 1:
+                # The mean gap between chunks after the first: from the two clock reads the proxy
+                # already makes (first chunk, end), not one per chunk on the app's thread.  The
+                # metrics consumer records it per stream (time_per_output_chunk).
+                attrs[semconv.STREAM_TIME_PER_CHUNK] = (end_ns - self.first_ns) / 1e9 / (self.chunks - 1)
             if abandoned:
                 attrs[semconv.STREAM_ABANDONED] = True
             end_span(self.span, attrs, exc, self.late_attributes)
@@ -132,7 +139,7 @@ class SyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             try:
                 item = next_item()
             except StopIteration:
-                handle.finish()
+                handle.finish(complete=True)
                 raise
             except BaseException as exc:
                 handle.finish(exc)
@@ -195,7 +202,7 @@ def _iterate(stream: Any, handle: StreamHandle) -> Iterator[Any]:
     except BaseException as exc:
         handle.finish(exc)
         raise
-    handle.finish()
+    handle.finish(complete=True)
 
 
 class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -219,7 +226,7 @@ class AsyncStreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             try:
                 item = await next_item()
             except StopAsyncIteration:
-                handle.finish()
+                handle.finish(complete=True)
                 raise
             except BaseException as exc:
                 handle.finish(exc)

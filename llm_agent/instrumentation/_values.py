@@ -74,12 +74,44 @@ def is_number(value: Any) -> bool:
     return (type(value) is int or type(value) is float) and value == value
 
 
+#: An output format's ``type`` (OpenAI ``response_format`` / ``text.format``, Anthropic
+#: ``output_config.format``...) or MIME type (Gemini ``response_mime_type``) -> gen_ai.output.type.
+_OUTPUT_TYPES: Final = {
+    "json_object": semconv.OUTPUT_TYPE_JSON,
+    "json_schema": semconv.OUTPUT_TYPE_JSON,
+    "json": semconv.OUTPUT_TYPE_JSON,
+    "application/json": semconv.OUTPUT_TYPE_JSON,
+    "text": semconv.OUTPUT_TYPE_TEXT,
+    "text/plain": semconv.OUTPUT_TYPE_TEXT,
+    "image": semconv.OUTPUT_TYPE_IMAGE,
+    "audio": semconv.OUTPUT_TYPE_SPEECH,
+    "speech": semconv.OUTPUT_TYPE_SPEECH,
+}
+
+
+def output_type(fmt: Any) -> str | None:
+    """``gen_ai.output.type`` of the output format a request names, None when it names none we know.
+
+    ``fmt`` is what the request gave: a dict or SDK object with a ``type`` (``{"type":
+    "json_schema", ...}``), the type or MIME string itself, or a class (a pydantic model passed to
+    ``parse()``: structured output, so JSON).  Every provider's request reader calls this, so the
+    values stay the conventions' (``text``, ``json``, ``image``, ``speech``).
+    """
+    if fmt is None:
+        return None
+    if isinstance(fmt, type):
+        return semconv.OUTPUT_TYPE_JSON
+    kind = fmt if type(fmt) is str else field(fmt, "type")
+    return _OUTPUT_TYPES.get(kind.lower()) if type(kind) is str else None
+
+
 __all__ = [
     "INT64_MAX",
     "MAX_TOKEN_COUNT",
     "USAGE_ATTRIBUTES",
     "bound_usage",
     "field",
+    "output_type",
     "is_count",
     "is_number",
     "token_count",

@@ -452,3 +452,26 @@ def test_missing_file_is_not_created(tmp_path) -> None:
     assert not path.exists()
     with pytest.raises(FileNotFoundError):
         llm_agent.analysis.open(str(path))
+
+
+def test_rows_stored_with_the_old_dimension_name_read_under_the_conventions_name(tmp_path) -> None:
+    """A sink written before llm_agent followed the conventions keeps gen_ai.embeddings.dimension_count;
+    the trace tree reads it as gen_ai.embeddings.dimension.count (the row itself is not rewritten)."""
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.trace import SpanContext, SpanKind
+
+    from llm_agent.analysis.sqlite import SQLiteStore
+    from llm_agent.backends.sqlite import SQLiteBackend
+    from llm_agent.export import to_record
+
+    old = {"gen_ai.operation.name": "embeddings", "gen_ai.embeddings.dimension_count": 1536}
+    span = ReadableSpan("embeddings m", context=SpanContext(7, 8, is_remote=False), attributes=old,
+                        kind=SpanKind.CLIENT, start_time=1_000, end_time=2_000)  # fmt: skip
+    path = tmp_path / "old.sqlite"
+    sink = SQLiteBackend(str(path))
+    sink.export([to_record(span)])
+    sink.shutdown(5.0)
+    tree = SQLiteStore(path).trace(format(7, "032x"))
+    assert tree is not None
+    (node,) = tree.roots
+    assert node.attributes == {"gen_ai.operation.name": "embeddings", "gen_ai.embeddings.dimension.count": 1536}

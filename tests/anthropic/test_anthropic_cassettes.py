@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from llm_agent.testing import SpanCapture
+from tests._timing import pop_timing
 from tests.anthropic.anthropic_helpers import client, recorded_request
 
 SERVER = {"server.address": "api.anthropic.com", "server.port": 443}
@@ -32,8 +33,7 @@ def attributes_of(spans: SpanCapture, stream_chunks: int | None = None) -> dict[
     assert record.status != "ERROR"
     attrs = dict(record.attributes)
     if stream_chunks is not None:
-        ttft = attrs.pop("gen_ai.response.time_to_first_chunk")
-        assert isinstance(ttft, float) and ttft >= 0
+        ttft = pop_timing(attrs)["gen_ai.response.time_to_first_chunk"]
         assert record.ttft_s == ttft
         assert attrs.pop("llm_agent.stream.chunks") == stream_chunks
     return attrs
@@ -46,6 +46,7 @@ CREATE = {
     "gen_ai.response.finish_reasons": ("end_turn",),
     "gen_ai.usage.input_tokens": 17,
     "gen_ai.usage.output_tokens": 220,
+    "gen_ai.usage.total_tokens": 237,
 }
 
 
@@ -75,6 +76,7 @@ async def test_create_async(spans: SpanCapture, cassette: Any) -> None:
         "gen_ai.response.finish_reasons": ("end_turn",),
         "gen_ai.usage.input_tokens": message.usage.input_tokens,
         "gen_ai.usage.output_tokens": message.usage.output_tokens,
+        "gen_ai.usage.total_tokens": message.usage.input_tokens + message.usage.output_tokens,
     }
 
 
@@ -99,6 +101,7 @@ def test_prompt_caching_input_tokens_include_cached(spans: SpanCapture, cassette
         **common,
         "gen_ai.response.id": first.id,
         "gen_ai.usage.output_tokens": 187,
+        "gen_ai.usage.total_tokens": 1354,
         "gen_ai.usage.cache_creation.input_tokens": 1163,
         "gen_ai.usage.cache_read.input_tokens": 0,
     }
@@ -106,6 +109,7 @@ def test_prompt_caching_input_tokens_include_cached(spans: SpanCapture, cassette
         **common,
         "gen_ai.response.id": second.id,
         "gen_ai.usage.output_tokens": 202,
+        "gen_ai.usage.total_tokens": 1369,
         "gen_ai.usage.cache_creation.input_tokens": 0,
         "gen_ai.usage.cache_read.input_tokens": 1163,
     }
@@ -119,6 +123,7 @@ TOOLS = {
     "gen_ai.response.finish_reasons": ("tool_use",),
     "gen_ai.usage.input_tokens": 514,
     "gen_ai.usage.output_tokens": 152,
+    "gen_ai.usage.total_tokens": 666,
     "llm_agent.response.tool_call_names": ("get_weather", "get_time"),
 }
 
@@ -151,6 +156,7 @@ STREAM = {
     "gen_ai.response.finish_reasons": ("end_turn",),
     "gen_ai.usage.input_tokens": 17,
     "gen_ai.usage.output_tokens": 171,
+    "gen_ai.usage.total_tokens": 188,
 }
 
 
@@ -183,6 +189,7 @@ def test_stream_tools_and_cache(spans: SpanCapture, cassette: Any) -> None:
         "gen_ai.response.finish_reasons": ("tool_use",),
         "gen_ai.usage.input_tokens": 506,
         "gen_ai.usage.output_tokens": 153,
+        "gen_ai.usage.total_tokens": 659,
         "gen_ai.usage.cache_creation.input_tokens": 0,
         "gen_ai.usage.cache_read.input_tokens": 0,
         "llm_agent.response.tool_call_names": ("get_weather", "get_time"),
@@ -233,6 +240,7 @@ def test_stream_manager_helpers(spans: SpanCapture, cassette: Any, name: str, he
         "gen_ai.response.id": final.id,
         "gen_ai.usage.input_tokens": final.usage.input_tokens,
         "gen_ai.usage.output_tokens": final.usage.output_tokens,
+        "gen_ai.usage.total_tokens": final.usage.input_tokens + final.usage.output_tokens,
     }
 
 
@@ -253,6 +261,7 @@ async def test_async_stream_manager(spans: SpanCapture, cassette: Any, beta: boo
         "gen_ai.response.id": final.id,
         "gen_ai.usage.input_tokens": final.usage.input_tokens,
         "gen_ai.usage.output_tokens": final.usage.output_tokens,
+        "gen_ai.usage.total_tokens": final.usage.input_tokens + final.usage.output_tokens,
     }
 
 
@@ -287,6 +296,7 @@ def test_thinking_stream(spans: SpanCapture, cassette: Any) -> None:
         "gen_ai.response.finish_reasons": ("end_turn",),
         "gen_ai.usage.input_tokens": 52,
         "gen_ai.usage.output_tokens": 216,
+        "gen_ai.usage.total_tokens": 268,
         "gen_ai.usage.cache_creation.input_tokens": 0,
         "gen_ai.usage.cache_read.input_tokens": 0,
     }

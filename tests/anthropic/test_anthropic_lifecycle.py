@@ -16,6 +16,7 @@ import llm_agent
 from llm_agent import semconv
 from llm_agent.testing import SpanCapture
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
+from tests._timing import pop_timing
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 MODEL = "claude-test-1"
@@ -56,6 +57,7 @@ FULL_STREAM = {
     "gen_ai.response.finish_reasons": ("end_turn",),
     "gen_ai.usage.input_tokens": 10,  # 7 uncached + 3 read from the cache
     "gen_ai.usage.output_tokens": 5,
+    "gen_ai.usage.total_tokens": 15,
     "gen_ai.usage.cache_read.input_tokens": 3,
     "gen_ai.usage.cache_creation.input_tokens": 0,
     "gen_ai.usage.reasoning.output_tokens": 2,
@@ -68,6 +70,7 @@ STARTED = {
     "gen_ai.response.model": MODEL,
     "gen_ai.usage.input_tokens": 10,
     "gen_ai.usage.output_tokens": 1,
+    "gen_ai.usage.total_tokens": 11,
     "gen_ai.usage.cache_read.input_tokens": 3,
     "gen_ai.usage.cache_creation.input_tokens": 0,
 }
@@ -107,7 +110,7 @@ def make(mock: Mock, is_async: bool = False) -> Any:
 def attrs_of(spans: SpanCapture) -> dict[str, Any]:
     record = spans.one()
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(attrs)
     attrs.pop("llm_agent.stream.chunks", None)
     return attrs
 
@@ -164,6 +167,7 @@ class AnthropicCases(LifecycleCases):
             "gen_ai.response.finish_reasons": ("end_turn",),
             "gen_ai.usage.input_tokens": 5,  # 4 uncached + 1 read from the cache
             "gen_ai.usage.output_tokens": 2,
+            "gen_ai.usage.total_tokens": 7,
             "gen_ai.usage.cache_read.input_tokens": 1,
             "gen_ai.usage.cache_creation.input_tokens": 0,
         }
@@ -297,6 +301,7 @@ def test_stream_content_only_with_capture_content() -> None:
             **STARTED,
             "gen_ai.response.finish_reasons": ("tool_use",),
             "gen_ai.usage.output_tokens": 9,
+            "gen_ai.usage.total_tokens": 19,
             "llm_agent.response.tool_call_names": ("get_weather",),
         }
         if not capture:
@@ -324,6 +329,7 @@ MESSAGE_ATTRS = {
     "gen_ai.response.finish_reasons": ("max_tokens",),
     "gen_ai.usage.input_tokens": 2,  # unreported cache counts stay absent, not 0
     "gen_ai.usage.output_tokens": 64,
+    "gen_ai.usage.total_tokens": 66,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from llm_agent.testing import SpanCapture
+from tests._timing import pop_timing
 from tests.bedrock.bedrock_helpers import (
     SERVER,
     client,
@@ -43,7 +44,8 @@ def base(model: str, stream: bool = False, operation: str = "chat") -> dict[str,
 
 
 def usage(input_tokens: int, output_tokens: int, **cache: int) -> dict[str, Any]:
-    attrs = {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens}
+    attrs = {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens,
+             "gen_ai.usage.total_tokens": input_tokens + output_tokens}  # fmt: skip
     for key, name in (("read", "cache_read"), ("write", "cache_creation")):
         if key in cache:
             attrs[f"gen_ai.usage.{name}.input_tokens"] = cache[key]
@@ -58,8 +60,7 @@ def attributes(spans: SpanCapture) -> list[dict[str, Any]]:
         assert record.status != "ERROR"
         attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
         if "llm_agent.stream.chunks" in attrs:
-            ttft = attrs.pop("gen_ai.response.time_to_first_chunk")
-            assert isinstance(ttft, float) and ttft >= 0
+            ttft = pop_timing(attrs)["gen_ai.response.time_to_first_chunk"]
             assert record.ttft_s == ttft
         out.append(attrs)
     return out
@@ -347,12 +348,12 @@ def test_embeddings(spans: SpanCapture, cassette: Any) -> None:
     assert attributes(spans) == [
         {
             **base("amazon.titan-embed-text-v2:0", operation="embeddings"),
-            "gen_ai.embeddings.dimension_count": 256,
+            "gen_ai.embeddings.dimension.count": 256,
             "gen_ai.usage.input_tokens": 4,
         },
         {
             **base("cohere.embed-v4:0", operation="embeddings"),
-            "gen_ai.embeddings.dimension_count": 512,
+            "gen_ai.embeddings.dimension.count": 512,
             "gen_ai.response.id": "716077ee-e829-4b61-ace2-2c2e56f5f989",
             "gen_ai.usage.input_tokens": 3,
         },

@@ -20,6 +20,7 @@ from botocore.response import StreamingBody
 import llm_agent
 from llm_agent.testing import SpanCapture, capture_spans
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
+from tests._timing import pop_timing
 from tests.bedrock.bedrock_helpers import client, converse_reports_cache_tokens
 from tests.bedrock.bedrock_server import (
     EVENT_STREAM,
@@ -85,25 +86,27 @@ def request(server: BedrockServer, model: str, stream: bool = False) -> dict[str
 def attrs_of(spans: SpanCapture) -> dict[str, Any]:
     record = spans.one()
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(attrs)
     return attrs
 
 
 CONVERSE_USAGE = {
     "gen_ai.usage.input_tokens": 12,  # 7 uncached + 5 read from the cache
     "gen_ai.usage.output_tokens": 3,
+    "gen_ai.usage.total_tokens": 15,
     "gen_ai.usage.cache_read.input_tokens": 5,
 }
 if not converse_reports_cache_tokens():  # botocore before prompt caching drops the count: 7 is all it shows
-    CONVERSE_USAGE = {"gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 3}
+    CONVERSE_USAGE = {"gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 3, "gen_ai.usage.total_tokens": 10}
 CLAUDE_END = {
     "gen_ai.response.id": "msg_bdrk_loop",
     "gen_ai.response.model": "claude-loop",
     "gen_ai.response.finish_reasons": ("end_turn",),
     "gen_ai.usage.input_tokens": 9,
     "gen_ai.usage.output_tokens": 4,
+    "gen_ai.usage.total_tokens": 13,
 }
-HEADERS_ONLY = {"gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 4}
+HEADERS_ONLY = {"gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 4, "gen_ai.usage.total_tokens": 13}
 
 
 # --- streams: each exit path, for both event-stream operations ---------------------------------------
@@ -144,6 +147,7 @@ STREAMS = [
             "gen_ai.response.model": "claude-loop",
             "gen_ai.usage.input_tokens": 9,
             "gen_ai.usage.output_tokens": 1,
+            "gen_ai.usage.total_tokens": 10,
         },
         5,
     ),
@@ -474,6 +478,7 @@ class InvokeCases(BedrockCases):
             "gen_ai.response.model": "claude-loop",
             "gen_ai.usage.input_tokens": 9,
             "gen_ai.usage.output_tokens": 1,
+            "gen_ai.usage.total_tokens": 10,
         }
 
 

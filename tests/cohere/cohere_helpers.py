@@ -16,6 +16,8 @@ import cohere
 import httpx
 import yaml
 
+from tests._timing import pop_timing
+
 BASE_URL = "https://mock.cohere.test"
 MODEL = "command-r-test"
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]
@@ -96,7 +98,7 @@ def make(mock: Mock, is_async: bool = False) -> Any:
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the timing and chunk count."""
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(attrs)
     attrs.pop("llm_agent.stream.chunks", None)
     return attrs
 

@@ -31,6 +31,7 @@ TOOLS_FIRST = {
     "llm_agent.response.tool_call_names": ("get_time", "get_weather"),
     "gen_ai.usage.input_tokens": 968,
     "gen_ai.usage.output_tokens": 83,
+    "gen_ai.usage.total_tokens": 1051,
     "cohere.usage.billed.input_tokens": 62,
     "cohere.usage.billed.output_tokens": 28,
 }
@@ -48,6 +49,7 @@ def test_chat(spans: SpanCapture) -> None:
         **JOKE,
         "gen_ai.response.id": "83e3e297-264b-478e-9b22-5058386292ed",
         "gen_ai.usage.output_tokens": 89,
+        "gen_ai.usage.total_tokens": JOKE["gen_ai.usage.input_tokens"] + 89,
         "cohere.usage.billed.output_tokens": 88,
     }
 
@@ -64,6 +66,7 @@ def test_chat_stream(spans: SpanCapture) -> None:
         "gen_ai.request.stream": True,
         "gen_ai.response.id": "6cd6ce61-bb3b-46f6-907e-fcfab45e51b6",
         "gen_ai.usage.output_tokens": 110,
+        "gen_ai.usage.total_tokens": JOKE["gen_ai.usage.input_tokens"] + 110,
         "cohere.usage.billed.output_tokens": 109,
     }
 
@@ -78,6 +81,7 @@ async def test_async_chat_stream(spans: SpanCapture) -> None:
         "gen_ai.request.stream": True,
         "gen_ai.response.id": "599ae0aa-0ef6-49e4-b7f4-e2fafc40ca2c",
         "gen_ai.usage.output_tokens": 89,
+        "gen_ai.usage.total_tokens": JOKE["gen_ai.usage.input_tokens"] + 89,
         "cohere.usage.billed.output_tokens": 89,
     }
 
@@ -109,6 +113,7 @@ def _tool_spans(model: str, ids: tuple[str, str], names: tuple[str, ...], usage:
             "gen_ai.response.finish_reasons": (reason,),
             "gen_ai.usage.input_tokens": tokens_in,
             "gen_ai.usage.output_tokens": tokens_out,
+            "gen_ai.usage.total_tokens": tokens_in + tokens_out,
             "cohere.usage.billed.input_tokens": billed_in,
             "cohere.usage.billed.output_tokens": billed_out,
         }
@@ -206,6 +211,7 @@ def test_cached_tokens(spans: SpanCapture) -> None:
         "gen_ai.response.finish_reasons": ("COMPLETE",),
         "gen_ai.usage.input_tokens": 2935,  # the 2928 cached ones included
         "gen_ai.usage.output_tokens": 4,
+        "gen_ai.usage.total_tokens": 2939,
         "gen_ai.usage.cache_read.input_tokens": 2928,
         "cohere.usage.billed.input_tokens": 2406,
         "cohere.usage.billed.output_tokens": 2,

@@ -27,6 +27,7 @@ REQUEST = {
 USAGE_ATTRS = {
     "gen_ai.usage.input_tokens": 60,  # what the model processed, the 8 cached included
     "gen_ai.usage.output_tokens": 3,
+    "gen_ai.usage.total_tokens": 63,
     "gen_ai.usage.cache_read.input_tokens": 8,
     "cohere.usage.billed.input_tokens": 5,
     "cohere.usage.billed.output_tokens": 2,

@@ -31,6 +31,7 @@ _EXTRA_RULES = {
     "default_session_id": f"1-{config.MAX_ID_LENGTH} characters",
     "default_user_id": f"1-{config.MAX_ID_LENGTH} characters",
     "instrument": f"each name must be a supported library ({', '.join(INSTRUMENTORS)})",
+    "content_mode": "one of " + ", ".join(f"`{m}`" for m in config.CONTENT_MODES),
 }
 
 

@@ -193,4 +193,8 @@ def test_metrics_start_when_the_app_installs_a_meter_provider():
     out = subprocess.run(
         [sys.executable, "-c", _GLOBAL_PROVIDER_APP, root], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    assert out == "0 1 ['gen_ai.client.operation.duration', 'gen_ai.client.token.usage']\n"
+    # arms_compat is on by default: the ARMS agent's metric names too (the span has no error, is
+    # fast and has no first chunk, so neither the error and slow-call counts nor first-token latency).
+    names = ["gen_ai.client.operation.duration", "gen_ai.client.token.usage", "genai_calls_count",
+             "genai_calls_duration_seconds", "genai_llm_usage_tokens"]  # fmt: skip
+    assert out == f"0 1 {names}\n"

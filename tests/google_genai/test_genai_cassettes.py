@@ -9,6 +9,7 @@ import pytest
 from google.genai import types
 
 from llm_agent.testing import SpanCapture, capture_spans
+from tests._timing import pop_timing
 from tests.google_genai.genai_helpers import (
     GEMINI_RESPONSE_ID,
     GEMINI_SERVER,
@@ -42,8 +43,7 @@ def attributes(record: Any, stream_chunks: int | None = None) -> dict[str, Any]:
     assert record.kind == "CLIENT"
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
     if stream_chunks is not None:
-        ttft = attrs.pop("gen_ai.response.time_to_first_chunk")
-        assert isinstance(ttft, float) and ttft >= 0
+        ttft = pop_timing(attrs)["gen_ai.response.time_to_first_chunk"]
         assert record.ttft_s == ttft
         assert attrs.pop("llm_agent.stream.chunks") == stream_chunks
     return attrs
@@ -64,6 +64,7 @@ GENERATE = {
     "gen_ai.response.finish_reasons": ("stop",),
     "gen_ai.usage.input_tokens": 45,
     "gen_ai.usage.output_tokens": 23,
+    "gen_ai.usage.total_tokens": 68,
 }
 
 
@@ -101,6 +102,7 @@ async def test_generate_content_async(spans: SpanCapture, cassette: Any) -> None
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 21,
         "gen_ai.usage.output_tokens": 26,
+        "gen_ai.usage.total_tokens": 47,
     }
 
 
@@ -121,6 +123,7 @@ def test_stream_sync_usage_on_every_chunk(spans: SpanCapture, cassette: Any) -> 
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 9,
         "gen_ai.usage.output_tokens": 527,
+        "gen_ai.usage.total_tokens": 536,
     }
 
 
@@ -139,6 +142,7 @@ async def test_stream_async(spans: SpanCapture, cassette: Any) -> None:
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 14,
         "gen_ai.usage.output_tokens": 33,
+        "gen_ai.usage.total_tokens": 47,
     }
 
 
@@ -168,6 +172,7 @@ def test_automatic_function_calling_one_span_per_model_call(spans: SpanCapture, 
         "llm_agent.response.tool_call_names": ("get_weather",),
         "gen_ai.usage.input_tokens": 64,
         "gen_ai.usage.output_tokens": 6,
+        "gen_ai.usage.total_tokens": 70,
     }
     assert attributes(second) == {
         **base("gemini-2.0-flash"),
@@ -176,6 +181,7 @@ def test_automatic_function_calling_one_span_per_model_call(spans: SpanCapture, 
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 89,
         "gen_ai.usage.output_tokens": 23,
+        "gen_ai.usage.total_tokens": 112,
     }
 
 
@@ -196,12 +202,14 @@ def test_chat_one_span_per_send_message(spans: SpanCapture, cassette: Any) -> No
         **gemini_id("iNcEatOgNqbMqtsP75j8mA0"),
         "gen_ai.usage.input_tokens": 7,
         "gen_ai.usage.output_tokens": 9,
+        "gen_ai.usage.total_tokens": 16,
     }
     assert attributes(second) == {
         **common,
         **gemini_id("idcEasGMJLCzqtsPgPryoQM"),
         "gen_ai.usage.input_tokens": 22,
         "gen_ai.usage.output_tokens": 290,
+        "gen_ai.usage.total_tokens": 312,
     }
 
 
@@ -212,6 +220,7 @@ MULTI_TOOLS = {
     "llm_agent.response.tool_call_names": ("get_weather", "get_weather"),
     "gen_ai.usage.input_tokens": 64,
     "gen_ai.usage.output_tokens": 11,
+    "gen_ai.usage.total_tokens": 75,
 }
 
 
@@ -265,6 +274,7 @@ def test_streamed_thinking_tokens_count_as_output(spans: SpanCapture, cassette: 
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 11,
         "gen_ai.usage.output_tokens": 1416,
+        "gen_ai.usage.total_tokens": 1427,
         "gen_ai.usage.reasoning.output_tokens": 713,
     }
 
@@ -288,6 +298,7 @@ def test_code_execution_tool_prompt_tokens_count_as_input(spans: SpanCapture, ca
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 752,
         "gen_ai.usage.output_tokens": 444,
+        "gen_ai.usage.total_tokens": 1196,
         "gen_ai.usage.reasoning.output_tokens": 103,
     }
 
@@ -313,6 +324,7 @@ def test_json_response_mime_type_is_the_output_type(spans: SpanCapture, cassette
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 2,
         "gen_ai.usage.output_tokens": 71,
+        "gen_ai.usage.total_tokens": 73,
         "gen_ai.usage.reasoning.output_tokens": 58,
     }
 
@@ -344,12 +356,14 @@ def test_cached_content_tokens_are_cache_reads(spans: SpanCapture, cassette: Any
         **common,
         **gemini_id("_VQYaqvRGbW6qtsPg4TDoAg"),
         "gen_ai.usage.output_tokens": 44,
+        "gen_ai.usage.total_tokens": 3564,
         "gen_ai.usage.reasoning.output_tokens": 42,
     }
     assert attributes(second) == {
         **common,
         **gemini_id("_1QYavqiB-6wqtsPxaKcuQw"),
         "gen_ai.usage.output_tokens": 53,
+        "gen_ai.usage.total_tokens": 3573,
         "gen_ai.usage.reasoning.output_tokens": 51,
     }
     assert second.cache_read_tokens == 3512
@@ -399,6 +413,7 @@ def test_vertex_ai_client_is_gcp_vertex_ai(spans: SpanCapture, cassette: Any, fl
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 8,
         "gen_ai.usage.output_tokens": 433 + 1477,
+        "gen_ai.usage.total_tokens": 8 + 433 + 1477,
         "gen_ai.usage.reasoning.output_tokens": 1477,
     }
 
@@ -415,6 +430,7 @@ async def test_vertex_ai_async(spans: SpanCapture, cassette: Any) -> None:
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 8,
         "gen_ai.usage.output_tokens": 340 + 1692,
+        "gen_ai.usage.total_tokens": 8 + 340 + 1692,
         "gen_ai.usage.reasoning.output_tokens": 1692,
     }
 
@@ -434,6 +450,7 @@ def test_vertex_ai_stream_usage_only_on_last_chunk(spans: SpanCapture, cassette:
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 8,
         "gen_ai.usage.output_tokens": 388 + 2193,
+        "gen_ai.usage.total_tokens": 8 + 388 + 2193,
         "gen_ai.usage.reasoning.output_tokens": 2193,
     }
 

@@ -17,6 +17,7 @@ from google.genai import errors
 
 import llm_agent
 from llm_agent.testing import SpanCapture
+from tests._timing import pop_timing
 from tests.google_genai.genai_helpers import (
     VERSION,
     Loopback,
@@ -62,6 +63,7 @@ def response(finish: bool = True, output: int = 5, vertex: bool = False) -> dict
         "gen_ai.response.model": MODEL,
         "gen_ai.usage.input_tokens": 7,
         "gen_ai.usage.output_tokens": output,
+        "gen_ai.usage.total_tokens": 7 + output,
         "gen_ai.usage.reasoning.output_tokens": 2,
     }
     if finish:
@@ -74,7 +76,7 @@ def attributes(record: Any, chunks: int | None = None) -> dict[str, Any]:
     if chunks is not None:
         assert attrs.pop("llm_agent.stream.chunks") == chunks
         if chunks:
-            assert attrs.pop("gen_ai.response.time_to_first_chunk") >= 0
+            assert pop_timing(attrs)["gen_ai.response.time_to_first_chunk"] >= 0
     return attrs
 
 
@@ -212,7 +214,7 @@ def test_vertex_embeddings_count_statistics_tokens(spans: SpanCapture, loopback:
         "gen_ai.provider.name": "gcp.vertex_ai",
         "gen_ai.request.model": "text-embedding-005",
         "gen_ai.span.kind": "EMBEDDING",
-        "gen_ai.embeddings.dimension_count": 2,
+        "gen_ai.embeddings.dimension.count": 2,
         "server.address": "127.0.0.1",
         "server.port": loopback.port,
         "gen_ai.usage.input_tokens": 7,

@@ -99,6 +99,7 @@ class GeminiCases(LifecycleCases):
             "gen_ai.response.model": MODEL,
             "gen_ai.usage.input_tokens": 7,
             "gen_ai.usage.output_tokens": output,
+            "gen_ai.usage.total_tokens": 7 + output,
             "gen_ai.usage.reasoning.output_tokens": 2,
         }
 

@@ -78,14 +78,14 @@ class OpenAIRoute(LiteLLMCases):
         return {
             "gen_ai.response.id": "chatcmpl-loop1", "gen_ai.response.model": lb.OPENAI_SNAPSHOT,
             "gen_ai.response.finish_reasons": ("stop",), "gen_ai.usage.input_tokens": 11,
-            "gen_ai.usage.output_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 3,
+            "gen_ai.usage.output_tokens": 7, "gen_ai.usage.total_tokens": 18, "gen_ai.usage.cache_read.input_tokens": 3,
             "gen_ai.usage.reasoning.output_tokens": 2,
         }  # fmt: skip
 
     def full_stream(self) -> dict[str, Any]:
         return {
             **self.first_chunk_known(), "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 4,
+            "gen_ai.usage.input_tokens": 9, "gen_ai.usage.output_tokens": 4, "gen_ai.usage.total_tokens": 13,
             # LiteLLM's normalised stream usage says 0 reasoning tokens where the server gave no details
             "gen_ai.usage.reasoning.output_tokens": 0,
         }  # fmt: skip
@@ -118,7 +118,7 @@ class AnthropicRoute(LiteLLMCases):
     def usage(self) -> dict[str, Any]:
         # LiteLLM's input count includes the cache reads and writes, as the GenAI conventions do
         return {
-            "gen_ai.usage.input_tokens": 15, "gen_ai.usage.output_tokens": 6,
+            "gen_ai.usage.input_tokens": 15, "gen_ai.usage.output_tokens": 6, "gen_ai.usage.total_tokens": 21,
             "gen_ai.usage.cache_read.input_tokens": 2, "gen_ai.usage.cache_creation.input_tokens": 1,
             "gen_ai.usage.reasoning.output_tokens": 0,
         }  # fmt: skip

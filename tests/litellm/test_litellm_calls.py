@@ -30,7 +30,7 @@ def embedding_span(server: Loopback, **extra: Any) -> dict[str, Any]:
     return {
         "gen_ai.operation.name": "embeddings", "gen_ai.provider.name": "openai", "gen_ai.span.kind": "EMBEDDING",
         "gen_ai.request.model": lb.EMBEDDING_MODEL, "gen_ai.response.model": lb.EMBEDDING_MODEL,
-        "gen_ai.embeddings.dimension_count": lb.EMBEDDING_DIMENSIONS, "gen_ai.usage.input_tokens": lb.EMBEDDING_TOKENS,
+        "gen_ai.embeddings.dimension.count": lb.EMBEDDING_DIMENSIONS, "gen_ai.usage.input_tokens": lb.EMBEDDING_TOKENS,
         **server_attrs(server), **extra,
     }  # fmt: skip
 

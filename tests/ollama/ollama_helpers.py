@@ -15,6 +15,8 @@ import httpx
 import ollama
 import yaml
 
+from tests._timing import pop_timing
+
 HOST = "http://127.0.0.1:11434"
 MODEL = "llama3.2:1b"
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "hi"}]
@@ -41,6 +43,7 @@ FINAL_ATTRS: dict[str, Any] = {
     "gen_ai.response.finish_reasons": ("stop",),
     "gen_ai.usage.input_tokens": 11,
     "gen_ai.usage.output_tokens": 4,
+    "gen_ai.usage.total_tokens": 15,
     "ollama.response.total_duration": 2.5,
     "ollama.response.load_duration": 0.5,
     "ollama.response.prompt_eval_duration": 0.25,
@@ -77,7 +80,7 @@ def make(mock: Mock, is_async: bool = False) -> Any:
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the timing and chunk count."""
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(attrs)
     attrs.pop("llm_agent.stream.chunks", None)
     return attrs
 

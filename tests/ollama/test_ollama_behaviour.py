@@ -78,7 +78,7 @@ async def test_positional_arguments_and_embed(spans: SpanCapture, is_async: bool
         "gen_ai.operation.name": "embeddings",
         "gen_ai.span.kind": "EMBEDDING",
         "gen_ai.request.model": "nomic-embed-text",
-        "gen_ai.embeddings.dimension_count": 2,
+        "gen_ai.embeddings.dimension.count": 2,
         "gen_ai.response.model": "nomic-embed-text",
         "gen_ai.usage.input_tokens": 9,
         "ollama.response.total_duration": 0.04,

@@ -34,6 +34,7 @@ def _final(tokens: tuple[int, int], durations_ns: tuple[int, int, int, int]) -> 
     return {
         "gen_ai.usage.input_tokens": tokens[0],
         "gen_ai.usage.output_tokens": tokens[1],
+        "gen_ai.usage.total_tokens": tokens[0] + tokens[1],
         "ollama.response.total_duration": total / 1e9,
         "ollama.response.load_duration": load / 1e9,
         "ollama.response.prompt_eval_duration": prompt_eval / 1e9,

@@ -16,6 +16,7 @@ import openai._base_client as _base_client
 import pytest
 
 from llm_agent.testing import SpanCapture, capture_spans
+from tests._timing import pop_timing
 
 #: The HTTP library the installed SDK is built on.
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
@@ -237,5 +238,5 @@ SERVER = {"server.address": "api.openai.com", "server.port": 443, "gen_ai.provid
 def attrs(record: Any) -> dict[str, Any]:
     """A record's attributes without the timing-dependent one (TTFT is checked for presence)."""
     out = dict(record.attributes)
-    out.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(out)
     return out

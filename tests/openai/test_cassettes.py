@@ -14,7 +14,10 @@ LLM = {
     "gen_ai.provider.name": "openai",
     "gen_ai.span.kind": "LLM",
     "gen_ai.operation.name": "chat",
+    "openai.api.type": "chat_completions",
 }
+#: The Responses API's spans: the same, but for the API type.
+RESPONSES_LLM = {**LLM, "openai.api.type": "responses"}
 MESSAGES = [{"role": "user", "content": "Say this is a test"}]
 TOOLS = [
     {
@@ -44,6 +47,7 @@ def test_chat_completion(spans, cassette):
         "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.usage.input_tokens": 12,
         "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.total_tokens": 17,
         **ZERO_DETAILS,
     }
     assert (record.input_tokens, record.output_tokens, record.cache_read_tokens) == (12, 5, 0)
@@ -63,6 +67,7 @@ def test_chat_stop_string_becomes_list(spans, cassette):
         "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.usage.input_tokens": 12,
         "gen_ai.usage.output_tokens": 12,
+        "gen_ai.usage.total_tokens": 24,
         **ZERO_DETAILS,
     }
 
@@ -83,6 +88,7 @@ def test_chat_tool_call_names_without_arguments(spans, cassette):
         "llm_agent.response.tool_call_names": ["get_current_weather", "get_current_weather"],
         "gen_ai.usage.input_tokens": 75,
         "gen_ai.usage.output_tokens": 51,
+        "gen_ai.usage.total_tokens": 126,
         **ZERO_DETAILS,
     }
 
@@ -95,6 +101,7 @@ STREAM_ATTRS = {
     "gen_ai.response.finish_reasons": ["stop"],
     "gen_ai.usage.input_tokens": 12,
     "gen_ai.usage.output_tokens": 5,
+    "gen_ai.usage.total_tokens": 17,
     **ZERO_DETAILS,
     "llm_agent.stream.chunks": 8,
 }
@@ -156,6 +163,7 @@ def test_chat_stream_tool_call_names(spans, cassette):
         "llm_agent.response.tool_call_names": ["get_current_weather", "get_current_weather"],
         "gen_ai.usage.input_tokens": 75,
         "gen_ai.usage.output_tokens": 51,
+        "gen_ai.usage.total_tokens": 126,
         **ZERO_DETAILS,
         "llm_agent.stream.chunks": 18,
     }
@@ -199,13 +207,14 @@ async def test_embeddings(spans, cassette, is_async):
             result = await result
     assert len(result.data[0].embedding) == 1536
     record = spans.one("embeddings text-embedding-3-small")
+    embeddings = {k: v for k, v in LLM.items() if k != "openai.api.type"}  # no API type named for it
     assert attrs(record) == {
-        **LLM,
+        **embeddings,
         "gen_ai.operation.name": "embeddings",
         "gen_ai.span.kind": "EMBEDDING",
         "gen_ai.request.model": "text-embedding-3-small",
         "gen_ai.response.model": "text-embedding-3-small",
-        "gen_ai.embeddings.dimension_count": 1536,
+        "gen_ai.embeddings.dimension.count": 1536,
         "gen_ai.usage.input_tokens": record.attributes["gen_ai.usage.input_tokens"],
     }
     assert record.input_tokens == result.usage.prompt_tokens and record.output_tokens is None
@@ -213,13 +222,14 @@ async def test_embeddings(spans, cassette, is_async):
 
 
 RESPONSES_ATTRS = {
-    **LLM,
+    **RESPONSES_LLM,
     "gen_ai.request.model": "gpt-4o-mini",
     "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
     "openai.response.service_tier": "default",
-    "gen_ai.response.finish_reasons": ["completed"],
+    "gen_ai.response.finish_reasons": ["stop"],
     "gen_ai.usage.input_tokens": 22,
     "gen_ai.usage.output_tokens": 6,
+    "gen_ai.usage.total_tokens": 28,
     **ZERO_DETAILS,
 }
 
@@ -265,15 +275,16 @@ def test_responses_reasoning_tokens_and_max_output_tokens(spans, cassette):
         )
     record = spans.one("chat gpt-5.4")
     assert attrs(record) == {
-        **LLM,
+        **RESPONSES_LLM,
         "gen_ai.request.model": "gpt-5.4",
         "gen_ai.request.max_tokens": 300,
         "gen_ai.response.id": "resp_05177a4994c7df3a0069e2f402f00881a1b9eda520cb779fef",
         "gen_ai.response.model": "gpt-5.4-2026-03-05",
         "openai.response.service_tier": "default",
-        "gen_ai.response.finish_reasons": ["completed"],
+        "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.usage.input_tokens": 44,
         "gen_ai.usage.output_tokens": 288,
+        "gen_ai.usage.total_tokens": 332,
         "gen_ai.usage.cache_read.input_tokens": 0,
         "gen_ai.usage.reasoning.output_tokens": 9,
     }
@@ -285,7 +296,7 @@ def test_responses_api_error(spans, cassette):
         recorded_client().responses.create(model="this-model-does-not-exist", input="Hello")
     record = spans.one()
     assert attrs(record) == {
-        **LLM,
+        **RESPONSES_LLM,
         "gen_ai.request.model": "this-model-does-not-exist",
         "error.type": "openai.BadRequestError",
     }

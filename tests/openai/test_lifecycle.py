@@ -21,6 +21,7 @@ BASE = {
     "gen_ai.span.kind": "LLM",
     "gen_ai.operation.name": "chat",
     "gen_ai.request.model": "gpt-4o-mini",
+    "openai.api.type": "chat_completions",
 }
 STARTED = {**BASE, "gen_ai.request.stream": True}
 FIRST_CHUNK_ONLY = {"gen_ai.response.id": "chatcmpl-2", "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}
@@ -33,6 +34,7 @@ RESPONSE = {
     "gen_ai.response.finish_reasons": ("stop",),
     "gen_ai.usage.input_tokens": 10,
     "gen_ai.usage.output_tokens": 4,
+    "gen_ai.usage.total_tokens": 14,
     "gen_ai.usage.cache_read.input_tokens": 2,
     "gen_ai.usage.reasoning.output_tokens": 1,
 }
@@ -42,6 +44,7 @@ FULL_STREAM = {
     "gen_ai.response.finish_reasons": ("stop",),
     "gen_ai.usage.input_tokens": 7,
     "gen_ai.usage.output_tokens": 2,
+    "gen_ai.usage.total_tokens": 9,
 }
 ERROR_BODY = {"error": {"message": "overloaded", "type": "server_error", "code": None}}
 
@@ -201,6 +204,7 @@ async def test_exit_responses_stream_closed_before_completion(spans, api, is_asy
     assert len(await consume(stream)) == 2  # the server ended the stream without response.completed
     assert attrs(spans.one()) == {
         **STARTED,
+        "openai.api.type": "responses",
         "gen_ai.response.id": "resp_1",
         "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
         "llm_agent.usage.missing": True,

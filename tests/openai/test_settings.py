@@ -148,6 +148,7 @@ def test_custom_base_url_and_provider_map():
         "gen_ai.provider.name": "vllm",
         "gen_ai.span.kind": "LLM",
         "gen_ai.operation.name": "chat",
+        "openai.api.type": "chat_completions",
         "gen_ai.request.model": "qwen",
         "gen_ai.request.temperature": 0.2,
         "gen_ai.request.top_p": 0.9,
@@ -163,6 +164,7 @@ def test_custom_base_url_and_provider_map():
         "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.usage.input_tokens": 10,
         "gen_ai.usage.output_tokens": 4,
+        "gen_ai.usage.total_tokens": 14,
         "gen_ai.usage.cache_read.input_tokens": 2,
         "gen_ai.usage.reasoning.output_tokens": 1,
     }

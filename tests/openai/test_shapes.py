@@ -21,7 +21,7 @@ from tests.openai.conftest import (
 )
 
 MESSAGES = [{"role": "user", "content": "hi"}]
-LLM = {**SERVER, "gen_ai.span.kind": "LLM", "gen_ai.operation.name": "chat"}
+LLM = {**SERVER, "gen_ai.span.kind": "LLM", "gen_ai.operation.name": "chat", "openai.api.type": "chat_completions"}
 CHAT = {
     **LLM,
     "gen_ai.request.model": "gpt-4o-mini",
@@ -31,6 +31,7 @@ CHAT = {
     "gen_ai.response.finish_reasons": ["stop"],
     "gen_ai.usage.input_tokens": 10,
     "gen_ai.usage.output_tokens": 4,
+    "gen_ai.usage.total_tokens": 14,
     "gen_ai.usage.cache_read.input_tokens": 2,
     "gen_ai.usage.reasoning.output_tokens": 1,
 }
@@ -43,16 +44,19 @@ CHAT_STREAM = {
     "gen_ai.response.finish_reasons": ["stop"],
     "gen_ai.usage.input_tokens": 7,
     "gen_ai.usage.output_tokens": 2,
+    "gen_ai.usage.total_tokens": 9,
     "llm_agent.stream.chunks": 4,
 }
 RESPONSES = {
     **LLM,
+    "openai.api.type": "responses",
     "gen_ai.request.model": "gpt-4o-mini",
     "gen_ai.response.id": "resp_1",
     "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-    "gen_ai.response.finish_reasons": ["completed"],
+    "gen_ai.response.finish_reasons": ["stop"],
     "gen_ai.usage.input_tokens": 20,
     "gen_ai.usage.output_tokens": 8,
+    "gen_ai.usage.total_tokens": 28,
     "gen_ai.usage.cache_read.input_tokens": 5,
     "gen_ai.usage.reasoning.output_tokens": 3,
 }
@@ -70,7 +74,7 @@ EMBEDDINGS = {
     "gen_ai.operation.name": "embeddings",
     "gen_ai.request.model": "text-embedding-3-small",
     "gen_ai.response.model": "text-embedding-3-small",
-    "gen_ai.embeddings.dimension_count": 3,
+    "gen_ai.embeddings.dimension.count": 3,
     "gen_ai.usage.input_tokens": 6,
 }
 
@@ -223,6 +227,7 @@ async def test_legacy_completion(spans, api, is_async):
         "gen_ai.response.finish_reasons": ["length"],
         "gen_ai.usage.input_tokens": 3,
         "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.total_tokens": 8,
     }
 
 
@@ -241,6 +246,7 @@ async def test_legacy_completion_stream(spans, api, is_async):
         "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.usage.input_tokens": 3,
         "gen_ai.usage.output_tokens": 2,
+        "gen_ai.usage.total_tokens": 5,
         "llm_agent.stream.chunks": 3,
     }
 

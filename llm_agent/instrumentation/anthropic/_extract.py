@@ -17,6 +17,7 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
+from llm_agent.instrumentation._values import output_type
 from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
@@ -35,6 +36,8 @@ REQUEST_KEYS: Final = frozenset(
         "max_tokens_to_sample",
         "stop_sequences",
         "stream",
+        "output_config",
+        "output_format",
     }
 )
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
@@ -66,6 +69,12 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    # Structured output: ``output_config.format`` (GA), the beta ``output_format`` (a dict, or the
+    # pydantic model ``messages.parse()`` takes).
+    config = get("output_config")
+    kind = output_type(_g(config, "format") if isinstance(config, dict) else None) or output_type(get("output_format"))
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if settings.capture_content:
         limit = settings.content_max_chars
         messages = get("messages")

@@ -34,7 +34,7 @@ MANAGED_STREAM: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, message_att
 
 #: Client classes that serve Claude through a cloud platform: the platform is the provider (the
 #: GenAI spec's values), as it is the one that bills and serves the call.
-_PLATFORM_CLIENTS: Final = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
+_PLATFORM_CLIENTS: Final = (("Bedrock", semconv.PROVIDER_AWS_BEDROCK), ("Vertex", semconv.PROVIDER_GCP_VERTEX_AI))
 _provider_by_class: dict[type, str] = {}
 
 
@@ -74,8 +74,6 @@ def _request_side(
     if op is MANAGED_STREAM:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     attrs[semconv.GEN_AI_PROVIDER_NAME] = provider_name
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
     return attrs
 
 

@@ -45,7 +45,7 @@ from llm_agent.instrumentation.bedrock._stream import (
     InvokeStreamAccumulator,
 )
 
-PROVIDER: Final = "aws.bedrock"
+PROVIDER: Final = semconv.PROVIDER_AWS_BEDROCK
 
 
 def _converse_stream(call: Call) -> ConverseAccumulator:
@@ -139,8 +139,6 @@ class BedrockProvider(Provider):
             attrs[semconv.GEN_AI_REQUEST_MODEL] = model
         if op.stream:
             attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-        if settings.arms_compat:
-            attrs[semconv.ARMS_SPAN_KIND] = op.kind
         name = f"{op.name} {model}" if model is not None else op.name
         url = endpoint_url(instance)
         request: Callable[[], dict[str, Any]]

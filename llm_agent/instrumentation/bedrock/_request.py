@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
-from llm_agent.instrumentation._values import is_number
+from llm_agent.instrumentation._values import is_number, output_type
 
 #: Model families whose ids mark an embedding model (``amazon.titan-embed-...``, ``cohere.embed-...``).
 EMBED_MARKERS: Final = (".titan-embed", ".embed-", "embed-text", "embed-image", "multimodal-embed")
@@ -75,6 +75,10 @@ def converse_request(params: dict[str, Any], capture: bool, limit: int) -> dict[
     extra = params.get("additionalModelRequestFields")
     if type(extra) is dict and type(extra.get("top_k")) is int:
         attrs[_TOP_K] = extra["top_k"]
+    output = params.get("outputConfig")  # structured output: {"textFormat": {"type": "json_schema", ...}}
+    kind = output_type(output.get("textFormat")) if type(output) is dict else None
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if capture:
         messages = params.get("messages")
         if isinstance(messages, (list, tuple)):
@@ -99,6 +103,10 @@ def kept_converse_params(params: dict[str, Any]) -> dict[str, Any]:
     extra = params.get("additionalModelRequestFields")
     if type(extra) is dict and "top_k" in extra:
         kept["additionalModelRequestFields"] = {"top_k": extra["top_k"]}
+    output = params.get("outputConfig")
+    text_format = output.get("textFormat") if type(output) is dict else None
+    if type(text_format) is dict:
+        kept["outputConfig"] = {"textFormat": {"type": text_format.get("type")}}  # not the schema
     return kept
 
 
@@ -140,6 +148,13 @@ def invoke_request(body: bytes | str | None, capture: bool, limit: int) -> dict[
     for key in BODY_DIMENSIONS:
         if type(data.get(key)) is int:
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = data[key]
+    # Anthropic models' structured output in their native body (``output_config.format``, the
+    # beta ``output_format``).
+    config = data.get("output_config")
+    kind = output_type(config.get("format")) if type(config) is dict else None
+    kind = kind or output_type(data.get("output_format"))
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if capture:
         _capture_request(data, attrs, limit)
     return attrs

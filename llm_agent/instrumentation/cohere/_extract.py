@@ -22,17 +22,15 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import token_count
+from llm_agent.instrumentation._values import output_type, token_count
 
 #: ``gen_ai.operation.name`` of a rerank call (the GenAI conventions define none).
-OP_RERANK: Final = "rerank"
-#: How many documents a rerank call was given, and how many results it asked for.
-RERANK_DOCUMENTS: Final = "llm_agent.rerank.documents"
-RERANK_TOP_N: Final = "llm_agent.rerank.top_n"
-#: Cohere's billed units, as reported (not tokens the model processed).
-BILLED_INPUT_TOKENS: Final = "cohere.usage.billed.input_tokens"
-BILLED_OUTPUT_TOKENS: Final = "cohere.usage.billed.output_tokens"
-BILLED_SEARCH_UNITS: Final = "cohere.usage.billed.search_units"
+OP_RERANK: Final = semconv.OP_RERANK
+RERANK_DOCUMENTS: Final = semconv.RERANK_DOCUMENTS
+RERANK_TOP_N: Final = semconv.RERANK_TOP_N
+BILLED_INPUT_TOKENS: Final = semconv.COHERE_BILLED_INPUT_TOKENS
+BILLED_OUTPUT_TOKENS: Final = semconv.COHERE_BILLED_OUTPUT_TOKENS
+BILLED_SEARCH_UNITS: Final = semconv.COHERE_BILLED_SEARCH_UNITS
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
@@ -57,6 +55,7 @@ REQUEST_KEYS: Final = frozenset(
         *(key for key, _ in _INT_PARAMS),
         "stop_sequences",
         "embedding_types",
+        "response_format",
     }
 )
 
@@ -89,6 +88,9 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     formats = get("embedding_types")
     if isinstance(formats, (list, tuple)) and formats and all(type(s) is str for s in formats):
         attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = list(formats)
+    kind = output_type(get("response_format"))  # chat: {"type": "json_object" | "text", ...}
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if settings.capture_content:
         _request_content(operation, kwargs, settings.content_max_chars, attrs)
     return attrs

@@ -88,8 +88,6 @@ def _request_side(
     if op is CHAT_STREAM:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     attrs[semconv.GEN_AI_PROVIDER_NAME] = provider_name
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
     return attrs
 
 

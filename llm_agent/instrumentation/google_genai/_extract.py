@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._spans import content_json
-from llm_agent.instrumentation._values import field, is_number, token_count
+from llm_agent.instrumentation._values import field, is_number, output_type, token_count
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
@@ -42,9 +42,6 @@ _NUMBER_PARAMS: Final = (
     ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
     ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
 )
-#: ``response_mime_type`` -> ``gen_ai.output.type`` (the conventions' values); other types
-#: (e.g. ``text/x.enum``) leave the attribute out rather than guess.
-_OUTPUT_TYPES: Final = {"application/json": "json", "text/plain": "text"}
 #: Path segment before the model id in resource names (``models/gemini-2.0-flash``,
 #: ``projects/p/locations/l/publishers/google/models/gemini-2.5-flash``).
 _MODELS_SEGMENT: Final = "models/"
@@ -108,10 +105,11 @@ def config_attributes(operation: str, values: tuple[Any, ...], attrs: dict[str, 
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = count
     if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    if type(mime) is str:
-        output_type = _OUTPUT_TYPES.get(mime.lower())
-        if output_type is not None:
-            attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    # ``response_mime_type`` through the shared reader (``application/json`` -> json, ``text/plain``
+    # -> text); other types (e.g. ``text/x.enum``) leave the attribute out rather than guess.
+    kind = output_type(mime) if type(mime) is str else None
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
 
 
 def request_content(operation: str, contents: Any, config: Any, attrs: dict[str, Any], limit: int) -> None:

@@ -82,8 +82,6 @@ def _request_side(
         config_attributes(op.name, config, attrs)
     if op.stream:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
     return attrs
 
 

@@ -19,6 +19,7 @@ from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
+from llm_agent.instrumentation._values import output_type
 from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
@@ -41,6 +42,7 @@ REQUEST_KEYS: Final = frozenset(
         "stream",
         "encoding_format",
         "dimensions",
+        "response_format",
     }
 )
 #: Message roles whose text is a system instruction (kept out of the input messages).
@@ -86,6 +88,10 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         dims = get("dimensions")
         if type(dims) is int:
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
+    # OpenAI's ``response_format`` (a dict, or a pydantic class), which LiteLLM passes on.
+    kind = output_type(get("response_format"))
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if settings.capture_content:
         _content(operation, kwargs, attrs, settings.content_max_chars)
     return attrs

@@ -77,8 +77,6 @@ def _request_side(op: Operation, route: Route, kwargs: dict[str, Any], settings:
         attrs[semconv.GEN_AI_REQUEST_MODEL] = route.model
     if route.provider:
         attrs[semconv.GEN_AI_PROVIDER_NAME] = route.provider
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
     return attrs
 
 

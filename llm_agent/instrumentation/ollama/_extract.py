@@ -33,10 +33,10 @@ POSITIONAL: Final = {
 NS_PER_S: Final = 1_000_000_000
 #: Server-side durations, in seconds: (response field, attribute).
 DURATIONS: Final = (
-    ("total_duration", "ollama.response.total_duration"),
-    ("load_duration", "ollama.response.load_duration"),
-    ("prompt_eval_duration", "ollama.response.prompt_eval_duration"),
-    ("eval_duration", "ollama.response.eval_duration"),
+    ("total_duration", semconv.OLLAMA_TOTAL_DURATION),
+    ("load_duration", semconv.OLLAMA_LOAD_DURATION),
+    ("prompt_eval_duration", semconv.OLLAMA_PROMPT_EVAL_DURATION),
+    ("eval_duration", semconv.OLLAMA_EVAL_DURATION),
 )
 #: ``options`` keys read as request parameters.
 _NUMBER_OPTIONS: Final = (
@@ -92,7 +92,7 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
     fmt = get("format")
     if fmt == "json" or isinstance(fmt, dict):  # a JSON schema is JSON output too
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = "json"
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = semconv.OUTPUT_TYPE_JSON
     if settings.capture_content:
         _request_content(operation, kwargs, settings.content_max_chars, attrs)
     return attrs

@@ -59,8 +59,6 @@ def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings
     attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
     attrs.update(request_attributes(op.name, kwargs, settings))
     attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
     return attrs
 
 

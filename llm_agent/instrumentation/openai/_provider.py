@@ -37,6 +37,9 @@ CHAT: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, chat_attributes, _cha
 COMPLETION: Final = Operation(semconv.OP_TEXT_COMPLETION, semconv.KIND_LLM, chat_attributes, _chat_stream)
 EMBEDDINGS: Final = Operation(semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING, embeddings_attributes)
 RESPONSES: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, responses_attributes, _responses_stream)
+#: ``openai.api.type`` of the operations the conventions name an API type for (the legacy
+#: Completions and the Embeddings APIs have none).
+_API_TYPES: Final = {id(CHAT): semconv.OPENAI_API_CHAT_COMPLETIONS, id(RESPONSES): semconv.OPENAI_API_RESPONSES}
 #: The operations whose streams can be asked for a usage chunk (``stream_options.include_usage``).
 _USAGE_INJECTABLE: Final = frozenset({id(CHAT), id(COMPLETION)})
 
@@ -50,8 +53,9 @@ def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings
     provider, attrs = server_attributes(base_url, settings)
     attrs.update(request_attributes(op.name, kwargs, settings))
     attrs[semconv.GEN_AI_PROVIDER_NAME] = provider
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
+    api_type = _API_TYPES.get(id(op))
+    if api_type is not None:
+        attrs[semconv.OPENAI_API_TYPE] = api_type
     return attrs
 
 

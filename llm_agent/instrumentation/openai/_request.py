@@ -15,6 +15,7 @@ from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._providers import provider_from_base_url
 from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import output_type
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
@@ -124,23 +125,14 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
 
 
 def _output_type(kwargs: dict[str, Any]) -> str | None:
-    fmt = kwargs.get("response_format")
-    if isinstance(fmt, dict):
-        kind = fmt.get("type")
-        if kind in ("json_object", "json_schema"):
-            return "json"
-        if kind == "text":
-            return "text"
-    elif isinstance(fmt, type):  # a pydantic model class given to parse()/stream()
-        return "json"
-    text = kwargs.get("text")
-    if isinstance(text, dict):
-        inner = text.get("format")
-        if isinstance(inner, dict) and inner.get("type") in ("json_object", "json_schema"):
-            return "json"
-    if isinstance(kwargs.get("text_format"), type):
-        return "json"
-    return None
+    """Chat ``response_format``, Responses ``text.format`` or ``text_format`` (``parse()``'s model)."""
+    found = output_type(kwargs.get("response_format"))
+    if found is None:
+        text = kwargs.get("text")
+        found = output_type(text.get("format")) if isinstance(text, dict) else None
+    if found is None:
+        found = output_type(kwargs.get("text_format"))
+    return found
 
 
 def _content(operation: str, kwargs: dict[str, Any], attrs: dict[str, Any], limit: int) -> None:

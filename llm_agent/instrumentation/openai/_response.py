@@ -143,22 +143,53 @@ def embeddings_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]
     return attrs
 
 
-def responses_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
-    """Responses API ``Response`` / ``ParsedResponse``.
+#: ``incomplete_details.reason`` -> the finish reason Chat Completions reports for the same stop.
+_INCOMPLETE_REASONS: Final = {
+    "max_output_tokens": semconv.FINISH_LENGTH,
+    "content_filter": semconv.FINISH_CONTENT_FILTER,
+}
+#: Output items that hand control back to the app (the model stopped to have it run a tool);
+#: the server-side tools' items (``web_search_call``, ``mcp_call``...) do not.
+_CLIENT_TOOL_ITEMS: Final = frozenset(
+    {
+        "function_call",
+        "custom_tool_call",
+        "computer_call",
+        "local_shell_call",
+        "shell_call",
+        "apply_patch_call",
+        "mcp_approval_request",
+    }
+)
 
-    It has no finish reason; ``finish_reasons`` carries the incomplete reason when the response
-    is incomplete, else its status (``completed``, ``failed``...).
+
+def responses_finish_reason(status: Any, incomplete: Any, output: Any) -> str | None:
+    """Why the model stopped, in Chat Completions' words (the Responses API has no finish reason).
+
+    ``completed`` -> ``tool_calls`` when an output item asks the app to run a tool, else ``stop``;
+    ``incomplete`` -> ``length`` / ``content_filter`` from ``incomplete_details.reason`` (another
+    reason as it is); any other status (``failed``, ``cancelled``...) -> None: the model did not
+    stop by itself, and a failure is the span's ``error.type``.
     """
+    if status == "completed":
+        if isinstance(output, list):
+            for item in output:
+                if _g(item, "type") in _CLIENT_TOOL_ITEMS:
+                    return semconv.FINISH_TOOL_CALLS
+        return semconv.FINISH_STOP
+    if status == "incomplete":
+        return _INCOMPLETE_REASONS.get(incomplete, incomplete) if type(incomplete) is str else None
+    return None
+
+
+def responses_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
+    """Responses API ``Response`` / ``ParsedResponse`` (finish reason: ``responses_finish_reason``)."""
     attrs: dict[str, Any] = {}
     _common(obj, attrs)
-    details = _g(obj, "incomplete_details")
-    reason = _g(details, "reason")
-    status = _g(obj, "status")
-    if type(reason) is str:
-        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
-    elif type(status) is str:
-        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [status]
     output = _g(obj, "output")
+    reason = responses_finish_reason(_g(obj, "status"), _g(_g(obj, "incomplete_details"), "reason"), output)
+    if reason is not None:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
     if isinstance(output, list):
         tool_names: list[str] = []
         outputs: list[Any] = []
@@ -183,4 +214,10 @@ def responses_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
     return attrs
 
 
-__all__ = ["chat_attributes", "embeddings_attributes", "responses_attributes", "usage_attributes"]
+__all__ = [
+    "chat_attributes",
+    "embeddings_attributes",
+    "responses_attributes",
+    "responses_finish_reason",
+    "usage_attributes",
+]

@@ -1,0 +1,29 @@
+"""The timing-dependent attributes of a span, checked against each other and taken out.
+
+A test asserting a span's whole attributes cannot know the measured times; it calls
+``pop_timing`` first, which checks what can be checked of them (types, signs, the ARMS
+nanosecond copy equal to the seconds value) and removes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_agent import semconv
+
+
+def pop_timing(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Remove the time to first chunk, its ARMS copy and the time per chunk from ``attrs``; returns them."""
+    taken: dict[str, Any] = {}
+    ttft = attrs.pop(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, None)
+    ns = attrs.pop(semconv.ARMS_TIME_TO_FIRST_TOKEN, None)
+    if ns is not None:
+        assert ttft is not None and type(ns) is int and ns == round(ttft * 1e9), (ttft, ns)
+    if ttft is not None:
+        assert isinstance(ttft, float) and ttft >= 0, ttft
+        taken[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttft
+    per_chunk = attrs.pop(semconv.STREAM_TIME_PER_CHUNK, None)
+    if per_chunk is not None:
+        assert isinstance(per_chunk, float) and per_chunk >= 0, per_chunk
+        taken[semconv.STREAM_TIME_PER_CHUNK] = per_chunk
+    return taken
