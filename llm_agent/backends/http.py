@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import os
 import threading
 import time
@@ -25,11 +24,12 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from llm_agent._secrets import get_logger, redact_url
 from llm_agent.backends._types import ExportResult, RetryAfter, SpanRecord
 from llm_agent.config import ConfigError, Settings
 from llm_agent.export._retry import RETRYABLE_STATUS, parse_retry_after
 
-logger = logging.getLogger("llm_agent.backends.http")
+logger = get_logger("llm_agent.backends.http")
 
 HTTP_ENDPOINT_ENV: Final = "LLM_AGENT_HTTP_ENDPOINT"
 HTTP_HEADERS_ENV: Final = "LLM_AGENT_HTTP_HEADERS"
@@ -73,7 +73,7 @@ class HttpBackend:
             ) from None
         parsed = urllib.parse.urlsplit(endpoint)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"env {HTTP_ENDPOINT_ENV}: expected an http(s) URL, got {endpoint!r}")
+            raise ConfigError(f"env {HTTP_ENDPOINT_ENV}: expected an http(s) URL, got {redact_url(endpoint)!r}")
         self._requests = requests
         self.endpoint = endpoint
         self._headers = {"Content-Type": "application/json", **(headers or {})}
@@ -150,7 +150,7 @@ class HttpBackend:
         logger.warning(
             "llm_agent: http backend %s rejected a batch with HTTP %d %s: %s (batch dropped; this "
             "status is logged once)",
-            urllib.parse.urlsplit(self.endpoint)._replace(query="", fragment="").geturl(),
+            redact_url(self.endpoint),
             status,
             response.reason or "",
             reason,
