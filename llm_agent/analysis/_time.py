@@ -70,7 +70,7 @@ def check_count(value: int | float, what: str) -> int | float:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     if not MIN_INT64 <= value <= MAX_INT64:
-        raise ValueError(f"{what} out of range: {value!r} (at most {MAX_INT64})")
+        raise ValueError(f"{what} out of range: {value!r} (must be between -2**63 and 2**63 - 1)")
     return value
 
 

@@ -24,7 +24,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from llm_agent._secrets import get_logger, redact_url
+from llm_agent._secrets import get_logger, redact_url, scrub_secrets, secret_values
 from llm_agent.backends._types import ExportResult, RetryAfter, SpanRecord
 from llm_agent.config import ConfigError, Settings
 from llm_agent.export._retry import RETRYABLE_STATUS, parse_retry_after
@@ -77,6 +77,15 @@ class HttpBackend:
         self._requests = requests
         self.endpoint = endpoint
         self._headers = {"Content-Type": "application/json", **(headers or {})}
+        # What a rejecting server may echo back of our own credentials: the endpoint's userinfo
+        # and query values, the auth headers' values (scrubbed from the logged body whatever
+        # their shape).
+        query_values = [v for _, v in urllib.parse.parse_qsl(parsed.query)]
+        self._secrets = (
+            *(p for p in (parsed.username, parsed.password) if p),
+            *query_values,
+            *secret_values(None, self._headers),
+        )
         if gzip_body:
             self._headers["Content-Encoding"] = "gzip"
         self._gzip = gzip_body
@@ -144,7 +153,7 @@ class HttpBackend:
                 return
             self._logged_statuses.add(status)
         try:
-            reason = response.text[:MAX_LOGGED_BODY_CHARS]
+            reason = scrub_secrets(response.text[:MAX_LOGGED_BODY_CHARS], self._secrets)
         except Exception:
             reason = ""
         logger.warning(
