@@ -91,7 +91,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic, bedrock, cohere, ollama); "
+        f"Libraries to instrument ({', '.join(INSTRUMENTORS)}); "
         "default every supported library installed. An empty value instruments nothing.",
     ),
     Option(

@@ -80,11 +80,14 @@ OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
 OP_EMBEDDINGS: Final = "embeddings"
 OP_INVOKE_AGENT: Final = "invoke_agent"
+#: Gemini's multimodal generation (the GenAI conventions' value for ``generate_content``).
 OP_GENERATE_CONTENT: Final = "generate_content"
 OP_EXECUTE_TOOL: Final = "execute_tool"
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
 
 # gen_ai.span.kind values (ARMS)
 KIND_LLM: Final = "LLM"
@@ -201,6 +204,8 @@ __all__ = [
     "OP_INVOKE_AGENT",
     "OP_TEXT_COMPLETION",
     "PROVIDER_ANTHROPIC",
+    "PROVIDER_GCP_GEMINI",
+    "PROVIDER_GCP_VERTEX_AI",
     "PROVIDER_OPENAI",
     "SERVER_ADDRESS",
     "SERVER_PORT",

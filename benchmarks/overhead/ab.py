@@ -4,6 +4,8 @@
                                      (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
+(``gemini``/``gemini_stream`` are google-genai's ``generate_content`` and its stream.)
+
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
 so a neighbour's load hits both alike; the order alternates per pair.  For each scenario it prints
 the medians of the bare call, the instrumented call, and of the per-pair difference, on the wall
@@ -48,7 +50,17 @@ sys.path.insert(0, str(HERE.parent.parent))
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error", "converse", "aws_other")
+SCENARIOS = (
+    "chat",
+    "chat_stream",
+    "embeddings",
+    "responses",
+    "error",
+    "converse",
+    "aws_other",
+    "gemini",
+    "gemini_stream",
+)
 #: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
 #: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
 PROVIDER_SCENARIOS = {
@@ -58,9 +70,9 @@ PROVIDER_SCENARIOS = {
     "ollama_chat": "ollama",
     "ollama_stream": "ollama",
 }
-OWN_SCENARIOS = frozenset({"converse", "aws_other", *PROVIDER_SCENARIOS})
+OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
-STREAM_SCENARIOS = ("chat_stream", "cohere_stream", "ollama_stream")
+STREAM_SCENARIOS = frozenset({"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -116,7 +128,16 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     }
     if os.environ.get(IN_PEER_ENV) is None:
         table.update(bedrock_calls())
+        table.update(gemini_calls())
     return table
+
+
+def gemini_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``gemini``/``gemini_stream``: google-genai through the original per-request methods against
+    the instrumented ones (gemini_calls.py), answered in-process."""
+    import gemini_calls as gemini
+
+    return gemini.calls(gemini.client())
 
 
 def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
@@ -235,14 +256,14 @@ def main() -> None:
                 service_name="bench",
                 sink_path=str(path),
                 capture_content=args.capture,
-                instrument=["openai", "bedrock", *needed],
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai", "bedrock", *needed],
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
 
         def flush() -> None:

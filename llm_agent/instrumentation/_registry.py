@@ -15,6 +15,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "bedrock": "llm_agent.instrumentation.bedrock:BedrockInstrumentor",
     "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
     "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
+    "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -23,6 +24,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "bedrock": "botocore",
     "cohere": "cohere",
     "ollama": "ollama",
+    "google_genai": "google.genai",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -21,6 +21,8 @@ class Internal(NamedTuple):
     what: str  # the internal, as read
     check: Callable[[], bool]
     consequence: str  # what the instrumentation does without it
+    #: The instrumentation package reading it, where its name is not the distribution's.
+    instrumentation: str | None = None
 
 
 def _attr(module: str, *path: str) -> Any:
@@ -143,6 +145,25 @@ INTERNALS = [
                 for m in ("chat", "generate", "embed", "embeddings")),
         "the module functions (ollama.chat...) make no span",
     ),
+    Internal(
+        "google-genai",
+        "Models._generate_content / _generate_content_stream (and AsyncModels')",
+        lambda: all(
+            callable(_attr("google.genai.models", cls).__dict__.get(name))
+            for cls in ("Models", "AsyncModels")
+            for name in ("_generate_content", "_generate_content_stream")
+        ),
+        "the public methods are patched instead: an automatic-function-calling loop makes one span",
+        "google_genai",
+    ),
+    Internal(
+        "google-genai",
+        "Models._api_client / BaseApiClient.vertexai / BaseApiClient._http_options",
+        lambda: _sets(_attr("google.genai._api_module", "BaseModule"), "_api_client")
+        and all(_sets(_attr("google.genai._api_client", "BaseApiClient"), n) for n in ("vertexai", "_http_options")),
+        "no server.address/port, and Vertex AI clients are told apart by their URL only",
+        "google_genai",
+    ),
 ]
 
 
@@ -157,7 +178,8 @@ def test_internal_is_where_we_read_it(internal: Internal) -> None:
         why = "not as expected"
     assert found, (
         f"{internal.package} {version}: the internal {internal.what} moved ({why}). "
-        f"Without it: {internal.consequence}. Update instrumentation/{internal.package}/_sdk.py."
+        f"Without it: {internal.consequence}. "
+        f"Update instrumentation/{internal.instrumentation or internal.package}/_sdk.py."
     )
 
 
