@@ -160,3 +160,43 @@ def test_an_anthropic_auth_token_stays_out_of_the_span() -> None:
     texts = _error_texts(spans)
     assert texts[0] == "401 denied for [REDACTED] (path: /v1/messages, type: authentication_error)"
     assert all(KEY["cohere"] not in t for t in texts)
+
+
+def test_a_gemini_key_of_no_known_shape_stays_out_of_the_span() -> None:
+    """google-genai sends its key as ``x-goog-api-key``; a proxy echoing it bare must not leak it."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from google import genai
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"] or 0))
+            message = f"denied for {self.headers['x-goog-api-key']}"
+            error = {"code": 400, "status": "INVALID_ARGUMENT", "message": message}
+            body = json.dumps({"error": error}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = genai.Client(
+            api_key=KEY["cohere"], http_options={"base_url": f"http://127.0.0.1:{httpd.server_address[1]}"}
+        )
+        with capture_spans(instrument=["google_genai"]) as spans:
+            with pytest.raises(genai.errors.ClientError) as info:
+                client.models.generate_content(model="gemini-2.0-flash", contents="hi")
+        assert KEY["cohere"] in str(info.value)  # the app's exception is unchanged
+        texts = _error_texts(spans)
+        assert all(KEY["cohere"] not in t for t in texts) and "denied for [REDACTED]" in texts[0]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
