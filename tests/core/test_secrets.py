@@ -200,3 +200,14 @@ def test_a_gemini_key_of_no_known_shape_stays_out_of_the_span() -> None:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_config_error_never_quotes_a_credential() -> None:
+    from llm_agent.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError) as info:
+        Settings.resolve(max_queue_size=f"https://u:planted_password@h.example/x?key={KEY['gemini']}")
+    assert str(info.value) == (
+        "option 'max_queue_size' (env LLM_AGENT_MAX_QUEUE_SIZE): expected an integer, got "
+        "'https://[REDACTED]@h.example/x?key=[REDACTED]'"
+    )
