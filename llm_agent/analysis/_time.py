@@ -34,8 +34,9 @@ TimeLike = Union[datetime, str, int, float]
 #: would overflow the driver's binding, so it is refused as a usage error instead.
 MAX_INT64: Final = 2**63 - 1
 MIN_INT64: Final = -(2**63)
-#: The longest duration whose nanoseconds fit (about 292 years).
-MAX_DURATION_S: Final = MAX_INT64 / 1e9
+#: The longest duration, in whole seconds, whose nanoseconds fit (about 292 years): whole, so
+#: that ``seconds * 1e9`` cannot round up past ``MAX_INT64``.
+MAX_DURATION_S: Final = MAX_INT64 // 1_000_000_000
 
 _UNITS_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
@@ -61,8 +62,19 @@ def parse_duration(value: str | float | int) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"not a duration: {value!r} (must be a finite number >= 0)")
     if seconds > MAX_DURATION_S:
-        raise ValueError(f"duration out of range: {value!r} (at most {MAX_DURATION_S:.0f} seconds, about 292 years)")
+        raise ValueError(f"duration out of range: {value!r} (at most {MAX_DURATION_S} seconds, about 292 years)")
     return seconds
+
+
+def check_seconds(value: float, what: str) -> float:
+    """``value`` if it is a finite number of seconds whose nanoseconds fit 64 bits, else ``ValueError``."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    if not -MAX_DURATION_S <= value <= MAX_DURATION_S:
+        raise ValueError(
+            f"{what} out of range: {value!r} (at most {MAX_DURATION_S} seconds either way, about 292 years)"
+        )
+    return value
 
 
 def check_count(value: int | float, what: str) -> int | float:

@@ -365,7 +365,7 @@ def _convert(tok: Token, ftype: str, substring: bool, now_ns: int | None) -> Any
         raise ValueError(f"expected a number, got {tok.text}")
     if ftype == SECONDS:
         if tok.kind in ("number", "duration"):
-            return float(_time.check_count(float(tok.value), "the duration"))
+            return _time.check_seconds(float(tok.value), "the duration")
         return _time.parse_duration(tok.value)
     # TIME
     if tok.kind == "number":

@@ -97,7 +97,7 @@ RANGE = "(use a time between 1677-09-22 and 2262-04-11 UTC)"
         (["models", "--since", "1e400"], "not a point in time: '1e400' (must be a finite number of seconds)"),
         (["model", "gpt-4o", "--since", "1e20"], f"time out of range: '1e20' {RANGE}"),
         (["users", "--since", "99999999999999d"],
-         "duration out of range: '99999999999999d' (at most 9223372037 seconds, about 292 years)"),
+         "duration out of range: '99999999999999d' (at most 9223372036 seconds, about 292 years)"),
         (["sessions", "--min-tokens", TOO_BIG], f"min_total_tokens out of range: {TOO_BIG} {INT64}"),
         (["sessions", "--max-traces", "-" + TOO_BIG], f"max_traces out of range: -{TOO_BIG} {INT64}"),
         (["sessions", "--limit", TOO_BIG], f"limit must be at most 9223372036854775807, got {TOO_BIG}"),
@@ -123,7 +123,7 @@ def test_durations_past_292_years_are_refused_by_the_argument_parser(capsys, hos
     assert info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "llm-agent sessions: error: argument --min-duration: duration out of range: '1e30' "
-        "(at most 9223372037 seconds, about 292 years)"
+        "(at most 9223372036 seconds, about 292 years)"
     )
 
 

@@ -78,6 +78,7 @@ def store(sink: str) -> Iterator[Any]:
 @example(expression="total_tokens > 99999999999999999999")  # the cases the adversarial pass found
 @example(expression="start >= 1e20")
 @example(expression="duration_s > 1e400")
+@example(expression="duration_s == 9223372037")  # fits as seconds, not as nanoseconds
 @example(expression="errors in (1, -99999999999999999999)")
 @given(expression=st.one_of(EXPRESSIONS, st.builds(lambda a, b: f"{a} and not ({b})", EXPRESSIONS, EXPRESSIONS)))
 def test_any_filter_expression_gives_rows_or_a_filter_error(store: Any, expression: str) -> None:

@@ -268,7 +268,7 @@ TOO_BIG = "99999999999999999999"
         ("since=1e400", "not a point in time: '1e400' (must be a finite number of seconds)"),
         ("since=1e20", "time out of range: '1e20' (use a time between 1677-09-22 and 2262-04-11 UTC)"),
         ("until=9999-12-31", "time out of range: '9999-12-31' (use a time between 1677-09-22 and 2262-04-11 UTC)"),
-        ("min_duration_s=1e30", "min_duration_s: duration out of range: '1e30' (at most 9223372037 seconds, about "
+        ("min_duration_s=1e30", "min_duration_s: duration out of range: '1e30' (at most 9223372036 seconds, about "
                                 "292 years)"),
         ("offset=" + "9" * 5000, "offset must be a whole number, got '" + "9" * 5000 + "'"),
     ],
