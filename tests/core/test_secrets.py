@@ -211,3 +211,42 @@ def test_a_config_error_never_quotes_a_credential() -> None:
         "option 'max_queue_size' (env LLM_AGENT_MAX_QUEUE_SIZE): expected an integer, got "
         "'https://[REDACTED]@h.example/x?key=[REDACTED]'"
     )
+
+
+def test_every_provider_reads_its_clients_own_credentials() -> None:
+    """Each provider's ``secrets`` hook on a real client of its SDK: the key the app configured."""
+    import cohere
+    import groq
+    import ollama
+    from google import genai
+
+    from llm_agent.instrumentation.anthropic._provider import AnthropicProvider
+    from llm_agent.instrumentation.cohere._provider import CohereProvider
+    from llm_agent.instrumentation.google_genai._provider import GoogleGenAIProvider
+    from llm_agent.instrumentation.groq._provider import GroqProvider
+    from llm_agent.instrumentation.ollama._provider import OllamaProvider
+    from llm_agent.instrumentation.openai._provider import OpenAIProvider
+
+    try:
+        from mistralai import Mistral
+    except ImportError:
+        from mistralai.client import Mistral
+    from llm_agent.instrumentation.mistralai._provider import MistralProvider
+
+    def of(cls: type, resource: object) -> tuple[str, ...]:
+        return cls.secrets(cls.__new__(cls), resource)
+
+    cases = {
+        "openai": of(OpenAIProvider, openai.OpenAI(api_key=KEY["openai"]).chat.completions),
+        "azure": of(OpenAIProvider, openai.AzureOpenAI(api_key=KEY["azure"], api_version="2024-10-21",
+                                                       azure_endpoint="https://x.openai.azure.com").chat.completions),
+        "anthropic": of(AnthropicProvider, anthropic.Anthropic(api_key=KEY["anthropic"]).messages),
+        "gemini": of(GoogleGenAIProvider, genai.Client(api_key=KEY["gemini"]).models),
+        "groq": of(GroqProvider, groq.Groq(api_key=KEY["groq"]).chat.completions),
+        "mistral": of(MistralProvider, Mistral(api_key=KEY["mistral"]).chat),
+        "cohere": of(CohereProvider, cohere.ClientV2(api_key=KEY["cohere"])),
+        "ollama": of(OllamaProvider, ollama.Client(headers={"Authorization": f"Bearer {KEY['huggingface']}"})),
+    }  # fmt: skip
+    assert {name: KEY["huggingface" if name == "ollama" else name] in found for name, found in cases.items()} == (
+        dict.fromkeys(cases, True)
+    )
