@@ -79,12 +79,14 @@ PROVIDER_SCENARIOS = {
     "groq_chat_stream": "groq",
     "mistral_chat": "mistralai",
     "mistral_chat_stream": "mistralai",
+    "dashscope_chat": "dashscope",  # ab_dashscope.py
+    "dashscope_stream": "dashscope",
 }
 OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
 STREAM_SCENARIOS = frozenset(
     {"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream", "groq_chat_stream",
-     "mistral_chat_stream"}
+     "mistral_chat_stream", "dashscope_stream"}
 )
 #: Scenarios whose pass-through control would not apply: it swaps only OpenAI's wrappers.
 NO_PASS_THROUGH = frozenset({"groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream"})
@@ -313,6 +315,10 @@ def main() -> None:
                 table.update(groq_mistral_calls.groq_calls())
             if "mistralai" in needed:
                 table.update(groq_mistral_calls.mistral_calls())
+        if "dashscope" in needed:
+            import ab_dashscope
+
+            table.update(ab_dashscope.calls())
     for name in wanted:
         if name in OWN_SCENARIOS and args.subject != "llm_agent":
             continue

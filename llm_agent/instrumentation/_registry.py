@@ -19,6 +19,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "litellm": "llm_agent.instrumentation.litellm:LiteLLMInstrumentor",
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
+    "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -31,6 +32,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "litellm": "litellm",
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
+    "dashscope": "dashscope",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -230,6 +230,54 @@ INTERNALS = [
         lambda: callable(_attr("mistralai.client._hooks.tracing", "TracingHook").__dict__.get("before_request")),
         "with the SDK's telemetry on, a call could be recorded twice (ours and the SDK's)",
     ),
+    Internal(
+        "dashscope",
+        "dashscope.base_http_api_url",
+        lambda: isinstance(_attr("dashscope", "base_http_api_url"), str),
+        "classic calls without base_address have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 resources' _client (chat, multimodal, embeddings, rerank; sync and async)",
+        lambda: all(
+            _sets(_attr(f"dashscope.v2.resources.{module}", name), "_client")
+            for module, names in (
+                ("chat.completions", ("Completions", "AsyncCompletions")),
+                ("multimodal.chat", ("MultimodalChat", "AsyncMultimodalChat")),
+                ("embeddings", ("Embeddings", "AsyncEmbeddings")),
+                ("multimodal.embeddings", ("MultimodalEmbeddings", "AsyncMultimodalEmbeddings")),
+                ("rerank", ("Rerank", "AsyncRerank")),
+            )
+            for name in names
+        ),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 Config.base_url / protocol_base_url",
+        lambda: {"base_url", "protocol_base_url"} <= set(_attr("dashscope.v2._config", "Config").__dataclass_fields__),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "ChatStream._merge / ChatStream._server_cumulative (and AsyncChatStream's)",
+        lambda: all(
+            _sets(_attr("dashscope.v2.resources.chat.completions", n), a)
+            for n in ("ChatStream", "AsyncChatStream")
+            for a in ("_merge", "_server_cumulative")
+        ),
+        "a merged 2.x stream (incremental_output=False) is read as deltas: its captured text repeats itself",
+    ),
+    Internal(
+        "dashscope",
+        "ChatStream.text_stream/... (properties) and AsyncChatStream._text_stream/... (their generators)",
+        lambda: all(
+            isinstance(_attr("dashscope.v2.resources.chat.completions", "ChatStream").__dict__.get(name), property)
+            and callable(getattr(_attr("dashscope.v2.resources.chat.completions", "AsyncChatStream"), f"_{name}"))
+            for name in ("text_stream", "reasoning_stream", "tool_call_stream")
+        ),
+        "a stream read through the helpers bypasses the proxy: its span ends as abandoned, without usage",
+    ),
 ]
 
 
