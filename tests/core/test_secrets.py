@@ -247,6 +247,15 @@ def test_every_provider_reads_its_clients_own_credentials() -> None:
         "cohere": of(CohereProvider, cohere.ClientV2(api_key=KEY["cohere"])),
         "ollama": of(OllamaProvider, ollama.Client(headers={"Authorization": f"Bearer {KEY['huggingface']}"})),
     }  # fmt: skip
+    import dashscope
+
+    from llm_agent.instrumentation.dashscope._provider import DashScopeProvider
+
+    saved, dashscope.api_key = dashscope.api_key, KEY["xai"]
+    try:
+        cases["xai"] = of(DashScopeProvider, None)  # the module-level key (any shape)
+    finally:
+        dashscope.api_key = saved
     assert {name: KEY["huggingface" if name == "ollama" else name] in found for name, found in cases.items()} == (
         dict.fromkeys(cases, True)
     )
