@@ -7,7 +7,6 @@ the provider in ``export/_dispatcher.py``, the version in ``_version.py``.
 from __future__ import annotations
 
 import atexit
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from llm_agent import _errors, _state, context, semconv
+from llm_agent._secrets import get_logger
 from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
 from llm_agent.instrumentation import _direct_spans, get_instrumentor, installed_libraries
@@ -23,7 +23,7 @@ from llm_agent.instrumentation import _direct_spans, get_instrumentor, installed
 if TYPE_CHECKING:
     from llm_agent.export import Pipeline
 
-logger = logging.getLogger("llm_agent")
+logger = get_logger("llm_agent")
 
 #: The running agent (None before ``init()`` and after ``shutdown()``); written under ``_state.lock``.
 _agent: Agent | None = None

@@ -18,8 +18,9 @@ from types import TracebackType
 from typing import Final
 
 from llm_agent._ratelog import RateLimitedLog
+from llm_agent._secrets import get_logger
 
-logger = logging.getLogger("llm_agent")
+logger = get_logger("llm_agent")
 
 #: At most one log line per call site in this many seconds; the rest are only counted.
 DEFAULT_ERROR_LOG_INTERVAL_S: Final = 60.0

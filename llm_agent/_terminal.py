@@ -5,19 +5,43 @@ The CLI's own presentation, over the public analysis results only (``llm_agent.a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from llm_agent.analysis import SpanNode, TraceTree
 
 _ELLIPSIS = "…"
 _MIN_COL = 4
 _SHRUNK_COL = 10  # a shrunk text column keeps this many characters
+#: Characters a terminal acts on instead of showing: C0 controls (ESC starts the sequences that
+#: retitle or clear it; a newline or tab breaks a table row), DEL, C1 controls (0x9b is a
+#: one-byte CSI) and the bidi controls that reorder what is shown (Trojan Source).
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as its escape (``\\x1b``, ``\\u202e``).
+
+    Session and user IDs, span and model names come from the app and the provider: printed as
+    they are, an ``ESC]0;…`` in one would retitle the operator's terminal, ``ESC[2J`` clear it.
+    """
+    return _CONTROL.sub(_escape, text)
 
 
 def fmt_value(value: Any) -> str:
-    """Human text for one cell: UTC times without microseconds, short floats, joined lists."""
+    """Human text for one cell: UTC times without microseconds, short floats, joined lists, every
+    control character escaped (``visible``)."""
+    return visible(_fmt_value(value))
+
+
+def _fmt_value(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
@@ -83,15 +107,15 @@ def key_values(pairs: Sequence[tuple[str, Any]]) -> str:
 def waterfall(tree: TraceTree, width: int) -> str:
     """One line per span: indented name, a bar placed by its offset and duration, then numbers."""
     total = tree.duration_s or 1e-9
-    name_w = min(48, max(len("span"), *(2 * s.depth + len(s.name) for s in tree.spans)))
+    name_w = min(48, max(len("span"), *(2 * s.depth + len(visible(s.name)) for s in tree.spans)))
     info = [_span_info(s) for s in tree.spans]
     info_w = max((len(t) for t in info), default=0)
     bar_w = max(10, width - name_w - info_w - 4)
-    lines = [f"trace {tree.trace_id}  {fmt_value(tree.start)}  {tree.duration_s:.3f}s"]
+    lines = [f"trace {visible(tree.trace_id)}  {fmt_value(tree.start)}  {tree.duration_s:.3f}s"]
     if tree.session_id or tree.user_id:
-        lines.append(f"session {tree.session_id or '-'}  user {tree.user_id or '-'}")
+        lines.append(f"session {fmt_value(tree.session_id)}  user {fmt_value(tree.user_id)}")
     for span, text in zip(tree.spans, info, strict=True):
-        label = _cut("  " * span.depth + span.name, name_w).ljust(name_w)
+        label = _cut("  " * span.depth + visible(span.name), name_w).ljust(name_w)
         lines.append(f"{label}  {_bar(span, total, bar_w)}  {text}".rstrip())
     return "\n".join(lines)
 
@@ -111,5 +135,5 @@ def _span_info(span: SpanNode) -> str:
     if span.ttft_s is not None:
         parts.append(f"ttft {span.ttft_s * 1000:.0f}ms")
     if span.status == "ERROR":
-        parts.append(f"ERROR {span.error_type or ''}".rstrip())
+        parts.append(f"ERROR {visible(span.error_type or '')}".rstrip())
     return "  ".join(parts)

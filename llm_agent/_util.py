@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import re
+from collections.abc import Iterable
+
+from llm_agent._secrets import scrub_secrets
 
 #: Most exception classes whose ``error.type`` name is remembered; emptied beyond that.
 _ERROR_NAME_CACHE_SIZE = 256
@@ -55,42 +56,6 @@ def _error_type_name(cls: type) -> str:
     return ".".join([*public, cls.__qualname__]) if public else cls.__qualname__
 
 
-_SECRET_PATTERNS = re.compile(
-    r"(?i)(bearer\s+)\S+"  # Authorization: Bearer <token>
-    r"|(authorization[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s\"',}]+"  # authorization: <value>
-    r"|(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"  # x-api-key: <value>
-    r"|\b(sk-)[A-Za-z0-9_\-]{8,}"  # provider API keys
-)
-
-
-#: Every alternative of ``_SECRET_PATTERNS`` contains one of these (case-insensitively).
-_SECRET_LITERALS = ("bearer", "authorization", "x-api-key", "sk-")
-
-_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY")
-
-
-def scrub_secrets(text: str) -> str:
-    """``text`` with bearer tokens, Authorization/x-api-key values and ``sk-`` keys replaced.
-
-    Error messages are copied into spans; some servers and proxies echo request headers in them.
-    """
-    if not text:
-        return text
-    for var in _KEY_VARIABLES:  # the process's own keys, whatever form they are echoed in
-        key = os.environ.get(var)
-        if key and len(key) >= 8 and key in text:
-            text = text.replace(key, "[REDACTED]")
-    # Every alternative of the pattern contains one of these literals (case-insensitively), so an
-    # ASCII text with none of them cannot match: skip the regex scan, the costly part on the error
-    # path.  Non-ASCII text always takes the scan (Unicode case folding is wider than ``lower()``).
-    if text.isascii():
-        lowered = text.lower()
-        if not any(literal in lowered for literal in _SECRET_LITERALS):
-            return text
-    # The whole match goes, label included: "Authorization: Bearer x" names a credential by itself.
-    return _SECRET_PATTERNS.sub("[REDACTED]", text)
-
-
 class ExceptionInfo:
     """What the ``exception`` event and the error status need, taken from an exception cheaply.
 
@@ -102,11 +67,14 @@ class ExceptionInfo:
     asking at once compute the same strings.
     """
 
-    __slots__ = ("_attributes", "frames", "message", "type_name")
+    __slots__ = ("_attributes", "frames", "message", "secrets", "type_name")
 
-    def __init__(self, exc: BaseException) -> None:
+    def __init__(self, exc: BaseException, secrets: Iterable[str] = ()) -> None:
         self.type_name = error_type_name(exc)
         self.message = str(exc)
+        #: The client's own key and auth header values (``Provider.secrets``): scrubbed whatever
+        #: their shape.
+        self.secrets = tuple(secrets)
         frames: list[tuple[str, int, str]] = []
         tb = exc.__traceback__
         while tb is not None:  # ``traceback.walk_tb`` without the generator
@@ -125,7 +93,7 @@ class ExceptionInfo:
         attrs = self._attributes
         if attrs is None:
             name = self.type_name
-            message = scrub_secrets(self.message)
+            message = scrub_secrets(self.message, self.secrets)
             stack = "".join(f'  File "{f}", line {n}, in {fn}\n' for f, n, fn in self.frames)
             attrs = self._attributes = {
                 "exception.type": name,
@@ -142,3 +110,6 @@ class ExceptionInfo:
 def exception_event_attributes(exc: BaseException) -> dict[str, str]:
     """The OTel ``exception`` event's attributes, cheaply and without secrets (see ``ExceptionInfo``)."""
     return ExceptionInfo(exc).attributes()
+
+
+__all__ = ["ExceptionInfo", "error_type_name", "exception_event_attributes", "scrub_secrets"]

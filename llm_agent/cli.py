@@ -7,8 +7,11 @@
     llm-agent users                       llm-agent prune --older-than 30d
     llm-agent ui                          llm-agent demo
 
-Exit codes: 0 success (also for an empty result), 1 missing database or unknown ID, 2 bad usage.
-Tables fit the terminal; ``--format json|csv`` streams every row (no default limit) for export.
+Exit codes: 0 success (also for an empty result), 1 missing or unreadable database, unknown ID, a
+port or address the page cannot listen on; 2 bad usage (also a number or time out of range).
+Every error is one line on stderr, never a traceback.  Tables fit the terminal, with every control
+character in recorded data shown escaped (``\x1b``); ``--format json|csv`` streams every row (no
+default limit) for export.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -148,18 +152,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args, out)
     except FileNotFoundError as exc:
-        print(f"llm-agent: {exc}", file=sys.stderr)
-        return EXIT_NOT_FOUND
+        return _fail(str(exc), EXIT_NOT_FOUND)
     except FilterError as exc:
-        print(f"llm-agent: bad --where expression: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ValueError as exc:
-        print(f"llm-agent: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"bad --where expression: {exc}", EXIT_USAGE)
+    except (ValueError, OverflowError) as exc:  # OverflowError: a bound we missed is still usage
+        return _fail(str(exc), EXIT_USAGE)
     except BrokenPipeError:  # `llm-agent sessions | head`: stop quietly, also at interpreter exit
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except ImportError as exc:  # an optional driver (ClickHouse) that is not installed
+        return _fail(str(exc), EXIT_NOT_FOUND)
+    except (OSError, sqlite3.Error) as exc:  # a directory, /proc/self/mem, a server that is down
+        return _fail(f"cannot read {_where(args)}: {exc}", EXIT_NOT_FOUND)
+
+
+def _fail(message: str, code: int) -> int:
+    """One line (more for a filter's caret) on stderr, control characters shown escaped."""
+    lines = message.split("\n")
+    print("\n".join(_text.visible(f"llm-agent: {lines[0]}" if i == 0 else line) for i, line in enumerate(lines)),
+          file=sys.stderr)  # fmt: skip
+    return code
+
+
+def _where(args: argparse.Namespace) -> str:
+    db = getattr(args, "db", None) or getattr(args, "top_db", None)
+    return display_location(db or default_path())
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
@@ -176,7 +194,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             kwargs["host_explicit"] = True  # the user asked for this interface (it may not be loopback)
         if args.port is not None:
             kwargs["port"] = args.port
-        return int(ui.serve(**kwargs) or 0)
+        try:
+            return int(ui.serve(**kwargs) or 0)
+        except OSError as exc:  # an address not of this machine, a port taken
+            return _fail(exc.strerror or str(exc), EXIT_NOT_FOUND)
     if args.command == "prune":
         from llm_agent.backends.sqlite import prune
 
@@ -268,7 +289,7 @@ def _emit(rows: Any, args: argparse.Namespace, out: TextIO, headers: Sequence[st
 
 
 def _window_text(args: argparse.Namespace) -> str:
-    return f"since {args.since or '24h ago'}" + (f" until {args.until}" if args.until else "")
+    return _text.visible(f"since {args.since or '24h ago'}" + (f" until {args.until}" if args.until else ""))
 
 
 def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
+from llm_agent._secrets import scrub_secrets
 from llm_agent.instrumentation._registry import INSTRUMENTORS
 
 #: Where the local SQLite sink lives unless ``sink_path`` / ``LLM_AGENT_SINK_PATH`` says otherwise.
@@ -63,7 +64,14 @@ _FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the option and its variable."""
+    """A configuration value is invalid; the message names the option and its variable.
+
+    The message quotes the value given, which may be a URL with credentials or a key pasted into
+    the wrong variable: it is scrubbed (``_secrets.scrub_secrets``) like everything we print.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(scrub_secrets(message))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,27 @@ from typing import Any
 
 import pytest
 
+#: One key of each provider's documented shape, for the tests that plant keys (tests/core/
+#: test_secrets.py): every one is a needle of the scan below, so none may reach a span, a sink
+#: row or a log line anywhere in the run.  The last ones have no prefix to recognise them by:
+#: only the client's own configuration (``Provider.secrets``) tells them apart.
+PROVIDER_KEYS = {
+    "openai": "sk-proj-planted0openai0key0000",
+    "anthropic": "sk-ant-api03-planted0anthropic0key",
+    "groq": "gsk_planted0groq0key00000000",
+    "gemini": "AIzaSyPlanted0gemini0key0000000000000",
+    "xai": "xai-planted0xai0key00000000",
+    "huggingface": "hf_planted0hf0key000000000",
+    "aws": "AKIAPLANTED0AWS0KEY0",
+    "azure": "f00dface0planted0azure0key0f00d",
+    "cohere": "Planted0Cohere0Key0WithNoPrefix00",
+    "mistral": "Planted0Mistral0Key0NoPrefix0000",
+}
+
 #: The test keys (tests/conftest.py) and the header names that must never be recorded.
 NEEDLES = (
+    *PROVIDER_KEYS.values(),
+    "planted_password",  # URL userinfo in tests/core/test_secrets.py and tests/backends/test_http.py
     "test_openai_api_key",
     "test_anthropic_api_key",
     "test_aws_access_key_id",  # tests/bedrock: the fake static AWS credentials

@@ -115,14 +115,19 @@ def _keyword_value(name: str, field: str, value: Any) -> Any:
     if ftype == INT:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name} must be a number, got {value!r}")
-        return value
+        return _time.check_count(value, name)
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {value!r}")
     return value
 
 
 def check_paging(limit: int | None, offset: int) -> None:
+    """``ValueError`` unless ``limit`` (or None) and ``offset`` are integers in ``[0, 2**63 - 1]``
+    (what SQLite and ClickHouse page by)."""
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be an integer >= 0 or None, got {limit!r}")
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ValueError(f"offset must be an integer >= 0, got {offset!r}")
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is not None and value > _time.MAX_INT64:
+            raise ValueError(f"{name} must be at most {_time.MAX_INT64}, got {value!r}")

@@ -30,6 +30,14 @@ MAX_BUCKETS: Final = 10_000
 
 TimeLike = Union[datetime, str, int, float]
 
+#: Every time (ns) and count the stores compare is a 64-bit integer column: a value past these
+#: would overflow the driver's binding, so it is refused as a usage error instead.
+MAX_INT64: Final = 2**63 - 1
+MIN_INT64: Final = -(2**63)
+#: The longest duration, in whole seconds, whose nanoseconds fit (about 292 years): whole, so
+#: that ``seconds * 1e9`` cannot round up past ``MAX_INT64``.
+MAX_DURATION_S: Final = MAX_INT64 // 1_000_000_000
+
 _UNITS_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_FULL = re.compile(r"\s*(?:(?:\d+(?:\.\d*)?|\.\d+)\s*(?:ms|s|m|h|d|w)\s*)+", re.IGNORECASE)
@@ -51,9 +59,31 @@ def parse_duration(value: str | float | int) -> float:
         seconds = sum(float(n) * _UNITS_S[u.lower()] for n, u in _DURATION_PART.findall(value))
     else:
         raise ValueError(f"not a duration: {value!r} (use e.g. 30, 30s, 500ms, 5m, 1h30m, 7d, 2w)")
-    if seconds != seconds or seconds in (float("inf"), float("-inf")) or seconds < 0:
+    if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"not a duration: {value!r} (must be a finite number >= 0)")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"duration out of range: {value!r} (at most {MAX_DURATION_S} seconds, about 292 years)")
     return seconds
+
+
+def check_seconds(value: float, what: str) -> float:
+    """``value`` if it is a finite number of seconds whose nanoseconds fit 64 bits, else ``ValueError``."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    if not -MAX_DURATION_S <= value <= MAX_DURATION_S:
+        raise ValueError(
+            f"{what} out of range: {value!r} (at most {MAX_DURATION_S} seconds either way, about 292 years)"
+        )
+    return value
+
+
+def check_count(value: int | float, what: str) -> int | float:
+    """``value`` if it is a finite number a 64-bit column can be compared with, else ``ValueError``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    if not MIN_INT64 <= value <= MAX_INT64:
+        raise ValueError(f"{what} out of range: {value!r} (must be between -2**63 and 2**63 - 1)")
+    return value
 
 
 def is_relative(value: str) -> bool:
@@ -66,13 +96,30 @@ def now_ns() -> int:
 
 
 def to_ns(value: TimeLike, now: int | None = None) -> int:
-    """UTC nanoseconds since the epoch for any accepted point-in-time input (see the module doc)."""
+    """UTC nanoseconds since the epoch for any accepted point-in-time input (see the module doc).
+
+    ``ValueError`` for a time whose nanoseconds do not fit 64 bits (before 1677-09-21 or after
+    2262-04-11 UTC): the stores hold no such time, and the drivers cannot bind one.
+    """
+    ns = _to_ns(value, now)
+    if not MIN_INT64 <= ns <= MAX_INT64:
+        raise ValueError(f"time out of range: {value!r} (use a time between 1677-09-22 and 2262-04-11 UTC)")
+    return ns
+
+
+def _seconds_to_ns(value: int | float, original: object) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a point in time: {original!r} (must be a finite number of seconds)")
+    return round(value * 1e9)
+
+
+def _to_ns(value: TimeLike, now: int | None) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a point in time: {value!r}")
     if isinstance(value, datetime):
         return datetime_to_ns(value)
     if isinstance(value, (int, float)):
-        return round(value * 1e9)
+        return _seconds_to_ns(value, value)
     if not isinstance(value, str):
         raise ValueError(f"not a point in time: {value!r}")
     text = value.strip()
@@ -82,7 +129,7 @@ def to_ns(value: TimeLike, now: int | None = None) -> int:
         base = now_ns() if now is None else now
         return base - round(parse_duration(text) * 1e9)
     if _NUMBER.fullmatch(text):
-        return round(float(text) * 1e9)
+        return _seconds_to_ns(float(text), value)
     return datetime_to_ns(parse_iso(text))
 
 

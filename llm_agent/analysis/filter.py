@@ -208,7 +208,11 @@ def tokenize(text: str) -> Iterator[Token]:
             continue
         m = _DURATION_RE.match(text, i)
         if m:
-            yield Token("duration", _time.parse_duration(m.group()), i, m.group())
+            try:
+                seconds = _time.parse_duration(m.group())
+            except ValueError as exc:  # past 292 years
+                raise FilterError(str(exc), text, i) from None
+            yield Token("duration", seconds, i, m.group())
             i = m.end()
             continue
         m = _NUMBER_RE.match(text, i)
@@ -357,11 +361,11 @@ def _convert(tok: Token, ftype: str, substring: bool, now_ns: int | None) -> Any
         raise ValueError(f"expected a string, got the duration {tok.text}")
     if ftype == INT:
         if tok.kind == "number":
-            return tok.value
+            return _time.check_count(tok.value, "number")
         raise ValueError(f"expected a number, got {tok.text}")
     if ftype == SECONDS:
         if tok.kind in ("number", "duration"):
-            return float(tok.value)
+            return _time.check_seconds(float(tok.value), "the duration")
         return _time.parse_duration(tok.value)
     # TIME
     if tok.kind == "number":

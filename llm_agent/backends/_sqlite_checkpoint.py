@@ -14,13 +14,14 @@ bounded even if this thread falls behind.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
 from typing import Final
 
-logger = logging.getLogger("llm_agent.backends.sqlite")
+from llm_agent._secrets import get_logger
+
+logger = get_logger("llm_agent.backends.sqlite")
 
 #: A background checkpoint starts once the WAL file is larger than this.
 DEFAULT_CHECKPOINT_AFTER_BYTES: Final = 16 * 1024 * 1024

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import os
 import threading
 import time
@@ -25,11 +24,12 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from llm_agent._secrets import get_logger, redact_url, scrub_secrets, secret_values
 from llm_agent.backends._types import ExportResult, RetryAfter, SpanRecord
 from llm_agent.config import ConfigError, Settings
 from llm_agent.export._retry import RETRYABLE_STATUS, parse_retry_after
 
-logger = logging.getLogger("llm_agent.backends.http")
+logger = get_logger("llm_agent.backends.http")
 
 HTTP_ENDPOINT_ENV: Final = "LLM_AGENT_HTTP_ENDPOINT"
 HTTP_HEADERS_ENV: Final = "LLM_AGENT_HTTP_HEADERS"
@@ -73,10 +73,19 @@ class HttpBackend:
             ) from None
         parsed = urllib.parse.urlsplit(endpoint)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"env {HTTP_ENDPOINT_ENV}: expected an http(s) URL, got {endpoint!r}")
+            raise ConfigError(f"env {HTTP_ENDPOINT_ENV}: expected an http(s) URL, got {redact_url(endpoint)!r}")
         self._requests = requests
         self.endpoint = endpoint
         self._headers = {"Content-Type": "application/json", **(headers or {})}
+        # What a rejecting server may echo back of our own credentials: the endpoint's userinfo
+        # and query values, the auth headers' values (scrubbed from the logged body whatever
+        # their shape).
+        query_values = [v for _, v in urllib.parse.parse_qsl(parsed.query)]
+        self._secrets = (
+            *(p for p in (parsed.username, parsed.password) if p),
+            *query_values,
+            *secret_values(None, self._headers),
+        )
         if gzip_body:
             self._headers["Content-Encoding"] = "gzip"
         self._gzip = gzip_body
@@ -144,13 +153,13 @@ class HttpBackend:
                 return
             self._logged_statuses.add(status)
         try:
-            reason = response.text[:MAX_LOGGED_BODY_CHARS]
+            reason = scrub_secrets(response.text[:MAX_LOGGED_BODY_CHARS], self._secrets)
         except Exception:
             reason = ""
         logger.warning(
             "llm_agent: http backend %s rejected a batch with HTTP %d %s: %s (batch dropped; this "
             "status is logged once)",
-            urllib.parse.urlsplit(self.endpoint)._replace(query="", fragment="").geturl(),
+            redact_url(self.endpoint),
             status,
             response.reason or "",
             reason,

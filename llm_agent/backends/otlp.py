@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from llm_agent._secrets import scrub_secrets
 from llm_agent.config import ConfigError, Settings
 
 _TIMEOUT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
@@ -34,4 +35,6 @@ def create(settings: Settings) -> Any:
     try:
         return OTLPSpanExporter(**kwargs)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"option 'backends' (env LLM_AGENT_BACKENDS): cannot configure 'otlp': {exc}") from exc
+        raise ConfigError(
+            f"option 'backends' (env LLM_AGENT_BACKENDS): cannot configure 'otlp': {scrub_secrets(str(exc))}"
+        ) from exc

@@ -10,7 +10,6 @@ is versioned (``meta.schema_version``) and migrated forward at open.  Problems w
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import threading
@@ -20,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from llm_agent._ratelog import RateLimitedLog
+from llm_agent._secrets import get_logger
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
 from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD as _INSERT_SPANS_HEAD
@@ -29,7 +29,7 @@ from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
 from llm_agent.config import ConfigError, Settings
 
-logger = logging.getLogger("llm_agent.backends.sqlite")
+logger = get_logger("llm_agent.backends.sqlite")
 
 #: How long a writer waits for another process's transaction before the batch is retried.
 DEFAULT_BUSY_TIMEOUT_S: Final = 10.0

@@ -18,7 +18,6 @@ sqlite sink's second thread, which commits while the worker converts, is ``_writ
 from __future__ import annotations
 
 import collections
-import logging
 import os
 import threading
 import time
@@ -31,12 +30,13 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from llm_agent import _otel_compat
 from llm_agent._otel_compat import BOUNDED_DICT_FIELD, SPAN_ATTRIBUTES_FIELD
 from llm_agent._ratelog import RateLimitedLog
+from llm_agent._secrets import get_logger
 from llm_agent.config import DEFAULT_MAX_QUEUE_BYTES
 from llm_agent.export import _retry
 from llm_agent.export._send import Sender, Target, log_backend_error
 from llm_agent.export._writer import CoalescingWriter
 
-logger = logging.getLogger("llm_agent.export")
+logger = get_logger("llm_agent.export")
 
 #: Drop reasons, in the order ``stats()`` reports them.
 DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large", "invalid")

@@ -12,7 +12,6 @@ as ``export_failed``.  Each outcome is counted by reason in the caller's ``outco
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import Any, Final, Protocol
@@ -20,10 +19,11 @@ from typing import Any, Final, Protocol
 from opentelemetry.sdk.trace import ReadableSpan
 
 from llm_agent._ratelog import RateLimitedLog
+from llm_agent._secrets import get_logger
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _retry
 
-logger = logging.getLogger("llm_agent.export")
+logger = get_logger("llm_agent.export")
 
 
 class Target(Protocol):

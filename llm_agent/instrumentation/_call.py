@@ -72,7 +72,7 @@ class Operation:
 class Call:
     """One instrumented call in flight: its span and what is needed to end it (once)."""
 
-    __slots__ = ("capture", "kwargs", "limit", "op", "provider", "span", "start_ns", "state")
+    __slots__ = ("capture", "instance", "kwargs", "limit", "op", "provider", "span", "start_ns", "state")
 
     def __init__(
         self,
@@ -93,6 +93,17 @@ class Call:
         #: The keyword arguments to call the SDK with instead of the app's (None: the app's).
         self.kwargs = kwargs
         self.state = state  # whatever else the provider needs at the end (a model family...)
+        #: The SDK object the method was called on (set by the wrapper): its client's credentials
+        #: are scrubbed from an error's message (``Provider.secrets``).
+        self.instance: Any = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The client's own key and auth header values, read now (the app may rotate its key)."""
+        try:
+            return self.provider.secrets(self.instance)
+        except Exception as err:
+            _errors.report(f"{self.provider.name}.secrets", err)
+            return ()
 
     def fail(self, exc: BaseException) -> None:
         """End with the exception the app's call raised (the app still gets it unchanged)."""
@@ -102,7 +113,7 @@ class Call:
         except Exception as err:
             _errors.report(f"{self.provider.name}.error", err)
         try:
-            end_span(self.span, attrs, exc)
+            end_span(self.span, attrs, exc, secrets=self.secrets())
         except Exception as err:
             _errors.report(f"{self.provider.name}.end", err)
 
@@ -121,7 +132,7 @@ class Call:
 
     def stream_handle(self) -> StreamHandle:
         """The single finaliser of this call's stream (its accumulator reads the chunks)."""
-        return StreamHandle(self.span, self.provider.accumulator(self), self.start_ns, self.provider.name)
+        return StreamHandle(self.span, self.provider.accumulator(self), self.start_ns, self.provider.name, self.secrets)
 
     def finish(self, result: Any) -> Any:
         """The value to hand the app: ``result`` itself or a faithful proxy that ends the span later."""
@@ -140,7 +151,7 @@ class Provider:
     """How one SDK's calls become spans.  One instance per provider package.
 
     To implement: ``name`` and ``begin``.  To override where the SDK needs it:
-    ``response_attributes``, ``accumulator`` and ``wrap_result``.
+    ``response_attributes``, ``accumulator``, ``wrap_result`` and ``secrets``.
     """
 
     #: Our name for the provider package: the error funnel's prefix (``"openai.request"``...).
@@ -179,6 +190,14 @@ class Provider:
         if factory is None:
             raise TypeError(f"{call.op!r} of {self.name} cannot stream")
         return factory(call)
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        """The credentials the SDK object ``instance`` sends (its client's key, auth header values).
+
+        Read only when a call fails, to scrub them from the error's copy in the span whatever
+        their shape; ``_secrets.secret_values`` builds the answer.  Default: none known.
+        """
+        return ()
 
     def wrap_result(self, call: Call, result: Any) -> Any:
         """Classify ``result``: a stream gets a proxy that ends the span; anything else ends it now."""
@@ -286,6 +305,7 @@ def sync_wrapper(provider: Provider, op: Operation) -> Callable[..., Any]:
             return wrapped(*args, **kwargs)
         if call.kwargs is not None:
             kwargs = call.kwargs
+        call.instance = instance
         token = active.set(True)
         call.start_ns = _now()
         try:
@@ -322,6 +342,7 @@ def async_wrapper(provider: Provider, op: Operation) -> Callable[..., Any]:
                 return await wrapped(*args, **kwargs)
             if call.kwargs is not None:
                 kwargs = call.kwargs
+            call.instance = instance
             token = active.set(True)
             call.start_ns = _now()
             try:

@@ -153,8 +153,11 @@ def end_span(
     attributes: dict[str, Any] | None,
     exc: BaseException | None = None,
     late: Callable[[], dict[str, Any]] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> None:
     """Add the end attributes, mark an error if ``exc``, and end the span (once).
+
+    ``secrets`` are the client's own credentials, scrubbed from the error's message.
 
     ``late`` returns more end attributes (a stream accumulator's); on the direct span path it is
     called when the span is built on the export thread, so it must read only what no longer
@@ -164,7 +167,7 @@ def end_span(
     if exc is not None:
         attributes = dict(attributes) if attributes else {}
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
-        info = ExceptionInfo(exc)
+        info = ExceptionInfo(exc, secrets)
     if not isinstance(span, PendingSpan):
         end_attrs = dict(late()) if late is not None else {}
         if attributes:

@@ -49,9 +49,16 @@ class StreamHandle:
     too and ``__del__`` ends the span as abandoned.
     """
 
-    __slots__ = ("accumulator", "add", "chunks", "done", "first_ns", "span", "start_ns", "where")
+    __slots__ = ("accumulator", "add", "chunks", "done", "first_ns", "secrets", "span", "start_ns", "where")
 
-    def __init__(self, span: PendingSpan, accumulator: Accumulator, start_ns: int, where: str) -> None:
+    def __init__(
+        self,
+        span: PendingSpan,
+        accumulator: Accumulator,
+        start_ns: int,
+        where: str,
+        secrets: Callable[[], tuple[str, ...]] | None = None,
+    ) -> None:
         self.span = span
         self.accumulator = accumulator
         self.add = accumulator.add  # bound once: the per-chunk path skips the attribute lookup
@@ -60,6 +67,7 @@ class StreamHandle:
         self.chunks = 0
         self.done = False
         self.where = where  # error-funnel prefix, e.g. "openai"
+        self.secrets = secrets  # the client's credentials, read if the stream fails (Call.secrets)
 
     def finish(self, exc: BaseException | None = None, abandoned: bool = False, complete: bool = False) -> None:
         """End the span once.  ``complete``: the stream was read to its end (time per chunk known)."""
@@ -81,7 +89,8 @@ class StreamHandle:
                 attrs[semconv.STREAM_TIME_PER_CHUNK] = (end_ns - self.first_ns) / 1e9 / (self.chunks - 1)
             if abandoned:
                 attrs[semconv.STREAM_ABANDONED] = True
-            end_span(self.span, attrs, exc, self.late_attributes)
+            secrets = self.secrets() if exc is not None and self.secrets is not None else ()
+            end_span(self.span, attrs, exc, self.late_attributes, secrets)
         except Exception as err:
             _errors.report(f"{self.where}.stream_end", err)
 

@@ -12,16 +12,18 @@ so it works offline: no CDN, no external fonts or scripts.  See docs/ui.md.
 
 from __future__ import annotations
 
-import logging
+import errno
 import os
+import socket
 import sys
 import webbrowser
 
+from llm_agent._secrets import get_logger
 from llm_agent.analysis import display_location
 from llm_agent.ui._api import CONTENT_ATTRIBUTES, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from llm_agent.ui._server import DEFAULT_HOST, DEFAULT_PORT, UIServer, is_loopback
 
-logger = logging.getLogger("llm_agent.ui")
+logger = get_logger("llm_agent.ui")
 
 
 class UnsafeHostError(ValueError):
@@ -45,25 +47,27 @@ def make_server(
     if not isinstance(host, str) or not host.strip():
         raise ValueError(f"host must be a non-empty string, got {host!r}")
     host = host.strip()
-    if not is_loopback(host):
-        if not host_explicit:
-            raise UnsafeHostError(
-                f"refusing to serve the sink on non-loopback address {host!r}: the page shows recorded "
-                "sessions and any captured prompts to whoever can reach it; pass --host explicitly "
-                "(host_explicit=True) if you really mean it"
-            )
+    if not is_loopback(host) and not host_explicit:
+        raise UnsafeHostError(
+            f"refusing to serve the sink on non-loopback address {host!r}: the page shows recorded "
+            "sessions and any captured prompts to whoever can reach it; pass --host explicitly "
+            "(host_explicit=True) if you really mean it"
+        )
+    try:
+        server = UIServer(host.strip("[]"), port, db)
+    except socket.gaierror as exc:  # a name that does not resolve, 256.1.1.1
+        raise OSError(exc.errno, f"cannot listen on {host}: not an address of this machine ({exc.strerror})") from exc
+    except OSError as exc:
+        hint = " (another llm-agent ui? try --port)" if exc.errno == errno.EADDRINUSE else ""
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from exc
+    if not is_loopback(host):  # warned once it is true: the page is reachable from elsewhere now
         message = (
             f"llm-agent ui: WARNING: listening on {host}, not loopback: anyone who can reach this "
             "address can read the sink (there is no authentication)"
         )
         logger.warning(message)
         print(message, file=sys.stderr)
-    try:
-        return UIServer(host.strip("[]"), port, db)
-    except OSError as exc:
-        raise OSError(
-            exc.errno, f"cannot listen on {host}:{port}: {exc.strerror or exc} (another llm-agent ui? try --port)"
-        ) from exc
+    return server
 
 
 def _has_graphical_browser() -> bool:

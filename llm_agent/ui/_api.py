@@ -10,6 +10,7 @@ number, an unknown ID) are 4xx payloads ``{"error": message, "kind": ...}``, nev
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -129,8 +130,10 @@ class Api:
             return _error(400, "filter", str(exc), reason=exc.reason, position=exc.position)
         except analysis.MissingDatabaseError as exc:
             return _error(404, "missing_db", str(exc), db=display_location(self.holder.path))
-        except (BadRequest, ValueError, TypeError) as exc:
+        except (BadRequest, ValueError, TypeError, OverflowError) as exc:
             return _error(400, "bad_request", str(exc))
+        except (OSError, sqlite3.Error) as exc:  # a directory, an unreadable file, a server that is down
+            return _error(503, "db_unavailable", f"cannot read {display_location(self.holder.path)}: {exc}")
 
     # --- endpoints -------------------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import http.server
 import importlib.resources
 import ipaddress
 import json
-import logging
 import mimetypes
 import re
 import socket
@@ -28,9 +27,10 @@ import threading
 import urllib.parse
 from typing import Any, Final
 
+from llm_agent._secrets import get_logger
 from llm_agent.ui._api import Api, StoreHolder
 
-logger = logging.getLogger("llm_agent.ui")
+logger = get_logger("llm_agent.ui")
 
 #: Where ``llm-agent ui`` listens unless told otherwise.
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -204,21 +204,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, body, ctype, head=head, extra=(("Cache-Control", "no-cache"),))
         except (BrokenPipeError, ConnectionResetError):
             return
-        except Exception as exc:  # a bug must not kill the server: answer 500 and log it
+        except Exception:  # a bug must not kill the server: answer 500 and log it
+            # The exception's text stays in the server's log: it may quote paths, SQL or data.
             logger.exception("llm-agent ui: error serving %s", self.path)
-            self._send(500, _json_bytes({"error": f"internal error: {type(exc).__name__}: {exc}",
-                                         "kind": "internal"}), "application/json", head=head)  # fmt: skip
+            self._send(500, _json_bytes({"error": "internal error (see the llm-agent ui log)", "kind": "internal"}),
+                       "application/json", head=head)  # fmt: skip
 
     def _host_ok(self) -> bool:
         allowed = self.server.allowed_hosts()
         if not allowed:
             return True
-        host = (self.headers.get("Host") or "").strip().lower()
-        if host.startswith("["):
-            name = host[: host.find("]") + 1] if "]" in host else host
-        else:
-            name = host.rsplit(":", 1)[0] if ":" in host else host
-        return name in allowed
+        return host_name(self.headers.get("Host") or "") in allowed
 
     def _send(self, status: int, body: bytes, ctype: str, head: bool = False,
               extra: tuple[tuple[str, str], ...] = ()) -> None:  # fmt: skip
@@ -234,6 +230,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # One line per request would drown the URL the user needs; keep them for --debug logging.
         logger.debug("%s - %s", self.address_string(), format % args)
+
+
+#: ``Host: name[:port]`` (RFC 9110 §7.2, RFC 3986 §3.2.2): a DNS name or IPv4 address, or an IPv6
+#: address in brackets, then at most a numeric port.  Anything else (``127.0.0.1:P@evil.example``,
+#: a second colon, a path) is not a host we serve.
+_HOST_HEADER: Final = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.\-]*[a-z0-9.])?)(?::[0-9]{1,5})?")
+
+
+def host_name(header: str) -> str | None:
+    """The name in a ``Host`` header, lower-cased and without its port; None if it is not one."""
+    m = _HOST_HEADER.fullmatch(header.strip().lower())
+    return m.group("name") if m else None
 
 
 def _json_bytes(payload: Any) -> bytes:

@@ -167,3 +167,21 @@ def test_missing_endpoint_and_bad_headers_fail_at_init(monkeypatch):
         parse_headers("novalue")
     with pytest.raises(ConfigError, match="expected an http"):
         HttpBackend("ftp://example/x")
+
+
+def test_credentials_in_the_endpoint_are_never_printed(server, make_span, llm_attrs, caplog):
+    """``user:password@`` and a query token in the endpoint stay out of the ConfigError and the log."""
+    with pytest.raises(ConfigError) as info:
+        HttpBackend("ftp://user:planted_password@collector.example/v1?token=planted_password")
+    assert str(info.value) == (
+        "env LLM_AGENT_HTTP_ENDPOINT: expected an http(s) URL, got 'ftp://[REDACTED]@collector.example/v1'"
+    )
+    endpoint = server.url.replace("http://", "http://user:planted_password@") + "?token=planted_password"
+    server.script = [(400, {}, b"rejected for planted_password", 0.0)]
+    with caplog.at_level("WARNING", logger="llm_agent.backends.http"):
+        assert HttpBackend(endpoint).export(_records(make_span, llm_attrs, 1)) is ExportResult.FAILURE
+    shown = server.url.replace("http://", "http://[REDACTED]@")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"llm_agent: http backend {shown} rejected a batch with HTTP 400 Bad Request: rejected for "
+        "[REDACTED] (batch dropped; this status is logged once)"
+    ]

@@ -244,3 +244,47 @@ def test_serve_prints_the_url_and_answers(sink: str) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_host_header_is_parsed_strictly(server: Any) -> None:
+    """``127.0.0.1:P@evil.example`` names evil.example to a browser: refused like any other foreign host."""
+    p = server.port
+    refused = (f"127.0.0.1:{p}@evil.example", f"127.0.0.1:{p}:1", f"localhost:{p}/x", "127.0.0.1:port",
+               f"127.0.0.1.evil.example:{p}", "[::1]evil", "", " ")  # fmt: skip
+    assert {host: get(server, "/api/meta", host=host)[0] for host in refused} == dict.fromkeys(refused, 421)
+    accepted = (f"127.0.0.1:{p}", f"LOCALHOST:{p}", "localhost", f"[::1]:{p}")
+    assert {host: get(server, "/api/meta", host=host)[0] for host in accepted} == dict.fromkeys(accepted, 200)
+
+
+TOO_BIG = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (f"offset={TOO_BIG}", f"offset must be at most 9223372036854775807, got {TOO_BIG}"),
+        (f"min_total_tokens={TOO_BIG}",
+         f"min_total_tokens out of range: {TOO_BIG} (must be between -2**63 and 2**63 - 1)"),
+        ("since=1e400", "not a point in time: '1e400' (must be a finite number of seconds)"),
+        ("since=1e20", "time out of range: '1e20' (use a time between 1677-09-22 and 2262-04-11 UTC)"),
+        ("until=9999-12-31", "time out of range: '9999-12-31' (use a time between 1677-09-22 and 2262-04-11 UTC)"),
+        ("min_duration_s=1e30", "min_duration_s: duration out of range: '1e30' (at most 9223372036 seconds, about "
+                                "292 years)"),
+        ("offset=" + "9" * 5000, "offset must be a whole number, got '" + "9" * 5000 + "'"),
+    ],
+)  # fmt: skip
+def test_numbers_past_64_bits_are_a_400_with_a_message(server: Any, query: str, message: str) -> None:
+    assert get_json(server, f"/api/sessions?{query}") == (400, {"error": message, "kind": "bad_request"})
+
+
+def test_a_model_window_past_64_bits_is_a_400(server: Any) -> None:
+    assert get_json(server, "/api/model/gpt-4o?since=1e20") == (400, {
+        "error": "time out of range: '1e20' (use a time between 1677-09-22 and 2262-04-11 UTC)", "kind": "bad_request",
+    })  # fmt: skip
+
+
+def test_an_unreadable_db_is_a_503_with_a_message() -> None:
+    with ui.make_server(db="/", port=0).start() as srv:
+        assert get_json(srv, "/api/sessions") == (503, {
+            "error": "cannot read /: '/' is a directory, not an llm_agent sink file", "kind": "db_unavailable",
+        })  # fmt: skip

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from llm_agent._secrets import redact_url, scrub_secrets
+
 #: The table the Collector's ClickHouse exporter writes spans to (its ``traces_table_name`` default).
 DEFAULT_TABLE: Final = "otel_traces"
 DEFAULT_DATABASE: Final = "default"
@@ -72,9 +74,9 @@ def parse_url(url: str) -> Target:
         database = identifier(query.pop("database", DEFAULT_DATABASE), "database")
         return Target(scheme, None, None, database, table, path, None, None, query)
     if scheme not in ("clickhouse", "clickhouses"):
-        raise ValueError(f"not a ClickHouse URL: {url!r} (use clickhouse://host:8123/db or chdb:///dir)")
+        raise ValueError(f"not a ClickHouse URL: {redact_url(url)!r} (use clickhouse://host:8123/db or chdb:///dir)")
     if not parts.hostname:
-        raise ValueError(f"no host in {url!r} (use clickhouse://host:8123/db)")
+        raise ValueError(f"no host in {redact_url(url)!r} (use clickhouse://host:8123/db)")
     database = identifier(unquote(parts.path.lstrip("/")) or query.pop("database", DEFAULT_DATABASE), "database")
     return Target(
         scheme,
@@ -145,23 +147,31 @@ class ServerConnection:
                 "clickhouse:// URLs need clickhouse-connect: pip install 'llm-agent[clickhouse]'"
             ) from exc
         secure = target.scheme == "clickhouses" or target.options.get("secure", "").lower() in ("1", "true")
-        self._client: Any = clickhouse_connect.get_client(
-            host=target.host,
-            port=target.port or (8443 if secure else 8123),
-            username=target.username or "default",
-            password=target.password or "",
-            database=target.database,
-            secure=secure,
-            send_receive_timeout=query_timeout_s,
-            settings={"session_timezone": "UTC"},
-            # No server session: the web page queries from several threads at once, and one
-            # ClickHouse session runs one query at a time.
-            autogenerate_session_id=False,
-            **kwargs,
-        )
+        port = target.port or (8443 if secure else 8123)
+        self._where = f"{target.host}:{port}"
+        try:  # clickhouse-connect asks the server for its version here: an unreachable one fails now
+            self._client: Any = clickhouse_connect.get_client(
+                host=target.host,
+                port=port,
+                username=target.username or "default",
+                password=target.password or "",
+                database=target.database,
+                secure=secure,
+                send_receive_timeout=query_timeout_s,
+                settings={"session_timezone": "UTC"},
+                # No server session: the web page queries from several threads at once, and one
+                # ClickHouse session runs one query at a time.
+                autogenerate_session_id=False,
+                **kwargs,
+            )
+        except Exception as exc:
+            raise _unreachable(exc, self._where) from exc
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self._client.query(sql, parameters=params or None)
+        try:
+            result = self._client.query(sql, parameters=params or None)
+        except Exception as exc:  # the server went away between queries
+            raise _unreachable(exc, self._where) from exc
         names = list(result.column_names)
         return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
@@ -170,3 +180,16 @@ class ServerConnection:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _unreachable(exc: Exception, where: str) -> Exception:
+    """A ``ConnectionError`` with one clear line for a server that cannot be reached; any other
+    error (a query the server refused, a bug) unchanged.
+
+    clickhouse-connect reports a refused or timed-out connection as its ``OperationalError``
+    (wrapping urllib3's), with the whole retry history in the message.
+    """
+    if not isinstance(exc, OSError) and type(exc).__name__ != "OperationalError":
+        return exc
+    first = scrub_secrets(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    return ConnectionError(f"cannot reach ClickHouse at {where}: {first}")

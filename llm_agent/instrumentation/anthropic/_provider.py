@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, async_wrapper, sync_wrapper
@@ -85,6 +86,14 @@ def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class AnthropicProvider(Provider):
     name = "anthropic"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # ``auth_headers``: ``X-Api-Key: <key>`` and/or ``Authorization: Bearer <auth_token>``.
+        client = resource_client(instance)
+        if client is None:
+            return ()
+        found = secret_values(getattr(client, "api_key", None), getattr(client, "auth_headers", None))
+        return found + secret_values(getattr(client, "auth_token", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

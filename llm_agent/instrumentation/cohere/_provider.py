@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -99,6 +100,15 @@ def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class CohereProvider(Provider):
     name = "cohere"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # The client wrapper's headers carry ``Authorization: Bearer <key>`` (the key may be a
+        # callable the wrapper calls per request: the headers hold its current value).
+        wrapper = getattr(instance, "_client_wrapper", None) or getattr(
+            getattr(instance, "_raw_client", None), "_client_wrapper", None
+        )
+        get_headers = getattr(wrapper, "get_headers", None)
+        return secret_values(None, get_headers()) if callable(get_headers) else ()
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

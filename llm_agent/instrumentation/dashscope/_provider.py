@@ -10,10 +10,12 @@ response's ``code`` as ``error.type``, and the app gets the response unchanged.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from llm_agent import semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent._util import ErrorResult
 from llm_agent.config import Settings
@@ -99,6 +101,11 @@ def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class DashScopeProvider(Provider):
     name = "dashscope"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # The module-level ``dashscope.api_key`` (DASHSCOPE_API_KEY is scrubbed as a key
+        # variable); a key passed as a call's ``api_key=`` is caught only by its ``sk-`` shape.
+        return secret_values(getattr(sys.modules.get("dashscope"), "api_key", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

@@ -20,6 +20,7 @@ from typing import Any, Final
 import wrapt
 
 from llm_agent import _errors, semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -33,6 +34,7 @@ from llm_agent.instrumentation.google_genai._extract import (
     request_content,
     response_attributes,
 )
+from llm_agent.instrumentation.google_genai._sdk import api_client
 from llm_agent.instrumentation.google_genai._stream import ContentAccumulator
 
 
@@ -98,6 +100,15 @@ def _config_values(config: Any) -> tuple[Any, ...] | None:
 
 class GoogleGenAIProvider(Provider):
     name = _WHERE
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # The Gemini API key (sent as ``x-goog-api-key``) and any auth header the app set in
+        # ``http_options``; Vertex AI's OAuth token is minted per request and never kept here.
+        client = api_client(instance)
+        if client is None:
+            return ()
+        options = getattr(client, "_http_options", None)
+        return secret_values(getattr(client, "api_key", None), getattr(options, "headers", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -65,6 +66,13 @@ def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class GroqProvider(Provider):
     name = "groq"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # A Stainless SDK like OpenAI's: ``auth_headers`` is ``Authorization: Bearer <key>``.
+        client = getattr(instance, "_client", None)
+        if client is None:
+            return ()
+        return secret_values(getattr(client, "api_key", None), getattr(client, "auth_headers", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

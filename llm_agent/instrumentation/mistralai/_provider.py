@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from llm_agent import semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -79,6 +80,12 @@ def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class MistralProvider(Provider):
     name = "mistralai"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # ``sdk_configuration.security`` holds the key (a string, or a callable the SDK calls
+        # per request: then only what a call returns would tell, and it is not called here).
+        security = getattr(getattr(instance, "sdk_configuration", None), "security", None)
+        return secret_values(getattr(security, "api_key", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -74,6 +75,11 @@ def _kept(named: dict[str, Any]) -> dict[str, Any]:
 
 class OllamaProvider(Provider):
     name = "ollama"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # A hosted Ollama (or a proxy in front of one) takes ``Authorization`` among the client's
+        # ``headers=``; the local server needs none.
+        return secret_values(None, getattr(getattr(instance, "_client", None), "headers", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()

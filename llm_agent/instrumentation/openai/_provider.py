@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
+from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
@@ -61,6 +62,15 @@ def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings
 
 class OpenAIProvider(Provider):
     name = "openai"
+
+    def secrets(self, instance: Any) -> tuple[str, ...]:
+        # ``auth_headers`` is ``Authorization: Bearer <key>`` (OpenAI) or ``api-key: <key>`` /
+        # the Entra ID bearer token (Azure); ``_azure_ad_token`` is Azure's static token.
+        client = getattr(instance, "_client", None)
+        if client is None:
+            return ()
+        found = secret_values(getattr(client, "api_key", None), getattr(client, "auth_headers", None))
+        return found + secret_values(getattr(client, "_azure_ad_token", None))
 
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
         settings = get_settings()
