@@ -17,7 +17,6 @@ Nothing here raises into the app: callers wrap these helpers in the error funnel
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -32,12 +31,12 @@ from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.export import Dispatcher as _Dispatcher
+from llm_agent.instrumentation._content import TRUNCATION_MARKER, content_attribute
 from llm_agent.instrumentation._direct_spans import emit, plan_for
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
 #: Marker appended to captured content that was cut to ``content_max_chars``.
-TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
 #: ``PendingSpan.span`` once the span went straight to our processors (no SDK span object exists).
@@ -181,23 +180,9 @@ def truncate(text: str, max_chars: int) -> str:
 
 
 def content_json(value: Any, max_chars: int) -> str:
-    """Captured content as compact JSON (pydantic models dumped), truncated to ``max_chars``."""
-    return truncate(json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")), max_chars)
+    """Captured content as compact JSON (pydantic models dumped) of at most ``max_chars`` characters,
+    always a whole document (``_content.content_attribute``)."""
+    return content_attribute(value, max_chars)
 
 
-def _json_default(obj: Any) -> Any:
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        try:
-            return dump(mode="json", exclude_none=True)
-        except Exception:
-            pass
-    if isinstance(obj, (bytes, bytearray)):
-        return f"<{len(obj)} bytes>"
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    # Never iterate other iterables: a generator the app passed would be consumed before the SDK.
-    return f"<{type(obj).__name__}>"
-
-
-__all__ = ["PendingSpan", "content_json", "current_settings", "end_span", "start_span", "truncate"]
+__all__ = ["TRUNCATION_MARKER", "PendingSpan", "content_json", "current_settings", "end_span", "start_span", "truncate"]
