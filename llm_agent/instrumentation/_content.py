@@ -175,6 +175,23 @@ def parse_arguments(arguments: Any) -> Any:
     return arguments
 
 
+def join_texts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive text (or reasoning) parts joined into one: a stream's fragments as one part."""
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        kind = part.get("type")
+        if kind in ("text", "reasoning") and out and out[-1].get("type") == kind and len(out[-1]) == len(part) == 2:
+            out[-1] = {"type": kind, "content": out[-1]["content"] + part["content"]}
+        else:
+            out.append(part)
+    return out
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON-ready data (pydantic models dumped, bytes by their size)."""
+    return _plain(value)
+
+
 def texts_of(value: Any) -> list[dict[str, Any]]:
     """A plain string or a list of strings as text parts (system prompts, prompts)."""
     if type(value) is str:
@@ -312,12 +329,14 @@ __all__ = [
     "data_url",
     "file",
     "generic",
+    "join_texts",
     "latest_experimental",
     "message",
     "modality_of",
     "non_empty",
     "output_message",
     "parse_arguments",
+    "plain",
     "reasoning",
     "text",
     "texts_of",

@@ -26,8 +26,8 @@ class MessageAccumulator:
         "output_tokens",
         "reason",
         "texts",
-        "thinking_texts",
         "thinking",
+        "thinking_texts",
         "tool_args",
         "tool_names",
     )

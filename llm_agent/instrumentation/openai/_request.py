@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
+from llm_agent.instrumentation._content import content_attribute, text
 from llm_agent.instrumentation._providers import provider_from_base_url
 from llm_agent.instrumentation._server import ServerCache, url_attributes
-from llm_agent.instrumentation._content import content_attribute, text
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation.openai._content import chat_input, prompt_input, responses_input, tool_definitions
 

@@ -12,9 +12,9 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation._content import content_attribute
-from llm_agent.instrumentation.openai._content import chat_output, responses_output
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import token_count as _tok
+from llm_agent.instrumentation.openai._content import chat_output, responses_output
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
