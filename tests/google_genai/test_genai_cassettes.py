@@ -472,7 +472,8 @@ def test_content_only_with_capture(captured: SpanCapture, cassette: Any) -> None
     assert inputs == [  # the model's turn as the assistant's; the call and its response paired by id
         {"role": "user", "parts": [{"type": "text", "content": "What's the weather like?"}]},
         {"role": "assistant", "parts": [
-            {"type": "tool_call", "id": "call_abc123", "name": "get_weather", "arguments": {"location": "San Francisco"}}
+            {"type": "tool_call", "id": "call_abc123", "name": "get_weather",
+             "arguments": {"location": "San Francisco"}}
         ]},
         {"role": "user", "parts": [
             {"type": "tool_call_response", "id": "call_abc123", "response": result["functionResponse"]["response"]}
