@@ -96,7 +96,8 @@ def test_invoke_model_content(name: str, text: str) -> None:
         record = spans.records[0]
     body = json.loads(kwargs["body"])
     found = content(record)
-    sent = body["messages"][0]["content"][0]["text"] if "messages" in body else body.get("prompt", body.get("inputText"))
+    prompt = body.get("prompt", body.get("inputText"))
+    sent = body["messages"][0]["content"][0]["text"] if "messages" in body else prompt
     assert sent == "Say this is a test"
     assert found["gen_ai.input.messages"] == [
         {"role": "user", "parts": [{"type": "text", "content": "Say this is a test"}]}
