@@ -210,7 +210,8 @@ def content_attribute(value: list[Any], max_chars: int) -> str:
 
     Over the limit, the longest content strings are cut first (each ending in the truncation
     marker, its part marked ``"truncated": true``), to the longest length that fits; if even
-    empty strings do not fit, trailing items are dropped and the last one kept is marked.
+    empty strings do not fit, trailing parts and items are dropped and the last one kept is
+    marked.  Only a limit below one emptied message (about 50 characters) leaves ``[]``.
     """
     plain = _plain(value)
     whole = _dumps(plain)
@@ -231,13 +232,18 @@ def content_attribute(value: list[Any], max_chars: int) -> str:
         return _dumps(None) if max_chars >= len("null") else ""
     items = _cut(plain, 0, None)
     while items:
-        items = items[:-1]
-        if items and isinstance(items[-1], dict):
-            items[-1] = {**items[-1], TRUNCATED_KEY: True}
+        last = items[-1]
+        parts = last.get("parts") if isinstance(last, dict) else None
+        if isinstance(parts, list) and parts:  # a message's parts go before the message itself
+            items = [*items[:-1], {**last, "parts": parts[:-1], TRUNCATED_KEY: True}]
+        else:
+            items = items[:-1]
+            if items and isinstance(items[-1], dict):
+                items[-1] = {**items[-1], TRUNCATED_KEY: True}
         candidate = _dumps(items)
         if len(candidate) <= max_chars:
             return candidate
-    return "[]"
+    return "[]"  # not even one emptied message fits: an empty, still valid, list
 
 
 def _dumps(value: Any) -> str:
