@@ -389,3 +389,46 @@ def test_latest_experimental_omits_an_unknown_finish_reason(monkeypatch: pytest.
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
     assert _content.output_message("assistant", [], None) == {"role": "assistant", "parts": []}
     assert _content.output_message("assistant", [], "stop")["finish_reason"] == "stop"
+
+
+# --- Cohere and Ollama (their own mapping, serialised by the core) ---------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_cohere(stream: bool) -> None:
+    from tests.cohere.cohere_helpers import EVENTS, MODEL, Mock, make, sse
+
+    messages = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": [{"type": "text", "text": "what is this?"},
+                                     {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_B64}"}}]},
+    ]
+    mock = Mock(body=sse(EVENTS), content_type="text/event-stream") if stream else Mock()
+    with capture_spans(instrument=["cohere"], capture_content=True) as spans:
+        client = make(mock)
+        if stream:
+            list(client.chat_stream(model=MODEL, messages=messages))
+        else:
+            client.chat(model=MODEL, messages=messages)
+        record = spans.one()
+    found = validated(record, "gen_ai.input.messages", "gen_ai.output.messages")
+    assert media_parts(found) == [{"type": "blob", "modality": "image", "mime_type": "image/png", "size": len(PNG)}]
+    assert_no_bytes(record)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_ollama(stream: bool) -> None:
+    from tests.ollama.ollama_helpers import CHUNKS, MODEL, Mock, make, ndjson
+
+    messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "what?", "images": [PNG]}]
+    mock = Mock()
+    if stream:
+        mock.body = ndjson(CHUNKS)
+    with capture_spans(instrument=["ollama"], capture_content=True) as spans:
+        result = make(mock).chat(MODEL, messages, stream=stream)
+        if stream:
+            list(result)
+        record = spans.one()
+    found = validated(record, "gen_ai.input.messages", "gen_ai.output.messages")
+    assert media_parts(found) == [{"type": "blob", "modality": "image", "mime_type": None, "size": len(PNG)}]
+    assert_no_bytes(record)
