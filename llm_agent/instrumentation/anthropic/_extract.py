@@ -14,11 +14,11 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import Settings
+from llm_agent.instrumentation import _anthropic_format as _content
 from llm_agent.instrumentation._content import content_attribute, output_message, text
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
 from llm_agent.instrumentation._values import token_count as _tok
-from llm_agent.instrumentation.anthropic import _content
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),

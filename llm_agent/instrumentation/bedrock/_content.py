@@ -3,15 +3,15 @@
 Converse content blocks (``text``, ``image``/``document``/``video`` by format and size or S3
 URI, never the bytes; ``toolUse``/``toolResult``; ``reasoningContent``), ``system`` blocks and
 ``toolConfig`` tool specs.  Native bodies: Claude's are the Anthropic Messages format (read by
-``anthropic._content``), Nova's are Converse-shaped, the rest carry a prompt string.
+``_anthropic_format``), Nova's are Converse-shaped, the rest carry a prompt string.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from llm_agent.instrumentation import _anthropic_format as anthropic
 from llm_agent.instrumentation import _content as c
-from llm_agent.instrumentation.anthropic import _content as anthropic
 
 _Part = dict[str, Any]
 

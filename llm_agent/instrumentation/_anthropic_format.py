@@ -1,4 +1,7 @@
-"""Anthropic's messages and content blocks -> the conventions' neutral parts (``_content``).
+"""Anthropic's Messages format (messages and content blocks) -> the conventions' neutral parts.
+
+On the core rather than in ``anthropic/`` because two providers read this format: the Anthropic
+SDK, and Bedrock's Claude ``invoke_model`` bodies (no provider package imports another).
 
 Text, ``tool_use``/``tool_result``, ``thinking`` (redacted thinking by its kind only), images and
 documents (a URL, a file id, or a MIME type and size: never the base64 data), server tools, the
