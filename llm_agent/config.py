@@ -23,6 +23,10 @@ DEFAULT_BACKENDS: Final = ("sqlite",)
 #: Captured prompt/completion text is cut to this many characters per attribute.
 DEFAULT_CONTENT_MAX_CHARS: Final = 8192
 DEFAULT_MAX_QUEUE_SIZE: Final = 2048
+#: Estimated bytes of the spans queued per backend (their text attributes, plus a fixed cost per
+#: span) past which new spans are dropped: a queue of 2048 spans without content holds ~2 MiB, so
+#: this bound matters only for captured content (2048 spans of 20k-character prompts would be ~80 MiB).
+DEFAULT_MAX_QUEUE_BYTES: Final = 32 * 1024 * 1024
 DEFAULT_MAX_EXPORT_BATCH_SIZE: Final = 512
 DEFAULT_SCHEDULE_DELAY_S: Final = 1.0
 DEFAULT_EXPORT_TIMEOUT_S: Final = 10.0
@@ -156,6 +160,16 @@ OPTIONS: Final[tuple[Option, ...]] = (
         DEFAULT_MAX_QUEUE_SIZE,
         "int",
         "Spans buffered per backend before new ones are dropped (never blocks).",
+        minimum=1,
+    ),
+    Option(
+        "max_queue_bytes",
+        "LLM_AGENT_MAX_QUEUE_BYTES",
+        DEFAULT_MAX_QUEUE_BYTES,
+        "int",
+        "Estimated bytes of spans buffered per backend (their text attributes + ~1 KiB each, measured "
+        "once 256 are queued) before new ones are dropped as queue_full: bounds memory when captured "
+        "content meets a slow backend.",
         minimum=1,
     ),
     Option(
@@ -308,6 +322,7 @@ class Settings:
     default_user_id: str | None = None
     provider_map: dict[str, str] = field(default_factory=dict)
     max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     max_export_batch_size: int = DEFAULT_MAX_EXPORT_BATCH_SIZE
     schedule_delay_s: float = DEFAULT_SCHEDULE_DELAY_S
     export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S

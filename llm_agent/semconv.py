@@ -69,6 +69,8 @@ SERVICE_NAME: Final = "service.name"
 
 # --- llm_agent's own ------------------------------------------------------------------------------
 USAGE_MISSING: Final = "llm_agent.usage.missing"
+#: The usage attributes a provider reported out of range (dropped: unknown, never stored).
+USAGE_INVALID: Final = "llm_agent.usage.invalid"
 STREAM_ABANDONED: Final = "llm_agent.stream.abandoned"
 STREAM_CHUNKS: Final = "llm_agent.stream.chunks"
 TOOL_CALL_NAMES: Final = "llm_agent.response.tool_call_names"
@@ -219,6 +221,7 @@ __all__ = [
     "TOKEN_TYPE_OUTPUT",
     "TOOL_CALL_NAMES",
     "TRACE_NAME",
+    "USAGE_INVALID",
     "USAGE_MISSING",
     "USAGE_SPAN_KINDS",
     "USER_ID",

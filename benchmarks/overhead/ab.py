@@ -1,7 +1,8 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
     python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
-                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream)
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream,
+                                      groq_chat,groq_chat_stream,mistral_chat,mistral_chat_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
 
 (``gemini``/``gemini_stream`` are google-genai's ``generate_content`` and its stream.)
@@ -69,10 +70,26 @@ PROVIDER_SCENARIOS = {
     "cohere_rerank": "cohere",
     "ollama_chat": "ollama",
     "ollama_stream": "ollama",
+    # LiteLLM over the benchmark's OpenAI client (litellm_calls.py); importing LiteLLM takes seconds
+    "litellm_chat": "litellm",
+    "litellm_stream": "litellm",
+    "litellm_embeddings": "litellm",
+    # Groq and Mistral (groq_mistral_calls.py)
+    "groq_chat": "groq",
+    "groq_chat_stream": "groq",
+    "mistral_chat": "mistralai",
+    "mistral_chat_stream": "mistralai",
+    "dashscope_chat": "dashscope",  # ab_dashscope.py
+    "dashscope_stream": "dashscope",
 }
 OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
-STREAM_SCENARIOS = frozenset({"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream"})
+STREAM_SCENARIOS = frozenset(
+    {"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream", "groq_chat_stream",
+     "mistral_chat_stream", "dashscope_stream"}
+)
+#: Scenarios whose pass-through control would not apply: it swaps only OpenAI's wrappers.
+NO_PASS_THROUGH = frozenset({"groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -287,6 +304,21 @@ def main() -> None:
             table.update(cohere_ollama_calls.cohere_calls())
         if "ollama" in needed:
             table.update(cohere_ollama_calls.ollama_calls())
+        if "litellm" in needed:
+            import litellm_calls
+
+            table.update(litellm_calls.calls(sync))
+        if "groq" in needed or "mistralai" in needed:
+            import groq_mistral_calls
+
+            if "groq" in needed:
+                table.update(groq_mistral_calls.groq_calls())
+            if "mistralai" in needed:
+                table.update(groq_mistral_calls.mistral_calls())
+        if "dashscope" in needed:
+            import ab_dashscope
+
+            table.update(ab_dashscope.calls())
     for name in wanted:
         if name in OWN_SCENARIOS and args.subject != "llm_agent":
             continue
@@ -295,6 +327,7 @@ def main() -> None:
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
+        if args.controls and name not in NO_PASS_THROUGH:
             with passing_through(sync):
                 row(f"{name}: pass-through", bare, inst, n, flush)
     if args.subject == "llm_agent":

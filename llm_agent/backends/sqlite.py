@@ -45,6 +45,7 @@ WRITE_ERROR_LOG_INTERVAL_S: Final = 60.0
 _SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
 _SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
 _SQLITE_FULL: Final = getattr(sqlite3, "SQLITE_FULL", 13)
+_SQLITE_TOOBIG: Final = getattr(sqlite3, "SQLITE_TOOBIG", 18)
 
 
 def _sink_error(path: str, reason: str) -> ConfigError:
@@ -127,6 +128,15 @@ def open_sink(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqli
         raise _sink_error(path, str(exc)) from exc
 
 
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
     return tuple(getattr(r, name) for name in SpanRecord.__dataclass_fields__)
 
@@ -141,6 +151,9 @@ class SQLiteBackend:
         # Opened here so a bad path fails at init(); the worker thread reuses it in this process.
         self._conn: sqlite3.Connection | None = open_sink(path, busy_timeout_s)
         self._pid = os.getpid()
+        # Which file the connection writes: a sink deleted (or moved away) while the app runs
+        # would otherwise take every later span into an unlinked file, counted as exported.
+        self._identity = file_identity(path)
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             # The writer thread may hold the lock at the moment of a fork; the child has no such
@@ -162,12 +175,36 @@ class SQLiteBackend:
         return cls(settings.sink_path, settings.retention_days)
 
     def _connection(self) -> sqlite3.Connection:
+        """The writer's connection to the file now at ``path`` (one ``stat`` per transaction)."""
         pid = os.getpid()
-        if self._conn is None or self._pid != pid:
-            # After fork the parent's connection must not be touched (not even closed) in the child.
-            self._conn = connect(self.path, self.busy_timeout_s)
-            self._pid = pid
+        conn = self._conn
+        if conn is not None and self._pid == pid and file_identity(self.path) == self._identity:
+            return conn
+        if conn is not None and self._pid == pid:
+            logger.warning(
+                "llm_agent: the SQLite sink %s was deleted or replaced while the app ran; "
+                "spans go to a new file at that path from now on",
+                self.path,
+            )
+            self._close_file()
+        # (After fork the parent's connection must not be touched, not even closed, in the child.)
+        self._conn = None
+        self._conn = open_sink(self.path, self.busy_timeout_s)  # the schema, should the file be new
+        self._pid = pid
+        self._identity = file_identity(self.path)
         return self._conn
+
+    def _close_file(self) -> None:
+        # Both connections to the old file are closed before the new one is opened: the last one
+        # to close takes the old file's -wal and -shm with it, which the new file must not inherit.
+        self._checkpointer.close(1.0)
+        self._checkpointer = Checkpointer(self.path, self.busy_timeout_s)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     def export(self, records: Sequence[SpanRecord]) -> ExportResult:
         return self.export_values([values_from_record(r) for r in records])
@@ -189,8 +226,24 @@ class SQLiteBackend:
                     self._next_prune = time.monotonic() + DEFAULT_PRUNE_INTERVAL_S
                     prune_connection(conn, self.retention_days * 86400.0)
                 result = self._write(conn, rows)
+                if file_identity(self.path) != self._identity:
+                    # Deleted during the transaction: what it committed is not at ``path``, so the
+                    # batch goes again, into the new file.
+                    result = self._write(self._connection(), rows)
+            except ConfigError as exc:  # the sink was deleted and cannot be made again
+                self._write_errors.warning(
+                    self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, exc
+                )
+                return ExportResult.FAILURE
             except sqlite3.Error as exc:
                 return self._classify(exc)
+            except (OverflowError, ValueError, TypeError) as exc:
+                # A value that SQLite cannot bind (an int past int64, text it cannot encode):
+                # the batch fails for that row's sake, so the pipeline splits it (``INVALID``).
+                self._write_errors.warning(
+                    f"{self.path}:invalid", "llm_agent: the SQLite sink %s refused a span: %r", self.path, exc
+                )
+                return ExportResult.INVALID
         self._checkpointer.after_commit()
         return result
 
@@ -213,6 +266,8 @@ class SQLiteBackend:
         msg = str(exc)
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in msg or "busy" in msg:
             return ExportResult.RETRYABLE
+        if isinstance(exc, (sqlite3.DataError, sqlite3.InterfaceError)) or code == _SQLITE_TOOBIG:
+            return ExportResult.INVALID  # one row's value (a string or blob too big...): split
         what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
         self._write_errors.warning(
             self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what

@@ -23,6 +23,11 @@ from opentelemetry.trace import SpanKind, StatusCode
 from llm_agent import semconv
 from llm_agent._otel_compat import BOUNDED_DICT_FIELD, SPAN_ATTRIBUTES_FIELD, SPAN_EVENTS_FIELD
 from llm_agent.backends._types import SpanRecord
+from llm_agent.instrumentation._values import MAX_TOKEN_COUNT
+
+#: Longest count text parsed (digits): ``int`` refuses thousands of digits, and far fewer are
+#: already out of range.
+_MAX_COUNT_DIGITS: Final = 40
 
 _KIND_NAMES: Final = {k: k.name for k in SpanKind}
 _STATUS_NAMES: Final = {s: s.name for s in StatusCode}
@@ -46,6 +51,13 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _count_or_none(value: Any) -> int | None:
+    """A token count from another instrumentation's attribute (an int or its text), within
+    ``MAX_TOKEN_COUNT``; anything else is unknown.  Ours are bounded at the span's end already."""
+    count = _int_or_none(value) if type(value) is not str or len(value) <= _MAX_COUNT_DIGITS else None
+    return count if count is not None and 0 <= count <= MAX_TOKEN_COUNT else None
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -101,10 +113,15 @@ class Coerce(NamedTuple):
     func: Callable[[Any], Any]
     #: Values of exactly this type are kept as they are, without a call (the common case).
     exact: type | None = None
+    #: Further condition (over ``{}``, the value) for keeping an ``exact``-typed value without a call.
+    keep: str | None = None
 
 
 STR: Final = Coerce(_str_or_none, str)
 INT: Final = Coerce(_int_or_none, int)
+#: A token count: in range or unknown, so that no count can overflow the sink's 64-bit columns and
+#: sums (``docs/data-model.md``).
+COUNT: Final = Coerce(_count_or_none, int, "0 <= {} <= _MAX_COUNT")
 FLOAT: Final = Coerce(_float_or_none, float)
 FLAG: Final = Coerce(bool)
 STR_TUPLE: Final = Coerce(_str_tuple)
@@ -166,11 +183,11 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("request_model", keys=(semconv.GEN_AI_REQUEST_MODEL,), coerce=STR),
     Field("response_model", keys=(semconv.GEN_AI_RESPONSE_MODEL,), coerce=STR),
     Field("model", source="request_model if request_model is not None else response_model"),
-    Field("input_tokens", keys=(semconv.GEN_AI_USAGE_INPUT_TOKENS,), coerce=INT),
-    Field("output_tokens", keys=(semconv.GEN_AI_USAGE_OUTPUT_TOKENS,), coerce=INT),
-    Field("cache_read_tokens", keys=(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,), coerce=INT),
-    Field("cache_creation_tokens", keys=(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,), coerce=INT),
-    Field("reasoning_tokens", keys=(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,), coerce=INT),
+    Field("input_tokens", keys=(semconv.GEN_AI_USAGE_INPUT_TOKENS,), coerce=COUNT),
+    Field("output_tokens", keys=(semconv.GEN_AI_USAGE_OUTPUT_TOKENS,), coerce=COUNT),
+    Field("cache_read_tokens", keys=(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,), coerce=COUNT),
+    Field("cache_creation_tokens", keys=(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,), coerce=COUNT),
+    Field("reasoning_tokens", keys=(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,), coerce=COUNT),
     Field("ttft_s", keys=(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,), coerce=FLOAT),
     Field("finish_reasons", Store.JSON_OR_NULL, keys=(semconv.GEN_AI_RESPONSE_FINISH_REASONS,),
           coerce=STR_TUPLE, absent="()"),
@@ -196,9 +213,10 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "_STATUS_NAMES": _STATUS_NAMES,
     "_INFERRED_KINDS": _INFERRED_KINDS,
     "_USAGE_KINDS": semconv.USAGE_SPAN_KINDS,
+    "_MAX_COUNT": MAX_TOKEN_COUNT,
     "_first": _first,
     "_events": _events,
-    **{c.func.__name__: c.func for c in (STR, INT, FLOAT, FLAG, STR_TUPLE)},
+    **{c.func.__name__: c.func for c in (STR, INT, COUNT, FLOAT, FLAG, STR_TUPLE)},
 }
 # The span's own attribute dict: BoundedAttributes wraps a plain dict, iterated and read directly.
 # The SDK span's private field names, as ``_otel_compat`` picked them for the installed SDK
@@ -232,6 +250,8 @@ def _reads(field: Field) -> list[str]:
         return [f"    {name} = _first(get, {keys!r})"]
     lines = [f"    {name} = get({keys[0]!r})"]
     check = f" and type({name}) is not {coerce.exact.__name__}" if coerce.exact is not None else ""
+    if coerce.keep is not None:
+        check = f" and not (type({name}) is {coerce.exact.__name__} and {coerce.keep.format(name)})"
     lines += [f"    if {name} is not None{check}:", f"        {name} = {coerce.func.__name__}({name})"]
     return lines
 
@@ -304,7 +324,16 @@ def row_function() -> Callable[..., tuple[Any, ...]]:
 def rows_from_values_function() -> Callable[..., list[tuple[Any, ...]]]:
     """``rows_from_values(values, enc)``: ``values`` tuples (``SpanRecord`` order) -> sqlite rows."""
     # Record fields are unpacked into locals of their names; a column-only field is its expression.
-    row = ", ".join(_stored(f) if f.record else _stored(f, f"({f.source})") for f in COLUMN_FIELDS)
+    # Token counts are bounded here too: a record built by hand (``SQLiteBackend.export``) skips
+    # the converter's coercion.
+    row = ", ".join(
+        _stored(f, f"_count_or_none({f.name})")
+        if f.coerce is COUNT
+        else _stored(f)
+        if f.record
+        else _stored(f, f"({f.source})")
+        for f in COLUMN_FIELDS
+    )
     unpacked = ", ".join(f.name for f in RECORD_FIELDS)
     text = f"def rows_from_values(values, enc):\n    return [({row},) for ({unpacked},) in values]\n"
     return _compile("rows_from_values", text)

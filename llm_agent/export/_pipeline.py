@@ -42,6 +42,7 @@ class Pipeline:
             raise
         options = {
             "max_queue_size": settings.max_queue_size,
+            "max_queue_bytes": settings.max_queue_bytes,
             "max_export_batch_size": settings.max_export_batch_size,
             "schedule_delay_s": settings.schedule_delay_s,
             "retry_max_time_s": settings.retry_max_time_s,

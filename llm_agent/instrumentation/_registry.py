@@ -16,6 +16,10 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "cohere": "llm_agent.instrumentation.cohere:CohereInstrumentor",
     "ollama": "llm_agent.instrumentation.ollama:OllamaInstrumentor",
     "google_genai": "llm_agent.instrumentation.google_genai:GoogleGenAIInstrumentor",
+    "litellm": "llm_agent.instrumentation.litellm:LiteLLMInstrumentor",
+    "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
+    "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
+    "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -25,6 +29,10 @@ LIBRARIES: Final[dict[str, str]] = {
     "cohere": "cohere",
     "ollama": "ollama",
     "google_genai": "google.genai",
+    "litellm": "litellm",
+    "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
+    "groq": "groq",
+    "dashscope": "dashscope",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

@@ -33,6 +33,7 @@ from llm_agent.context import current_ids, id_attributes
 from llm_agent.export import Dispatcher as _Dispatcher
 from llm_agent.instrumentation._content import TRUNCATION_MARKER, content_attribute
 from llm_agent.instrumentation._direct_spans import emit, plan_for
+from llm_agent.instrumentation._values import bound_usage
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
@@ -84,7 +85,8 @@ class PendingSpan:
             attrs.update(late())
         if attributes:
             attrs.update(attributes)
-        return attrs
+        # Every provider's counts meet here, read or computed: one place holds them to the bound.
+        return bound_usage(attrs)
 
     def end(self) -> None:
         """End as is: the fallback when reading the result or ending the span failed."""
@@ -137,10 +139,11 @@ def end_span(
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
         info = ExceptionInfo(exc)
     if not isinstance(span, PendingSpan):
-        if late is not None:
-            span.set_attributes(late())
+        end_attrs = dict(late()) if late is not None else {}
         if attributes:
-            span.set_attributes(attributes)
+            end_attrs.update(attributes)
+        if end_attrs:
+            span.set_attributes(bound_usage(end_attrs))
         _finish_sdk_span(span, info)
         return
     if span.span is not None:

@@ -164,7 +164,147 @@ INTERNALS = [
         "no server.address/port, and Vertex AI clients are told apart by their URL only",
         "google_genai",
     ),
+    Internal(
+        "litellm",
+        "litellm.get_llm_provider -> (model, provider, api key, api_base)",
+        lambda: _litellm_routes("openai/gpt-4o-mini")[:2] == ("gpt-4o-mini", "openai"),
+        "no provider name or server from LiteLLM's routing, and the request model keeps its route prefix",
+    ),
+    Internal(
+        "litellm",
+        "litellm.litellm_core_utils.streaming_handler.CustomStreamWrapper (custom_llm_provider, _hidden_params)",
+        lambda: all(
+            _sets(_litellm_attr("litellm.litellm_core_utils.streaming_handler", "CustomStreamWrapper"), name)
+            for name in ("custom_llm_provider", "_hidden_params")
+        ),
+        "LiteLLM streams are proxied only when they still look like iterators; a Router stream names no provider",
+    ),
+    Internal(
+        "litellm",
+        "litellm.types.utils.UnreportedUsage and ModelResponse._hidden_params",
+        lambda: isinstance(_litellm_attr("litellm.types.utils", "UnreportedUsage"), type)
+        and type(getattr(_litellm_attr("litellm", "ModelResponse")(), "_hidden_params", None)) is dict,
+        "a stream's usage without stream_options.include_usage is unknown; a Router call names no provider",
+    ),
+    Internal(
+        "litellm",
+        "Router endpoint methods on litellm.router_rust.core.RustCore or litellm.router.Router",
+        lambda: _litellm_router_defines("completion", "acompletion", "embedding", "aembedding"),
+        "Router calls make spans only through the litellm.completion & co. they call (per attempt)",
+    ),
+    Internal(
+        "groq",
+        "groq._response.APIResponse / AsyncAPIResponse",
+        lambda: all(isinstance(_attr("groq._response", n), type) for n in ("APIResponse", "AsyncAPIResponse")),
+        "with_raw_response / with_streaming_response results are not recognised: spans end without usage",
+    ),
+    Internal(
+        "groq",
+        "BaseAPIResponse._is_sse_stream",
+        lambda: _sets(_attr("groq._response", "BaseAPIResponse"), "_is_sse_stream"),
+        "a raw streamed response is read as a JSON body (none): its span ends without usage",
+    ),
+    Internal(
+        "groq",
+        "SyncAPIResource._client / AsyncAPIResource._client",
+        lambda: all(_sets(_attr("groq._resource", n), "_client") for n in ("SyncAPIResource", "AsyncAPIResource")),
+        "no server.address/port",
+    ),
+    Internal(
+        "mistralai",
+        "BaseSDK.sdk_configuration.get_server_details()",
+        lambda: _sets(_attr("mistralai.client.basesdk", "BaseSDK"), "sdk_configuration")
+        and callable(_attr("mistralai.client.sdkconfiguration", "SDKConfiguration").get_server_details),
+        "no server.address/port",
+    ),
+    Internal(
+        "mistralai",
+        "UsageInfo.model_fields_set (pydantic)",
+        lambda: _attr("mistralai.client.models", "UsageInfo").model_validate({"completion_tokens": 1}).model_fields_set
+        == {"completion_tokens"},
+        "an input count the response did not carry would read as the SDK's default 0, not unknown",
+    ),
+    Internal(
+        "mistralai",
+        "mistralai.client._hooks.tracing.TracingHook.before_request",
+        lambda: callable(_attr("mistralai.client._hooks.tracing", "TracingHook").__dict__.get("before_request")),
+        "with the SDK's telemetry on, a call could be recorded twice (ours and the SDK's)",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.base_http_api_url",
+        lambda: isinstance(_attr("dashscope", "base_http_api_url"), str),
+        "classic calls without base_address have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 resources' _client (chat, multimodal, embeddings, rerank; sync and async)",
+        lambda: all(
+            _sets(_attr(f"dashscope.v2.resources.{module}", name), "_client")
+            for module, names in (
+                ("chat.completions", ("Completions", "AsyncCompletions")),
+                ("multimodal.chat", ("MultimodalChat", "AsyncMultimodalChat")),
+                ("embeddings", ("Embeddings", "AsyncEmbeddings")),
+                ("multimodal.embeddings", ("MultimodalEmbeddings", "AsyncMultimodalEmbeddings")),
+                ("rerank", ("Rerank", "AsyncRerank")),
+            )
+            for name in names
+        ),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "dashscope.v2 Config.base_url / protocol_base_url",
+        lambda: {"base_url", "protocol_base_url"} <= set(_attr("dashscope.v2._config", "Config").__dataclass_fields__),
+        "2.x client calls have no server.address/port",
+    ),
+    Internal(
+        "dashscope",
+        "ChatStream._merge / ChatStream._server_cumulative (and AsyncChatStream's)",
+        lambda: all(
+            _sets(_attr("dashscope.v2.resources.chat.completions", n), a)
+            for n in ("ChatStream", "AsyncChatStream")
+            for a in ("_merge", "_server_cumulative")
+        ),
+        "a merged 2.x stream (incremental_output=False) is read as deltas: its captured text repeats itself",
+    ),
+    Internal(
+        "dashscope",
+        "ChatStream.text_stream/... (properties) and AsyncChatStream._text_stream/... (their generators)",
+        lambda: all(
+            isinstance(_attr("dashscope.v2.resources.chat.completions", "ChatStream").__dict__.get(name), property)
+            and callable(getattr(_attr("dashscope.v2.resources.chat.completions", "AsyncChatStream"), f"_{name}"))
+            for name in ("text_stream", "reasoning_stream", "tool_call_stream")
+        ),
+        "a stream read through the helpers bypasses the proxy: its span ends as abandoned, without usage",
+    ),
 ]
+
+
+def _litellm_attr(module: str, *path: str) -> Any:
+    import os
+
+    # LiteLLM fetches its cost map from the network at import unless told to use its own copy.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    return _attr(module, *path)
+
+
+def _litellm_routes(model: str) -> tuple[Any, ...]:
+    resolved = _litellm_attr("litellm", "get_llm_provider")(model=model)
+    return tuple(resolved) if len(resolved) == 4 else ()
+
+
+def _litellm_router_defines(*methods: str) -> bool:
+    from llm_agent.instrumentation.litellm._sdk import ROUTER_CLASSES
+
+    for module, name in ROUTER_CLASSES:
+        try:
+            cls = _litellm_attr(module, name)
+        except (ImportError, AttributeError):
+            continue
+        if all(method in cls.__dict__ for method in methods):
+            return True
+    return False
 
 
 @pytest.mark.parametrize("internal", INTERNALS, ids=[i.what for i in INTERNALS])

@@ -20,7 +20,7 @@ from llm_agent.export import Pipeline
 from llm_agent.export._convert import Converter
 from llm_agent.export._writer import COALESCE_QUEUES
 
-NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0}
+NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0, "invalid": 0}
 
 
 class BlockingRows:
@@ -76,13 +76,13 @@ def test_worker_keeps_emptying_the_queue_while_a_transaction_commits(make_span):
     for _ in range(10):  # the converter is full: 4 wait in the queue, 6 are dropped
         processor.on_end(make_span())
     assert pipeline.stats()["backends"]["rows"] == {
-        "exported": 0, "retried": 0, "queued": 4, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 0, "retried": 0, "queued": 4, "in_flight": 2 + held, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     backend.release.set()
     assert pipeline.flush(5.0)
     pipeline.shutdown(5.0)
     assert pipeline.stats()["backends"]["rows"] == {
-        "exported": 2 + held + 4, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 2 + held + 4, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     assert [len(t) for t in backend.transactions] == [2, held, 4]
     assert backend.threads == {"llm_agent-write-rows"}  # never the app's or the converter's thread
@@ -148,7 +148,7 @@ def test_a_raising_transaction_is_counted_and_the_writer_goes_on(make_span, capl
         processor.on_end(make_span())
     assert pipeline.flush(5.0)
     assert processor.stats() == {
-        "exported": 2, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "export_failed": 3}
+        "exported": 2, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "export_failed": 3}
     }  # fmt: skip
     assert [len(t) for t in backend.transactions] == [2]
     assert "disk on fire" in caplog.text

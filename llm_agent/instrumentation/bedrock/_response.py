@@ -30,6 +30,9 @@ USAGE_HEADERS: Final = (
     "x-amzn-bedrock-cache-read-input-token-count",
     "x-amzn-bedrock-cache-write-input-token-count",
 )
+#: Longest token-count header parsed (digits): well past int64, so a too-large count is parsed and
+#: then flagged by ``bound_usage``, while a megabyte of digits is not parsed at all.
+_MAX_HEADER_DIGITS: Final = 40
 #: Usage key spellings, in ``Usage`` order: Converse, Nova, Claude, Llama, OpenAI-compatible.
 USAGE_KEYS: Final = (
     ("inputTokens", "input_tokens", "prompt_token_count", "prompt_tokens", "inputTextTokenCount"),
@@ -46,7 +49,10 @@ def header_usage(headers: dict[str, str]) -> Usage:
     out: list[int | None] = []
     for name in USAGE_HEADERS:
         value = headers.get(name)
-        out.append(int(value) if type(value) is str and value.isdigit() else None)
+        # ASCII digits only (``"²".isdigit()`` is true, and ``int("²")`` raises), and few of them
+        # (``int`` refuses thousands); the range is ``bound_usage``'s, as for every count.
+        ok = type(value) is str and len(value) <= _MAX_HEADER_DIGITS and value.isascii() and value.isdigit()
+        out.append(int(value) if ok else None)
     return (out[0], out[1], out[2], out[3])
 
 
