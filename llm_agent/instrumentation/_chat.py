@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent.instrumentation import _content
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import token_count as _tok
 
@@ -171,7 +172,7 @@ def output_message(text: str | None, reasoning: str | None, calls: list[dict[str
     if text:
         parts.append(text_part(text))
     parts.extend(calls)
-    return {"role": "assistant", "parts": parts, "finish_reason": reason if type(reason) is str else None}
+    return _content.output_message("assistant", parts, reason)  # a reason v1.41.0 accepts when unknown
 
 
 # --- a whole response -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ Nothing here raises into the app: callers wrap these helpers in the error funnel
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -32,13 +31,13 @@ from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import CONTENT_ON_SPAN, CONTENT_ON_SPAN_AND_EVENT, Settings
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.export import Dispatcher as _Dispatcher
+from llm_agent.instrumentation._content import TRUNCATION_MARKER, content_attribute
 from llm_agent.instrumentation._direct_spans import emit, plan_for
 from llm_agent.instrumentation._values import bound_usage
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
 #: Marker appended to captured content that was cut to ``content_max_chars``.
-TRUNCATION_MARKER: Final = "…[truncated]"
 
 _CLIENT: Final = SpanKind.CLIENT
 _NS_PER_S: Final = 1_000_000_000
@@ -257,31 +256,18 @@ def truncate(text: str, max_chars: int) -> str:
 
 
 def content_json(value: Any, max_chars: int) -> str:
-    """Captured content as compact JSON (pydantic models dumped), truncated to ``max_chars``."""
-    return truncate(json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":")), max_chars)
-
-
-def _json_default(obj: Any) -> Any:
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        try:
-            return dump(mode="json", exclude_none=True)
-        except Exception:
-            pass
-    if isinstance(obj, (bytes, bytearray)):
-        return f"<{len(obj)} bytes>"
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    # Never iterate other iterables: a generator the app passed would be consumed before the SDK.
-    return f"<{type(obj).__name__}>"
+    """Captured content as compact JSON (pydantic models dumped) of at most ``max_chars`` characters,
+    always a whole document (``_content.content_attribute``)."""
+    return content_attribute(value, max_chars)
 
 
 __all__ = [
+    "TRUNCATION_MARKER",
     "PendingSpan",
     "arms_attributes",
     "content_json",
-    "details_event",
     "current_settings",
+    "details_event",
     "end_span",
     "start_span",
     "truncate",

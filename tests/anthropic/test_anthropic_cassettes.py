@@ -144,7 +144,16 @@ def test_tool_use_arguments_only_with_capture_content(cassette: Any) -> None:
 
     outputs = json.loads(attrs.pop("gen_ai.output.messages"))
     calls = [b for b in message.content if b.type == "tool_use"]
-    assert outputs[0]["tool_calls"] == [{"id": b.id, "name": b.name, "arguments": b.input} for b in calls]
+    assert outputs == [{
+        "role": "assistant",
+        "parts": [
+            {"type": "text", "content": b.text} if b.type == "text"
+            else {"type": "tool_call", "id": b.id, "name": b.name, "arguments": b.input}
+            for b in message.content
+        ],
+        "finish_reason": message.stop_reason,
+    }]
+    assert len(calls) == 2
     assert set(attrs) - set(TOOLS) == {"gen_ai.input.messages", "gen_ai.tool.definitions"}
     assert "get_weather" in attrs["gen_ai.tool.definitions"]
 

@@ -308,11 +308,16 @@ def test_stream_content_only_with_capture_content() -> None:
             assert content == {}
             continue
         assert {k: json.loads(v) for k, v in content.items()} == {
-            "gen_ai.input.messages": [{"role": "user", "content": "hi"}],
-            "gen_ai.system_instructions": "be brief",
+            "gen_ai.input.messages": [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}],
+            "gen_ai.system_instructions": [{"type": "text", "content": "be brief"}],
             "gen_ai.output.messages": [{
-                "role": "assistant", "content": "Let me look.", "finish_reason": "tool_use",
-                "tool_calls": [{"name": "get_weather", "arguments": '{"city": "Oslo"}'}],
+                "role": "assistant",
+                "parts": [
+                    {"type": "text", "content": "Let me look."},
+                    # the fragments joined and parsed; the id pairs the call with its tool_result
+                    {"type": "tool_call", "id": "toolu_1", "name": "get_weather", "arguments": {"city": "Oslo"}},
+                ],
+                "finish_reason": "tool_use",
             }],
         }
 

@@ -1,4 +1,4 @@
-"""Captured content (only with capture_content), in the shape the other providers write; failure injection."""
+"""Captured content (only with capture_content), in the conventions' schema every provider writes; failure injection."""
 
 from __future__ import annotations
 
@@ -27,13 +27,25 @@ def test_converse_content_with_tool_calls() -> None:
         record = spans.records[0]
     uses = [b["toolUse"] for b in response["output"]["message"]["content"] if "toolUse" in b]
     assert content(record) == {
-        "gen_ai.input.messages": request["messages"],
-        "gen_ai.tool.definitions": request["toolConfig"]["tools"],
+        "gen_ai.input.messages": [
+            {"role": "user", "parts": [
+                {"type": "text", "content": "What is the weather in Seattle and San Francisco today?"}
+            ]}
+        ],
+        "gen_ai.tool.definitions": [{
+            "type": "function",
+            "name": "get_current_weather",
+            "description": "Get the current weather in a given location.",
+            "parameters": request["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"],
+        }],
         "gen_ai.output.messages": [
             {
                 "role": "assistant",
-                "content": response["output"]["message"]["content"][0]["text"],
-                "tool_calls": [{"id": u["toolUseId"], "name": u["name"], "arguments": u["input"]} for u in uses],
+                "parts": [
+                    {"type": "text", "content": response["output"]["message"]["content"][0]["text"]},
+                    *({"type": "tool_call", "id": u["toolUseId"], "name": u["name"], "arguments": u["input"]}
+                      for u in uses),
+                ],
                 "finish_reason": "tool_use",
             }
         ],
@@ -49,13 +61,18 @@ def test_converse_stream_content() -> None:
         record = spans.records[0]
     text = "".join(e["contentBlockDelta"]["delta"].get("text", "") for e in events if "contentBlockDelta" in e)
     out = content(record)["gen_ai.output.messages"]
+    ids = [e["contentBlockStart"]["start"]["toolUse"]["toolUseId"] for e in events if "contentBlockStart" in e]
+    assert len(ids) == 2 and all(ids)
     assert out == [
         {
             "role": "assistant",
-            "content": text,
-            "tool_calls": [
-                {"name": "get_current_weather", "arguments": '{"location":"Seattle"}'},
-                {"name": "get_current_weather", "arguments": '{"location":"San Francisco"}'},
+            "parts": [
+                {"type": "text", "content": text},
+                # the input's fragments joined and parsed; each call keeps the id its result names
+                {"type": "tool_call", "id": ids[0], "name": "get_current_weather",
+                 "arguments": {"location": "Seattle"}},
+                {"type": "tool_call", "id": ids[1], "name": "get_current_weather",
+                 "arguments": {"location": "San Francisco"}},
             ],
             "finish_reason": "tool_use",
         }
@@ -79,9 +96,14 @@ def test_invoke_model_content(name: str, text: str) -> None:
         record = spans.records[0]
     body = json.loads(kwargs["body"])
     found = content(record)
-    sent = body.get("messages") or [{"role": "user", "content": body.get("prompt", body.get("inputText"))}]
-    assert found["gen_ai.input.messages"] == sent
-    assert found["gen_ai.output.messages"][0]["content"] == text
+    prompt = body.get("prompt", body.get("inputText"))
+    sent = body["messages"][0]["content"][0]["text"] if "messages" in body else prompt
+    assert sent == "Say this is a test"
+    assert found["gen_ai.input.messages"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "Say this is a test"}]}
+    ]
+    (out,) = found["gen_ai.output.messages"]
+    assert out["parts"] == [{"type": "text", "content": text}]
 
 
 def test_invoke_stream_content() -> None:
@@ -91,7 +113,11 @@ def test_invoke_stream_content() -> None:
             list(client().invoke_model_with_response_stream(**recorded_invoke(name))["body"])
         record = spans.records[0]
     assert content(record)["gen_ai.output.messages"] == [
-        {"role": "assistant", "content": "Okay, I will repeat: This is a test", "finish_reason": "max_tokens"}
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "Okay, I will repeat: This is a test"}],
+            "finish_reason": "max_tokens",
+        }
     ]
 
 

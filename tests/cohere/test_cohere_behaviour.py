@@ -127,8 +127,9 @@ def test_content_never_holds_image_bytes() -> None:
         {"role": "system", "parts": [{"type": "text", "content": "be brief"}]},
         {"role": "user", "parts": [
             {"type": "text", "content": "what is this?"},
-            {"type": "blob", "modality": "image", "mime_type": "image/png", "size": len(image)},
-            {"type": "uri", "modality": "image", "uri": "https://example.test/cat.png"},
+            # the decoded payload's size in bytes (400 base64 characters carry 300), never the data
+            {"type": "blob", "modality": "image", "mime_type": "image/png", "size": 300},
+            {"type": "uri", "modality": "image", "mime_type": None, "uri": "https://example.test/cat.png"},
         ]},
     ]
 

@@ -120,7 +120,8 @@ def test_capture_keeps_the_text_of_quick_chunks(full_reads: list[Any]) -> None:
         acc.add(chunk)
     assert acc.quick is True and full_reads == [chunks[0], chunks[5], chunks[6]]
     assert acc.attributes()["gen_ai.output.messages"] == (
-        '[{"role":"assistant","content":"t0t1t2t3t4"},{"role":"assistant","content":"xy","finish_reason":"stop"}]'
+        '[{"role":"assistant","parts":[{"type":"text","content":"t0t1t2t3t4"}],"finish_reason":"unknown"},'
+        '{"role":"assistant","parts":[{"type":"text","content":"xy"}],"finish_reason":"stop"}]'
     )
 
 

@@ -485,13 +485,27 @@ def test_content_only_with_capture(captured: SpanCapture, cassette: Any) -> None
         _generate(name)
     attrs = attributes(captured.one())
     inputs = json.loads(attrs.pop("gen_ai.input.messages"))
-    assert inputs == recorded_request(name)["contents"]
-    assert json.loads(attrs.pop("gen_ai.system_instructions")) == SYSTEM
+    (call,), (result,) = (turn["parts"] for turn in recorded_request(name)["contents"][1:])
+    assert inputs == [  # the model's turn as the assistant's; the call and its response paired by id
+        {"role": "user", "parts": [{"type": "text", "content": "What's the weather like?"}]},
+        {"role": "assistant", "parts": [
+            {"type": "tool_call", "id": "call_abc123", "name": "get_weather",
+             "arguments": {"location": "San Francisco"}}
+        ]},
+        {"role": "user", "parts": [
+            {"type": "tool_call_response", "id": "call_abc123", "response": result["functionResponse"]["response"]}
+        ]},
+    ]
+    assert call["functionCall"]["args"] == {"location": "San Francisco"}
+    assert json.loads(attrs.pop("gen_ai.system_instructions")) == [{"type": "text", "content": SYSTEM}]
     assert json.loads(attrs.pop("gen_ai.output.messages")) == [
         {
             "role": "assistant",
-            "content": "The weather in San Francisco is foggy with a temperature of 65 degrees Fahrenheit"
-            " and 85% humidity.",
+            "parts": [{
+                "type": "text",
+                "content": "The weather in San Francisco is foggy with a temperature of 65 degrees Fahrenheit"
+                " and 85% humidity.",
+            }],
             "finish_reason": "stop",
         }
     ]
@@ -508,17 +522,17 @@ def test_captured_tool_calls_and_definitions(captured: SpanCapture, cassette: An
         )
     attrs = attributes(captured.one())
     assert json.loads(attrs["gen_ai.input.messages"]) == [
-        {"role": "user", "content": "What is the weather like in Boston & new Delhi?"}
+        {"role": "user", "parts": [{"type": "text", "content": "What is the weather like in Boston & new Delhi?"}]}
     ]
     (tool,) = json.loads(attrs["gen_ai.tool.definitions"])
-    assert [d["name"] for d in tool["function_declarations"]] == ["get_weather"]
+    assert tool["type"] == "function" and tool["name"] == "get_weather"
+    assert tool["parameters"]["type"] == "object"  # JSON Schema, not the SDK's upper-case enum names
     (output,) = json.loads(attrs["gen_ai.output.messages"])
     assert output == {
         "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {"id": None, "name": "get_weather", "arguments": {"location": "Boston"}},
-            {"id": None, "name": "get_weather", "arguments": {"location": "New Delhi"}},
+        "parts": [
+            {"type": "tool_call", "id": None, "name": "get_weather", "arguments": {"location": "Boston"}},
+            {"type": "tool_call", "id": None, "name": "get_weather", "arguments": {"location": "New Delhi"}},
         ],
         "finish_reason": "stop",
     }
@@ -528,7 +542,11 @@ def test_captured_stream_output(captured: SpanCapture, cassette: Any) -> None:
     with cassette("test_streaming_text_content"):
         chunks = list(gemini_client().models.generate_content_stream(model="gemini-2.0-flash", contents="Hi"))
     (output,) = json.loads(captured.one().attributes["gen_ai.output.messages"])
-    assert output == {"role": "assistant", "content": "".join(c.text for c in chunks), "finish_reason": "stop"}
+    assert output == {  # the stream's text fragments joined into one part
+        "role": "assistant",
+        "parts": [{"type": "text", "content": "".join(c.text for c in chunks)}],
+        "finish_reason": "stop",
+    }
 
 
 def test_afc_callable_tools_captured_by_name(captured: SpanCapture, cassette: Any) -> None:

@@ -208,12 +208,15 @@ def test_multi_part_messages_captured_in_the_conventions_schema(mock: Mock) -> N
 
 
 def test_content_is_truncated_to_the_limit(mock: Mock) -> None:
-    with capture_spans(instrument=["mistralai"], capture_content=True, content_max_chars=40) as spans:
+    with capture_spans(instrument=["mistralai"], capture_content=True, content_max_chars=100) as spans:
         mock.client().chat.complete(model=MODEL, messages=[{"role": "user", "content": "x" * 500}])
     from llm_agent.instrumentation._spans import TRUNCATION_MARKER
 
     captured = spans.one().attributes["gen_ai.input.messages"]
-    assert len(captured) == 40 and captured.endswith(TRUNCATION_MARKER)  # the limit, its marker included
+    assert len(captured) <= 100  # the limit, the marker included; still one whole JSON document
+    ((part,),) = (m["parts"] for m in json.loads(captured))
+    kept = len(part["content"]) - len(TRUNCATION_MARKER)
+    assert part == {"type": "text", "content": "x" * kept + TRUNCATION_MARKER, "truncated": True} and kept > 0
 
 
 def test_uninstrument_restores_exactly_and_reinstrument(spans: SpanCapture, mock: Mock) -> None:

@@ -142,7 +142,7 @@ def test_content_never_holds_image_bytes() -> None:
     assert captured == [
         {"role": "system", "parts": [{"type": "text", "content": "be brief"}]},
         {"role": "user", "parts": [{"type": "text", "content": "what?"},
-                                   {"type": "blob", "modality": "image", "size": 1004}]},
+                                   {"type": "blob", "modality": "image", "mime_type": None, "size": 1004}]},
     ]
 
 

@@ -102,7 +102,7 @@ def test_captured_messages_are_read_at_the_call(api: MockAPI) -> None:
         messages.append({"role": "assistant", "content": "appended after the call"})
         capture.agent.flush(10.0)
         attrs = dict(holding.spans[0].attributes)
-    assert attrs["gen_ai.input.messages"] == '[{"role":"user","content":"hi"}]'
+    assert attrs["gen_ai.input.messages"] == '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]'
 
 
 def test_chunks_after_the_end_do_not_reach_the_span(api: MockAPI) -> None:

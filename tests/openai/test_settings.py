@@ -47,11 +47,13 @@ def test_capture_content():
     with capture_spans(instrument=["openai"], capture_content=True) as spans:
         api.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         record = spans.one()
-    assert json.loads(record.attributes["gen_ai.input.messages"]) == MESSAGES
+    assert json.loads(record.attributes["gen_ai.input.messages"]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "hi"}]}
+    ]
     assert json.loads(record.attributes["gen_ai.output.messages"]) == [
         {
             "role": "assistant",
-            "tool_calls": [{"id": "call_1", "name": "lookup", "arguments": '{"q": "x"}'}],
+            "parts": [{"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": {"q": "x"}}],
             "finish_reason": "tool_calls",
         }
     ]
@@ -64,9 +66,13 @@ def test_capture_content_stream_and_truncation():
         list(api.client().chat.completions.create(model="gpt-4o-mini", messages=long_prompt, stream=True))
         record = spans.one()
     captured = record.attributes["gen_ai.input.messages"]
-    assert len(captured) == 100 and captured.endswith(TRUNCATION_MARKER)
+    assert len(captured) <= 100
+    (message,) = json.loads(captured)  # still one whole JSON document, the cut part marked
+    (part,) = message["parts"]
+    assert part["truncated"] is True and part["content"].endswith(TRUNCATION_MARKER)
+    assert part["content"] == "x" * (len(part["content"]) - len(TRUNCATION_MARKER)) + TRUNCATION_MARKER
     assert json.loads(record.attributes["gen_ai.output.messages"]) == [
-        {"role": "assistant", "content": "Hello", "finish_reason": "stop"}
+        {"role": "assistant", "parts": [{"type": "text", "content": "Hello"}], "finish_reason": "stop"}
     ]
 
 
@@ -230,10 +236,15 @@ def test_capture_content_responses_and_embeddings():
         client.responses.create(model="gpt-4o-mini", input="question?", instructions="Be brief.")
         client.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
         responses_span, embeddings_span = spans.records
-    assert json.loads(responses_span.attributes["gen_ai.input.messages"]) == [{"role": "user", "content": "question?"}]
-    assert json.loads(responses_span.attributes["gen_ai.system_instructions"]) == "Be brief."
+    assert json.loads(responses_span.attributes["gen_ai.input.messages"]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "question?"}]}
+    ]
+    assert json.loads(responses_span.attributes["gen_ai.system_instructions"]) == [
+        {"type": "text", "content": "Be brief."}
+    ]
+    (reason,) = responses_span.attributes["gen_ai.response.finish_reasons"]  # the span's own reason
     assert json.loads(responses_span.attributes["gen_ai.output.messages"]) == [
-        {"role": "assistant", "content": '{"answer": 42}'}
+        {"role": "assistant", "parts": [{"type": "text", "content": '{"answer": 42}'}], "finish_reason": reason}
     ]
     assert json.loads(embeddings_span.attributes["gen_ai.embeddings.input"]) == ["a", "b"]
     everything = json.dumps([dict(r.attributes) for r in (responses_span, embeddings_span)])

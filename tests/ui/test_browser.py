@@ -449,3 +449,79 @@ def test_time_window_presets_custom_range_and_tabs_keep_it(browser: Any, server:
     assert find(browser, "model-name").text == "text-embedding-3-small"
     assert Select(find(browser, "model-select")).first_selected_option.text == "text-embedding-3-small"
     assert find(browser, "metric-requests-value").text == "1"
+
+
+# --- captured content: the conventions' shape and rows stored before it ----------------------------------
+
+OLD_INPUT = '[{"role":"system","content":"be brief"},{"role":"user","content":[{"type":"text","text":"old hello"}]}]'
+OLD_OUTPUT = (
+    '[{"role":"assistant","content":"old answer","tool_calls":[{"id":"call_1","name":"lookup",'
+    '"arguments":"{\\"q\\": 1}"}],"finish_reason":"tool_calls"}]'
+)
+NEW_INPUT = (
+    '[{"role":"user","parts":[{"type":"text","content":"new hello"},'
+    '{"type":"blob","modality":"image","mime_type":"image/png","size":67}]},'
+    '{"role":"tool","parts":[{"type":"tool_call_response","id":"call_2","response":"sunny"}]}]'
+)
+NEW_OUTPUT = (
+    '[{"role":"assistant","parts":[{"type":"reasoning","content":"thinking it over"},'
+    '{"type":"text","content":"new answ…[truncated]","truncated":true},'
+    '{"type":"tool_call","id":"call_3","name":"lookup","arguments":{"q":2}}],"finish_reason":"stop"}]'
+)
+
+
+@pytest.fixture(scope="module")
+def content_sink(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Two spans with captured content: one in the conventions' shape, one as older releases stored it."""
+    import llm_agent
+
+    path = str(tmp_path_factory.mktemp("ui-content") / "sink.sqlite")
+    llm_agent.shutdown()
+    llm_agent.init(backends=["sqlite"], sink_path=path, schedule_delay_s=0.05)
+    try:
+        with llm_agent.session("ui-content"):
+            with llm_agent.trace("old-row", {"gen_ai.input.messages": OLD_INPUT, "gen_ai.output.messages": OLD_OUTPUT,
+                                             "gen_ai.system_instructions": '"old system"'}):
+                pass
+            with llm_agent.trace("new-row", {"gen_ai.input.messages": NEW_INPUT, "gen_ai.output.messages": NEW_OUTPUT,
+                                             "gen_ai.system_instructions": '[{"type":"text","content":"new system"}]'}):
+                pass
+        assert llm_agent.flush(10.0)
+    finally:
+        llm_agent.shutdown()
+    return path
+
+
+def _content_texts(browser: Any, server_url: str, store: Any, name: str) -> dict[str, str]:
+    trace = next(t for t in store.session("ui-content").traces if t.name == name)
+    browser.get(f"{server_url}#/trace/{trace.trace_id}")
+    wait_ready(browser)
+    keys = ("gen_ai.system_instructions", "gen_ai.input.messages", "gen_ai.output.messages")
+    return {k: find(browser, f"content-{k}").text for k in keys}
+
+
+def test_content_in_both_shapes_renders(browser: Any, content_sink: str, artifacts: str) -> None:
+    import contextlib
+
+    import llm_agent.analysis
+    from llm_agent import ui
+
+    with ui.make_server(db=content_sink, port=0).start() as srv, contextlib.closing(
+        llm_agent.analysis.open(content_sink)
+    ) as store:
+        old = _content_texts(browser, srv.url, store, "old-row")
+        screenshot(browser, artifacts, "trace-content-old-shape")
+        new = _content_texts(browser, srv.url, store, "new-row")
+        screenshot(browser, artifacts, "trace-content-new-shape")
+    assert old == {
+        "gen_ai.system_instructions": "gen_ai.system_instructions\nold system",
+        "gen_ai.input.messages": "gen_ai.input.messages\nSYSTEM\nbe brief\nUSER\nold hello",  # roles in capitals (CSS)
+        "gen_ai.output.messages": 'gen_ai.output.messages\nASSISTANT · TOOL_CALLS\nold answer\n→ lookup({"q": 1})',
+    }
+    assert new == {
+        "gen_ai.system_instructions": "gen_ai.system_instructions\nnew system",
+        "gen_ai.input.messages": "gen_ai.input.messages\nUSER\nnew hello\n[image image/png, 67 bytes, not recorded]"
+        "\nTOOL\n← [call_2] sunny",
+        "gen_ai.output.messages": "gen_ai.output.messages\nASSISTANT · STOP\n[reasoning] thinking it over\n"
+        'new answ…[truncated]\n→ lookup({\n  "q": 2\n})  [call_3]',
+    }

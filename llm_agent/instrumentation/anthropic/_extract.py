@@ -14,7 +14,8 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import Settings
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation import _anthropic_format as _content
+from llm_agent.instrumentation._content import content_attribute, output_message, text
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
 from llm_agent.instrumentation._values import output_type
@@ -79,16 +80,17 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         limit = settings.content_max_chars
         messages = get("messages")
         if isinstance(messages, (list, tuple)):
-            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(_content.input_messages(messages), limit)
         prompt = get("prompt")
-        if type(prompt) is str:
-            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json([{"role": "user", "content": prompt}], limit)
+        if type(prompt) is str:  # the legacy Text Completions API
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute([{"role": "user", "parts": [text(prompt)]}], limit)
         system = get("system")
         if isinstance(system, (str, list, tuple)) and system:
-            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(system, limit)
+            parts = _content.system_instructions(system)
+            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_attribute(parts, limit)
         tools = get("tools")
         if isinstance(tools, (list, tuple)) and tools:
-            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_attribute(_content.tool_definitions(tools), limit)
     return attrs
 
 
@@ -148,33 +150,15 @@ def message_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
         if names:
             attrs[semconv.TOOL_CALL_NAMES] = names
         if capture:
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([_output_message(content, reason)], limit)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute([_content.output_message(content, reason)], limit)
     elif capture and type(_g(obj, "completion")) is str:
-        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(
-            [{"role": "assistant", "content": _g(obj, "completion"), "finish_reason": reason}], limit
-        )
+        message = output_message("assistant", [text(_g(obj, "completion"))], reason)
+        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute([message], limit)
     if _g(obj, "type") == "completion":
         attrs[semconv.USAGE_MISSING] = True  # the legacy Text Completions API reports no usage
     else:
         _usage(_g(obj, "usage"), attrs)
     return attrs
-
-
-def _output_message(content: list[Any], reason: Any) -> dict[str, Any]:
-    texts: list[str] = []
-    calls: list[dict[str, Any]] = []
-    for block in content:
-        kind = _g(block, "type")
-        if kind == "text" and type(_g(block, "text")) is str:
-            texts.append(_g(block, "text"))
-        elif kind == "tool_use":
-            calls.append({"id": _g(block, "id"), "name": _g(block, "name"), "arguments": _g(block, "input")})
-    out: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
-    if calls:
-        out["tool_calls"] = calls
-    if reason is not None:
-        out["finish_reason"] = reason
-    return out
 
 
 __all__ = ["message_attributes", "request_attributes", "usage_attributes"]

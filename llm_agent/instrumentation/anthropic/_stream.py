@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation.anthropic._extract import _tok, usage_attributes
 
 
@@ -27,6 +27,7 @@ class MessageAccumulator:
         "reason",
         "texts",
         "thinking",
+        "thinking_texts",
         "tool_args",
         "tool_names",
     )
@@ -44,6 +45,7 @@ class MessageAccumulator:
         self.thinking: int | None = None
         self.tool_names: list[str] | None = None
         self.texts: list[str] | None = None
+        self.thinking_texts: list[str] | None = None
         self.tool_args: dict[int, list[str]] | None = None
 
     def _take_usage(self, usage: Any) -> None:
@@ -72,6 +74,10 @@ class MessageAccumulator:
                     if self.texts is None:
                         self.texts = []
                     self.texts.append(getattr(delta, "text", "") or "")
+                elif dtype == "thinking_delta":
+                    if self.thinking_texts is None:
+                        self.thinking_texts = []
+                    self.thinking_texts.append(getattr(delta, "thinking", "") or "")
                 elif dtype == "input_json_delta" and self.tool_args is not None:
                     parts = self.tool_args.get(getattr(event, "index", -1))
                     if parts is not None:
@@ -92,7 +98,8 @@ class MessageAccumulator:
                     if self.capture:
                         if self.tool_args is None:
                             self.tool_args = {}
-                        self.tool_args[getattr(event, "index", -1)] = [name]
+                        call_id = getattr(block, "id", None)
+                        self.tool_args[getattr(event, "index", -1)] = [name, call_id if type(call_id) is str else ""]
         elif kind == "message_delta":
             reason = getattr(getattr(event, "delta", None), "stop_reason", None)
             if type(reason) is str:
@@ -121,15 +128,17 @@ class MessageAccumulator:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [self.reason]
         if self.tool_names:
             attrs[semconv.TOOL_CALL_NAMES] = self.tool_names
-        if self.capture and (self.texts or self.tool_args):
-            out: dict[str, Any] = {"role": "assistant", "content": "".join(self.texts or ())}
-            if self.tool_args:
-                out["tool_calls"] = [
-                    {"name": parts[0], "arguments": "".join(parts[1:])} for _, parts in sorted(self.tool_args.items())
-                ]
-            if self.reason is not None:
-                out["finish_reason"] = self.reason
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([out], self.limit)
+        if self.capture and (self.texts or self.tool_args or self.thinking_texts):
+            parts = [c.reasoning("".join(self.thinking_texts))] if self.thinking_texts else []
+            if self.texts:
+                parts.append(c.text("".join(self.texts)))
+            # The input's JSON fragments joined, then parsed: an object, as in a whole response.
+            parts += [
+                c.tool_call(p[1] or None, p[0], "".join(p[2:]) or "{}")
+                for _, p in sorted((self.tool_args or {}).items())
+            ]
+            out = c.output_message("assistant", parts, self.reason)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = c.content_attribute([out], self.limit)
         usage_attributes(
             self.input_tokens, self.output_tokens, self.cache_read, self.cache_creation, self.thinking, attrs
         )

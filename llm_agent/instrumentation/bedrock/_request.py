@@ -13,8 +13,10 @@ import json
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent.instrumentation._content import content_attribute, text
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import is_number, output_type
+from llm_agent.instrumentation.bedrock import _content
 
 #: Model families whose ids mark an embedding model (``amazon.titan-embed-...``, ``cohere.embed-...``).
 EMBED_MARKERS: Final = (".titan-embed", ".embed-", "embed-text", "embed-image", "multimodal-embed")
@@ -82,14 +84,14 @@ def converse_request(params: dict[str, Any], capture: bool, limit: int) -> dict[
     if capture:
         messages = params.get("messages")
         if isinstance(messages, (list, tuple)):
-            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(_content.input_messages(messages), limit)
         system = params.get("system")
         if isinstance(system, (list, tuple)) and system:
-            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(system, limit)
+            attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_attribute(_content.system_instructions(system), limit)
         tools = params.get("toolConfig")
         tools = tools.get("tools") if type(tools) is dict else None
         if isinstance(tools, (list, tuple)) and tools:
-            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+            attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_attribute(_content.tool_definitions(tools), limit)
     return attrs
 
 
@@ -163,11 +165,12 @@ def invoke_request(body: bytes | str | None, capture: bool, limit: int) -> dict[
 def _capture_request(data: dict[str, Any], attrs: dict[str, Any], limit: int) -> None:
     messages = data.get("messages")
     if isinstance(messages, list):
-        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(_content.input_messages(messages), limit)
     else:
         for key in ("prompt", "inputText", "message"):  # Llama/Mistral/Cohere, Titan, Cohere chat
             if type(data.get(key)) is str:
-                attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json([{"role": "user", "content": data[key]}], limit)
+                user = [{"role": "user", "parts": [text(data[key])]}]
+                attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(user, limit)
                 break
         else:
             texts = data.get("texts")  # Cohere embed
@@ -175,12 +178,12 @@ def _capture_request(data: dict[str, Any], attrs: dict[str, Any], limit: int) ->
                 attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(texts, limit)
     system = data.get("system")
     if isinstance(system, (str, list)) and system:
-        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(system, limit)
+        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_attribute(_content.system_instructions(system), limit)
     tools = data.get("tools")
     if tools is None and type(data.get("toolConfig")) is dict:
         tools = data["toolConfig"].get("tools")
     if isinstance(tools, list) and tools:
-        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_attribute(_content.tool_definitions(tools), limit)
 
 
 __all__ = [

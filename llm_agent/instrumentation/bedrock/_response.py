@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any, Final
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._values import token_count
+from llm_agent.instrumentation.bedrock._content import blocks
 
 #: Usage counts in the order (input, output, cache read, cache write).
 Usage = tuple[int | None, int | None, int | None, int | None]
@@ -109,37 +110,27 @@ def usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
         attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = cache_write
 
 
-def output_message(text: str, calls: list[dict[str, Any]], reason: Any) -> dict[str, Any]:
-    """One captured output message, in the shape the other providers write."""
-    out: dict[str, Any] = {"role": "assistant", "content": text}
-    if calls:
-        out["tool_calls"] = calls
-    if reason is not None:
-        out["finish_reason"] = reason
-    return out
+def output_message(parts: list[dict[str, Any]], reason: Any) -> dict[str, Any]:
+    """One captured output message in the conventions' schema; stream fragments joined."""
+    return c.output_message("assistant", c.join_texts(parts), reason)
 
 
 def _content_blocks(content: Any, attrs: dict[str, Any], capture: bool, limit: int, reason: Any) -> None:
     """Converse/Nova ``content`` blocks (``text``, ``toolUse``) or Claude ones (``type``: text/tool_use)."""
     if not isinstance(content, list):
         return
-    texts: list[str] = []
-    calls: list[dict[str, Any]] = []
+    names: list[str] = []
     for block in content:
         if type(block) is not dict:
             continue
         use = block.get("toolUse")
-        if type(use) is dict:
-            calls.append({"id": use.get("toolUseId"), "name": use.get("name"), "arguments": use.get("input")})
-        elif block.get("type") == "tool_use":
-            calls.append({"id": block.get("id"), "name": block.get("name"), "arguments": block.get("input")})
-        elif type(block.get("text")) is str:
-            texts.append(block["text"])
-    names = [c["name"] for c in calls if type(c["name"]) is str]
+        name = use.get("name") if type(use) is dict else block.get("name") if block.get("type") == "tool_use" else None
+        if type(name) is str:
+            names.append(name)
     if names:
         attrs[semconv.TOOL_CALL_NAMES] = names
     if capture:
-        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([output_message("".join(texts), calls, reason)], limit)
+        attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = c.content_attribute([output_message(blocks(content), reason)], limit)
 
 
 def converse_response(response: dict[str, Any], capture: bool, limit: int) -> dict[str, Any]:
@@ -214,8 +205,8 @@ def invoke_response(data: dict[str, Any] | None, headers: Usage, capture: bool, 
         if reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
         if capture and texts:
-            out = output_message("".join(texts), [], reasons[0] if reasons else None)
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([out], limit)
+            out = output_message([c.text("".join(texts))], reasons[0] if reasons else None)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = c.content_attribute([out], limit)
     if content is not None:
         if type(reason) is str:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]

@@ -19,7 +19,7 @@ import sys
 from typing import Any, Final
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._stream import SyncStreamProxy
 from llm_agent.instrumentation.bedrock._response import (
     NO_USAGE,
@@ -76,17 +76,17 @@ class _Base:
         # content is captured.
         self.tool_names: list[str] = []
         self.texts: list[str] = []
-        self.tool_args: dict[Any, list[str]] = {}  # block index -> [name, argument parts...]
+        self.tool_args: dict[Any, list[str]] = {}  # block index -> [name, id, argument parts...]
 
     def _text(self, text: Any) -> None:
         if type(text) is str:
             self.texts.append(text)
 
-    def _tool_start(self, index: Any, name: Any) -> None:
+    def _tool_start(self, index: Any, name: Any, call_id: Any) -> None:
         if type(name) is str:
             self.tool_names.append(name)
             if self.capture:
-                self.tool_args[index] = [name]
+                self.tool_args[index] = [name, call_id if type(call_id) is str else ""]
 
     def _tool_delta(self, index: Any, part: Any) -> None:
         parts = self.tool_args.get(index)
@@ -108,9 +108,11 @@ class _Base:
         if self.tool_names:
             attrs[semconv.TOOL_CALL_NAMES] = self.tool_names
         if self.capture and (self.texts or self.tool_args):
-            calls = [{"name": p[0], "arguments": "".join(p[1:])} for p in self.tool_args.values()]
-            out = output_message("".join(self.texts), calls, self.reason)
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json([out], self.limit)
+            parts = [c.text("".join(self.texts))] if self.texts else []
+            # The input's JSON fragments joined, then parsed: an object, as in a whole response.
+            parts += [c.tool_call(p[1] or None, p[0], "".join(p[2:]) or "{}") for p in self.tool_args.values()]
+            out = output_message(parts, self.reason)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = c.content_attribute([out], self.limit)
         usage_attributes(self.usage, attrs)
         return attrs
 
@@ -134,7 +136,7 @@ class ConverseAccumulator(_Base):
         if start is not None:
             use = (start.get("start") or {}).get("toolUse")
             if type(use) is dict:
-                self._tool_start(start.get("contentBlockIndex"), use.get("name"))
+                self._tool_start(start.get("contentBlockIndex"), use.get("name"), use.get("toolUseId"))
         elif "messageStop" in event:
             self._reason((event["messageStop"] or {}).get("stopReason"))
         elif "metadata" in event:
@@ -224,7 +226,7 @@ class InvokeStreamAccumulator(_Base):
         elif kind == "content_block_start":
             block = event.get("content_block") or {}
             if block.get("type") == "tool_use":
-                self._tool_start(event.get("index"), block.get("name"))
+                self._tool_start(event.get("index"), block.get("name"), block.get("id"))
         elif kind == "message_delta":
             self._reason((event.get("delta") or {}).get("stop_reason"))
             self.usage = merge(usage_of(event.get("usage")), self.usage)
@@ -241,7 +243,7 @@ class InvokeStreamAccumulator(_Base):
         elif key == "contentBlockStart":
             use = (value.get("start") or {}).get("toolUse")
             if type(use) is dict:
-                self._tool_start(value.get("contentBlockIndex"), use.get("name"))
+                self._tool_start(value.get("contentBlockIndex"), use.get("name"), use.get("toolUseId"))
         elif key == "messageStop":
             self._reason(value.get("stopReason"))
         else:

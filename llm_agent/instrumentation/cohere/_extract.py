@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import Settings
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
@@ -165,11 +166,8 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
 
 
 def _media(url: Any) -> dict[str, Any]:
-    """An image: its URL, or for inline ``data:`` URLs only their size (never the bytes)."""
-    if type(url) is str and url.startswith("data:"):
-        mime = url[5:].split(";", 1)[0].split(",", 1)[0]
-        return {"type": "blob", "modality": "image", "mime_type": mime or None, "size": len(url)}
-    return {"type": "uri", "modality": "image", "uri": url if type(url) is str else None}
+    """An image: its URL, or for inline ``data:`` URLs only their MIME type and size (never the bytes)."""
+    return c.uri(url, "image")
 
 
 def input_messages(messages: Any) -> list[dict[str, Any]]:
@@ -202,7 +200,7 @@ def _assistant_parts(message: Any) -> list[dict[str, Any]]:
 
 def output_messages(message: Any, finish_reason: Any) -> list[dict[str, Any]]:
     """A response's assistant message in the conventions' schema."""
-    return [{"role": "assistant", "parts": _assistant_parts(message), "finish_reason": finish_reason}]
+    return [c.output_message("assistant", _assistant_parts(message), finish_reason)]
 
 
 # --- responses ------------------------------------------------------------------------------------

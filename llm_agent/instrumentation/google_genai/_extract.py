@@ -25,8 +25,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent.instrumentation._content import content_attribute
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field, is_number, output_type, token_count
+from llm_agent.instrumentation.google_genai import _content
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
@@ -120,42 +122,13 @@ def request_content(operation: str, contents: Any, config: Any, attrs: dict[str,
             attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(contents, limit)
         return
     if contents is not None:
-        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(_messages(contents), limit)
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(_content.input_messages(contents), limit)
     system = _g(config, "system_instruction")
     if system is not None:
-        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(_text_of(system), limit)
+        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_attribute(_content.system_instructions(system), limit)
     tools = _g(config, "tools")
     if isinstance(tools, (list, tuple)) and tools:
-        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json([_tool(t) for t in tools], limit)
-
-
-def _messages(contents: Any) -> list[Any]:
-    """``contents`` as a list of turns; a bare string (or list of strings) is the user's turn."""
-    items = contents if isinstance(contents, (list, tuple)) else [contents]
-    return [{"role": "user", "content": item} if type(item) is str else item for item in items]
-
-
-def _text_of(system: Any) -> Any:
-    """A system instruction as text when it is plain text (str, or a Content of text parts)."""
-    if type(system) is str:
-        return system
-    parts = _g(system, "parts")
-    if isinstance(parts, list):
-        texts = [_g(p, "text") for p in parts]
-        if texts and all(type(t) is str for t in texts):
-            return "".join(texts)
-    return system
-
-
-def _tool(tool: Any) -> Any:
-    """A tool as JSON: a Python callable (automatic function calling) by its name and docstring."""
-    if callable(tool) and not hasattr(tool, "model_dump"):
-        out: dict[str, Any] = {"type": "function", "name": getattr(tool, "__name__", type(tool).__name__)}
-        doc = getattr(tool, "__doc__", None)
-        if type(doc) is str and doc.strip():
-            out["description"] = doc.strip()
-        return out
-    return tool
+        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_attribute(_content.tool_definitions(tools), limit)
 
 
 def _lower(reason: Any) -> str | None:
@@ -217,16 +190,16 @@ def response_attributes(response: Any, capture: bool, limit: int) -> dict[str, A
             reason = _lower(_g(candidate, "finish_reason"))
             if reason is not None:
                 reasons.append(reason)
-            texts, calls = read_parts(_g(_g(candidate, "content"), "parts"), capture)
-            names.extend(c["name"] for c in calls)
+            parts, calls = read_parts(_g(_g(candidate, "content"), "parts"), capture)
+            names.extend(calls)
             if capture:
-                outputs.append(output_message(texts, calls, reason))
+                outputs.append(_content.output_message(parts, reason))
         if reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
         if names:
             attrs[semconv.TOOL_CALL_NAMES] = names
         if capture and outputs:
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, limit)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute(outputs, limit)
     usage = _g(response, "usage_metadata")
     if usage is None:
         attrs[semconv.USAGE_MISSING] = True
@@ -235,39 +208,17 @@ def response_attributes(response: Any, capture: bool, limit: int) -> dict[str, A
     return attrs
 
 
-def read_parts(parts: Any, capture: bool) -> tuple[list[str], list[dict[str, Any]]]:
-    """(answer texts if ``capture``, function calls) of a candidate's parts; thoughts left out.
-
-    A call is ``{"name": ...}``, with its ``id`` and ``arguments`` only when content is captured.
-    """
-    texts: list[str] = []
-    calls: list[dict[str, Any]] = []
+def read_parts(parts: Any, capture: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the conventions' parts if ``capture``, else none; the function calls' names) of a
+    candidate's parts."""
+    names: list[str] = []
     if not isinstance(parts, list):
-        return texts, calls
+        return [], names
     for part in parts:
-        call = _g(part, "function_call")
-        if call is not None:
-            name = _g(call, "name")
-            if type(name) is str:
-                if capture:
-                    calls.append({"id": _g(call, "id"), "name": name, "arguments": _g(call, "args")})
-                else:
-                    calls.append({"name": name})
-        elif capture and _g(part, "thought") is not True:
-            text = _g(part, "text")
-            if type(text) is str:
-                texts.append(text)
-    return texts, calls
-
-
-def output_message(texts: list[str], calls: list[dict[str, Any]], reason: str | None) -> dict[str, Any]:
-    """One candidate in the captured-output shape shared with the other providers."""
-    out: dict[str, Any] = {"role": "assistant", "content": "".join(texts)}
-    if calls:
-        out["tool_calls"] = calls
-    if reason is not None:
-        out["finish_reason"] = reason
-    return out
+        name = _g(_g(part, "function_call"), "name")
+        if type(name) is str:
+            names.append(name)
+    return (_content.read(parts) if capture else []), names
 
 
 def embed_attributes(response: Any) -> dict[str, Any]:
@@ -293,7 +244,6 @@ __all__ = [
     "config_attributes",
     "embed_attributes",
     "model_name",
-    "output_message",
     "read_parts",
     "request_content",
     "response_attributes",

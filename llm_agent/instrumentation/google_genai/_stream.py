@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._content import content_attribute
+from llm_agent.instrumentation.google_genai._content import output_message
 from llm_agent.instrumentation.google_genai._extract import (
     _g,
     _lower,
-    output_message,
     read_parts,
     usage_attributes,
     usage_counts,
@@ -23,12 +23,12 @@ from llm_agent.instrumentation.google_genai._extract import (
 
 
 class _Candidate:
-    __slots__ = ("calls", "reason", "texts")
+    __slots__ = ("calls", "parts", "reason")
 
     def __init__(self) -> None:
         self.reason: str | None = None
-        self.texts: list[str] = []
-        self.calls: list[dict[str, Any]] = []
+        self.parts: list[dict[str, Any]] = []  # the conventions' parts, kept only with capture on
+        self.calls: list[str] = []
 
 
 class ContentAccumulator:
@@ -68,9 +68,9 @@ class ContentAccumulator:
                 reason = _lower(_g(candidate, "finish_reason"))
                 if reason is not None:
                     state.reason = reason
-                texts, calls = read_parts(_g(_g(candidate, "content"), "parts"), self.capture)
-                if texts:
-                    state.texts.extend(texts)
+                parts, calls = read_parts(_g(_g(candidate, "content"), "parts"), self.capture)
+                if parts:
+                    state.parts.extend(parts)
                 if calls:
                     state.calls.extend(calls)
         return False
@@ -85,12 +85,12 @@ class ContentAccumulator:
         reasons = [c.reason for c in ordered if c.reason is not None]
         if reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-        names = [call["name"] for c in ordered for call in c.calls]
+        names = [name for c in ordered for name in c.calls]
         if names:
             attrs[semconv.TOOL_CALL_NAMES] = names
         if self.capture and ordered:
-            outputs = [output_message(c.texts, c.calls, c.reason) for c in ordered]
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, self.limit)
+            outputs = [output_message(c.parts, c.reason) for c in ordered]
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute(outputs, self.limit)
         prompt, candidates, thoughts, cached = self.usage
         usage_attributes(prompt, candidates, thoughts, cached, attrs)
         return attrs

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import Settings
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
@@ -130,10 +131,7 @@ def _text(text: str) -> dict[str, Any]:
 def _image(image: Any) -> dict[str, Any]:
     """An image part: its size for inline data, never the bytes (a path or an ``ollama.Image``
     is recorded as an image of unknown size)."""
-    part: dict[str, Any] = {"type": "blob", "modality": "image"}
-    if isinstance(image, (bytes, bytearray)):
-        part["size"] = len(image)
-    return part
+    return c.blob("image", None, len(image) if isinstance(image, (bytes, bytearray)) else None)
 
 
 def _arguments(raw: Any) -> Any:
@@ -187,7 +185,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
 
 def output_messages(message: Any, finish_reason: Any) -> list[dict[str, Any]]:
     """The assistant's answer (a chat ``message``, or a generate response's text and thinking)."""
-    return [{"role": "assistant", "parts": _parts(message), "finish_reason": finish_reason}]
+    return [c.output_message("assistant", _parts(message), finish_reason)]
 
 
 def system_instructions(system: Any) -> list[dict[str, Any]]:

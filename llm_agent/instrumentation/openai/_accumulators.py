@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation.openai._response import _g, responses_attributes, usage_attributes
 
 
@@ -29,6 +29,7 @@ class ChatAccumulator:
         "service_tier",
         "texts",
         "tool_args",
+        "tool_ids",
         "tool_names",
         "usage",
     )
@@ -46,6 +47,7 @@ class ChatAccumulator:
         self.tool_names: list[str] | None = None
         self.texts: dict[int, list[str]] | None = None
         self.tool_args: dict[tuple[int, int], list[str]] | None = None
+        self.tool_ids: dict[tuple[int, int], str] | None = None
         #: Whether ``add`` may recognise a chunk that carries only a text delta by its first
         #: lines; never again once a chunk of another shape than the SDK's was seen.
         self.quick = True
@@ -137,6 +139,11 @@ class ChatAccumulator:
                     parts[0] = name
                 if args and type(args) is str:
                     parts.append(args)
+                call_id = getattr(call, "id", None)
+                if call_id and type(call_id) is str:  # sent with the call's first chunk only
+                    if self.tool_ids is None:
+                        self.tool_ids = {}
+                    self.tool_ids[key] = call_id
 
     def attributes(self) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
@@ -155,19 +162,18 @@ class ChatAccumulator:
         if self.capture and (self.texts or self.tool_args):
             indexes = sorted(set(self.texts or ()) | {k[0] for k in self.tool_args or ()})
             outputs = []
+            ids = self.tool_ids or {}
             for index in indexes:
-                out: dict[str, Any] = {"role": "assistant", "content": "".join((self.texts or {}).get(index, []))}
-                calls = [
-                    {"name": parts[0], "arguments": "".join(parts[1:])}
-                    for (i, _), parts in sorted((self.tool_args or {}).items())
-                    if i == index
+                text = "".join((self.texts or {}).get(index, []))
+                parts = [c.text(text)] if text else []
+                # The arguments' fragments joined, then parsed: an object, as in a whole response.
+                parts += [
+                    c.tool_call(ids.get(key), pieces[0], "".join(pieces[1:]))
+                    for key, pieces in sorted((self.tool_args or {}).items())
+                    if key[0] == index
                 ]
-                if calls:
-                    out["tool_calls"] = calls
-                if self.reasons and index in self.reasons:
-                    out["finish_reason"] = self.reasons[index]
-                outputs.append(out)
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, self.limit)
+                outputs.append(c.output_message("assistant", parts, (self.reasons or {}).get(index)))
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = c.content_attribute(outputs, self.limit)
         usage_attributes(self.usage, attrs)
         return attrs
 

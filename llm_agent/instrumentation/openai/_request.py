@@ -12,10 +12,12 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
+from llm_agent.instrumentation._content import content_attribute, text
 from llm_agent.instrumentation._providers import provider_from_base_url
 from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import output_type
+from llm_agent.instrumentation.openai._content import chat_input, prompt_input, responses_input, tool_definitions
 
 _NUMBER_PARAMS: Final = (
     ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
@@ -143,19 +145,21 @@ def _content(operation: str, kwargs: dict[str, Any], attrs: dict[str, Any], limi
         return
     messages = kwargs.get("messages")
     if isinstance(messages, (list, tuple)):
-        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(messages, limit)
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(chat_input(messages), limit)
+    elif operation == semconv.OP_TEXT_COMPLETION:
+        prompt = prompt_input(kwargs.get("prompt"))
+        if prompt:
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(prompt, limit)
     else:
-        value = kwargs.get("input", kwargs.get("prompt"))
-        if isinstance(value, str):
-            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json([{"role": "user", "content": value}], limit)
-        elif isinstance(value, (list, tuple)):
-            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(value, limit)
+        value = kwargs.get("input")
+        if isinstance(value, (str, list, tuple)):
+            attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_attribute(responses_input(value), limit)
     instructions = kwargs.get("instructions")
     if isinstance(instructions, str) and instructions:
-        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_json(instructions, limit)
+        attrs[semconv.GEN_AI_SYSTEM_INSTRUCTIONS] = content_attribute([text(instructions)], limit)
     tools = kwargs.get("tools")
     if isinstance(tools, (list, tuple)) and tools:
-        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_attribute(tool_definitions(tools), limit)
 
 
 def request_ids(kwargs: dict[str, Any]) -> tuple[str | None, str | None]:

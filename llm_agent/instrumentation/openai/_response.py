@@ -11,9 +11,10 @@ from functools import partial
 from typing import Any, Final
 
 from llm_agent import semconv
-from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._content import content_attribute
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import token_count as _tok
+from llm_agent.instrumentation.openai._content import chat_output, responses_output
 
 _IN: Final = semconv.GEN_AI_USAGE_INPUT_TOKENS
 _OUT: Final = semconv.GEN_AI_USAGE_OUTPUT_TOKENS
@@ -89,34 +90,20 @@ def chat_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
                 reasons.append(reason)
             message = _g(choice, "message")
             tool_calls = _g(message, "tool_calls")
-            calls: list[dict[str, Any]] = []
             if isinstance(tool_calls, list):
                 for call in tool_calls:
-                    fn = _g(call, "function")
-                    name = _g(fn, "name")
+                    name = _g(_g(call, "function"), "name")
                     if type(name) is str:
                         tool_names.append(name)
-                        if capture:
-                            calls.append({"id": _g(call, "id"), "name": name, "arguments": _g(fn, "arguments")})
             if capture:
-                out: dict[str, Any] = {"role": _g(message, "role") or "assistant"}
                 text = _g(message, "content") if message is not None else _g(choice, "text")
-                if text is not None:
-                    out["content"] = text
-                refusal = _g(message, "refusal")
-                if refusal:
-                    out["refusal"] = refusal
-                if calls:
-                    out["tool_calls"] = calls
-                if reason is not None:
-                    out["finish_reason"] = reason
-                outputs.append(out)
+                outputs.append(chat_output(message, text, reason))
         if reasons:
             attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
         if tool_names:
             attrs[semconv.TOOL_CALL_NAMES] = tool_names
         if capture and outputs:
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, limit)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute(outputs, limit)
     usage_attributes(_g(obj, "usage"), attrs)
     return attrs
 
@@ -192,24 +179,17 @@ def responses_attributes(obj: Any, capture: bool, limit: int) -> dict[str, Any]:
         attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
     if isinstance(output, list):
         tool_names: list[str] = []
-        outputs: list[Any] = []
         for item in output:
             kind = _g(item, "type")
             name = _g(item, "name")
             if kind is not None and kind != "message" and kind != "reasoning" and type(name) is str:
                 tool_names.append(name)
-                if capture:
-                    outputs.append({"type": kind, "name": name, "arguments": _g(item, "arguments")})
-            elif capture and kind == "message":
-                texts = [
-                    _g(part, "text") if _g(part, "type") == "output_text" else _g(part, "refusal")
-                    for part in (_g(item, "content") or [])
-                ]
-                outputs.append({"role": _g(item, "role") or "assistant", "content": "".join(t for t in texts if t)})
         if tool_names:
             attrs[semconv.TOOL_CALL_NAMES] = tool_names
-        if capture and outputs:
-            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_json(outputs, limit)
+        if capture and output:
+            reasons = attrs.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS)
+            outputs = responses_output(output, reasons[0] if reasons else None)
+            attrs[semconv.GEN_AI_OUTPUT_MESSAGES] = content_attribute(outputs, limit)
     usage_attributes(_g(obj, "usage"), attrs)
     return attrs
 

@@ -15,39 +15,88 @@ function ticks(totalS) {
     el("span", { class: "tick", style: { left: `${f * 100}%` } }, el("span", { class: `tick-label${f === 1 ? " end" : f === 0 ? " start" : ""}`, text: fmtDuration(totalS * f) })));
 }
 
-/** Text of one message part / content value (GenAI "parts", OpenAI "content" strings or lists). */
+/** Pretty JSON of a value that is not a string (tool arguments, responses). */
+function jsonText(value) {
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+/**
+ * Text of one message part.  The GenAI conventions' parts (text, reasoning, tool_call,
+ * tool_call_response, blob/uri/file media, anything else by its type) and, for rows stored
+ * before them, plain strings and the providers' own content blocks ({text}, {type, text}...).
+ */
 function partText(part) {
   if (typeof part === "string") return part;
-  if (part && typeof part === "object") {
-    for (const key of ["content", "text", "result", "arguments"]) {
-      if (typeof part[key] === "string") return part[key];
-    }
+  if (!part || typeof part !== "object") return JSON.stringify(part);
+  // A cut string already ends in the marker; a part cut elsewhere (tool arguments) says so once.
+  const cut = part.truncated && !(typeof part.content === "string" && part.content.endsWith("[truncated]")) ? " [truncated]" : "";
+  switch (part.type) {
+    case "text":
+      if (typeof part.content === "string") return part.content + cut;
+      break;
+    case "reasoning":
+      return `[reasoning] ${part.content ?? ""}${cut}`;
+    case "tool_call":
+      return `\u2192 ${part.name || "tool"}(${jsonText(part.arguments ?? {})})${part.id ? `  [${part.id}]` : ""}${cut}`;
+    case "tool_call_response":
+      return `\u2190 ${part.id ? `[${part.id}] ` : ""}${jsonText(part.response)}${cut}`;
+    case "blob":
+      return `[${part.modality || "data"}${part.mime_type ? ` ${part.mime_type}` : ""}${typeof part.size === "number" ? `, ${part.size} bytes` : ""}, not recorded]`;
+    case "uri":
+      return `[${part.modality || "file"}: ${part.uri}]`;
+    case "file":
+      return `[${part.modality || "file"}: file ${part.file_id}]`;
+    default:
+      break;
+  }
+  for (const key of ["content", "text", "result", "arguments"]) {
+    if (typeof part[key] === "string") return part[key] + cut;
   }
   return JSON.stringify(part, null, 2);
 }
 
+/** The text of one message: conventions ``parts``, or an old row's ``content`` and ``tool_calls``. */
+function messageText(m) {
+  if (Array.isArray(m.parts)) return m.parts.map(partText).join("\n");
+  const lines = [];
+  if (Array.isArray(m.content)) lines.push(...m.content.map(partText));
+  else if (m.content !== undefined && m.content !== null) lines.push(partText(m.content));
+  if (Array.isArray(m.tool_calls)) {
+    lines.push(...m.tool_calls.map((c) => `\u2192 ${c.name || (c.function && c.function.name) || "tool"}(${jsonText(c.arguments ?? (c.function && c.function.arguments) ?? "")})`));
+  }
+  return lines.length ? lines.join("\n") : JSON.stringify(m, null, 2);
+}
+
+function isPart(p) {
+  return p && typeof p === "object" && typeof p.type === "string" && !("name" in p && ("parameters" in p || "description" in p));
+}
+
 /**
  * Captured content: a message list is shown message by message (role, then its text, unescaped so
- * it reads as written); anything else as pretty JSON or plain text.  Always as text nodes.
+ * it reads as written; an output message's finish reason after the role); system instructions
+ * (a list of parts) as one block; anything else as pretty JSON or plain text.  Always as text nodes.
  */
 function renderContent(value) {
   let parsed = null;
-  if (typeof value === "string" && /^\s*[[{]/.test(value)) {
+  // Rows stored before the conventions' schema hold Anthropic's system prompt as a quoted JSON string.
+  if (typeof value === "string" && /^\s*[[{"]/.test(value)) {
     try {
       parsed = JSON.parse(value);
     } catch (_err) {
       parsed = null;
     }
   } else if (typeof value !== "string") parsed = value;
+  if (typeof parsed === "string") return el("pre", { class: "content", text: parsed });
   const list = Array.isArray(parsed) ? parsed : null;
   if (list && list.length && list.every((m) => m && typeof m === "object" && typeof m.role === "string")) {
     return el("div", { class: "messages" }, list.map((m) => {
-      const body = Array.isArray(m.parts) ? m.parts.map(partText).join("\n")
-        : Array.isArray(m.content) ? m.content.map(partText).join("\n")
-        : m.content !== undefined && m.content !== null ? partText(m.content) : JSON.stringify(m, null, 2);
-      return el("div", { class: "message" }, el("div", { class: `role role-${m.role.replace(/[^a-z]/gi, "")}`, text: m.role }),
-        el("pre", { class: "content", text: body }));
+      const role = m.finish_reason ? `${m.role} \u00b7 ${m.finish_reason}` : m.role;
+      return el("div", { class: "message" }, el("div", { class: `role role-${m.role.replace(/[^a-z]/gi, "")}`, text: role }),
+        el("pre", { class: "content", text: messageText(m) + (m.truncated ? "\n[truncated]" : "") }));
     }));
+  }
+  if (list && list.length && list.every(isPart)) {
+    return el("pre", { class: "content", text: list.map(partText).join("\n") });
   }
   return el("pre", { class: "content", text: parsed !== null ? JSON.stringify(parsed, null, 2) : prettyMaybeJson(value) });
 }
