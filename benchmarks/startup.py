@@ -37,11 +37,10 @@ CLI_ARGS: Final = ("sessions", "--since", "3650d", "--limit", "50")
 
 QUERY_ALONE: Final = """
 import sys, time
-from llm_agent.analysis._store import Store
-store = Store(sys.argv[1])
+import llm_agent.analysis
 t0 = time.process_time()
-rows = list(store.iter_sessions(since="3650d", until=None, session_id=None, user=None, where=None,
-                                order_by=None, limit=50, offset=0))
+with llm_agent.analysis.open(sys.argv[1]) as store:
+    rows = list(store.iter_sessions(since="3650d", order_by="-start", limit=50))
 print(time.process_time() - t0)
 """
 
