@@ -49,7 +49,7 @@ def _produce(tracer, n: int) -> float:  # type: ignore[no-untyped-def]
 
 def llm_agent_round(n: int, directory: str, index: int) -> dict[str, float]:
     import llm_agent
-    from llm_agent._agent import get_tracer
+    from llm_agent._state import get_tracer
 
     path = os.path.join(directory, f"burst-{index}.sqlite")
     llm_agent.init(backends=["sqlite"], sink_path=path, instrument=[])

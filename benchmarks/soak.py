@@ -1,6 +1,14 @@
 """Soak: many instrumented OpenAI calls while an OTLP backend flaps; RSS over time and exact accounting.
 
     python benchmarks/soak.py [--calls 1000000] [--flap-s 60] [--sample-s 10] [--out FILE.md]
+    python benchmarks/soak.py --hang [--duration-s 600] [--prompt-chars 20000] [--rate 500] [--out FILE.md]
+
+``--hang``: the memory bound.  Captured content (prompts of ``--prompt-chars`` characters, kept
+whole: ``content_max_chars`` is raised to match) meets a backend whose ``export`` never returns, for
+``--duration-s`` seconds at ``--rate`` calls/s (0: as fast as one thread can).  The queue fills,
+later spans are dropped as ``queue_full`` (by spans or by ``max_queue_bytes``), and RSS must level
+off; reported: RSS, queued, in flight and dropped over time, and
+``exported + dropped + queued + in_flight == calls`` at every sample.
 
 The app makes real instrumented ``chat.completions.create`` calls (the SDK over an in-process mock
 transport, mixed with 50-chunk-free short streams every 10th call) as fast as one thread can, with
@@ -123,13 +131,112 @@ def make_client() -> Any:
     )
 
 
+class HangingBackend:
+    """A backend whose ``export`` never returns (a collector that accepts and never answers)."""
+
+    name = "hanging"
+
+    def __init__(self) -> None:
+        import threading
+
+        self._never = threading.Event()
+
+    def export(self, records: Any) -> Any:
+        self._never.wait()
+
+    def flush(self, timeout_s: float) -> bool:
+        return False
+
+    def shutdown(self, timeout_s: float) -> None:
+        return None
+
+
+def accounted(stats: dict[str, Any]) -> int:
+    """Every span a backend was given, wherever it is now."""
+    return int(stats["exported"] + sum(stats["dropped"].values()) + stats["queued"] + stats["in_flight"])
+
+
+def hang(args: argparse.Namespace) -> None:
+    import llm_agent
+
+    agent = llm_agent.init(
+        service_name="soak-hang",
+        backends=[HangingBackend()],
+        instrument=["openai"],
+        capture_content=True,
+        content_max_chars=args.prompt_chars + 100,
+    )
+    client = make_client()
+    messages = [{"role": "user", "content": ("0123456789" * (args.prompt_chars // 10 + 1))[: args.prompt_chars]}]
+    samples: list[tuple[float, int, float, dict[str, Any]]] = []
+    balanced = True
+    t0 = last = time.monotonic()
+    rss0 = rss_mib()
+    calls = 0
+    while (now := time.monotonic()) - t0 < args.duration_s:
+        if args.rate > 0 and calls >= (now - t0) * args.rate:
+            time.sleep(min(0.01, calls / args.rate - (now - t0)))
+            continue
+        client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        calls += 1
+        if now - last >= args.sample_s:
+            last = now
+            stats = llm_agent.stats()["backends"]["hanging"]
+            balanced &= accounted(stats) == calls
+            samples.append((now - t0, calls, rss_mib(), stats))
+            print(f"{now - t0:7.0f}s calls={calls:>9} rss={samples[-1][2]:.1f} MiB {stats}", flush=True)
+    final = llm_agent.stats()
+    stats = final["backends"]["hanging"]
+    balanced &= accounted(stats) == calls
+    half = [rss for t, _, rss, _ in samples if t >= args.duration_s / 2]
+    first = [rss for t, _, rss, _ in samples if t < args.duration_s / 2]
+    lines = [
+        "# Soak: a hanging backend with captured content",
+        "",
+        f"`python benchmarks/soak.py --hang --duration-s {args.duration_s:g} --prompt-chars {args.prompt_chars} "
+        f"--rate {args.rate:g}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {calls} calls "
+        f"({calls / args.duration_s:.0f} calls/s, one app thread), each capturing a {args.prompt_chars}-character "
+        f"prompt, into a backend whose export never returns (max_queue_size {agent.settings.max_queue_size}, "
+        f"max_queue_bytes {agent.settings.max_queue_bytes}). RSS at start {rss0:.1f} MiB, peak "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB; highest sample in the first half "
+        f"{max(first, default=0):.1f} MiB, in the second half {max(half, default=0):.1f} MiB.",
+        "",
+        "| t (s) | calls | RSS MiB | queued | in flight | dropped (queue_full) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for t, n, rss, st in samples:
+        dropped = st["dropped"]["queue_full"]
+        lines.append(f"| {t:.0f} | {n} | {rss:.1f} | {st['queued']} | {st['in_flight']} | {dropped} |")
+    lines += [
+        "",
+        f"Final: {stats}. Internal errors: {final['internal_errors']}.",
+        "",
+        f"- exported + dropped + queued + in_flight == calls at every sample: {'yes' if balanced else 'NO'}",
+        "",
+    ]
+    out = Path(args.out or ROOT / "benchmarks" / "results" / "soak-hang.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    agent.shutdown(1.0)
+    sys.exit(0 if balanced else 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=1_000_000)
     ap.add_argument("--flap-s", type=float, default=60.0)
     ap.add_argument("--sample-s", type=float, default=10.0)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "soak.md"))
+    ap.add_argument("--hang", action="store_true", help="the hanging-backend, captured-content memory soak")
+    ap.add_argument("--duration-s", type=float, default=600.0)
+    ap.add_argument("--prompt-chars", type=int, default=20_000)
+    ap.add_argument("--rate", type=float, default=0.0, help="calls/s with --hang (0: unthrottled)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    if args.hang:
+        hang(args)
+        return
+    args.out = args.out or str(ROOT / "benchmarks" / "results" / "soak.md")
 
     flapper = Flapper(args.flap_s)
     child, port = serve_collector(flapper)

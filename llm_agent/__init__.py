@@ -9,9 +9,36 @@ with llm_agent.session("sess-42", user_id="alice"):
 
 from __future__ import annotations
 
-from llm_agent._agent import Agent, __version__, flush, init, instrument, shutdown, stats, uninstrument
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Final
+
+from llm_agent._agent import Agent, flush, init, instrument, shutdown, stats, uninstrument
+from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
 from llm_agent.context import current_ids, session, trace, user
+
+if TYPE_CHECKING:  # for type checkers: the lazy attributes below are these modules (explicit re-exports)
+    from llm_agent import analysis as analysis
+    from llm_agent import backends as backends
+    from llm_agent import semconv as semconv
+    from llm_agent import testing as testing
+
+#: The public submodules, imported on first attribute access (PEP 562): ``import llm_agent`` stays
+#: as light as an app needs, while ``llm_agent.analysis.open()`` works without its own import.
+_LAZY_SUBMODULES: Final = frozenset({"analysis", "backends", "semconv", "testing"})
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY_SUBMODULES:
+        # import_module binds the submodule on this package, so this runs once per name.
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_SUBMODULES})
+
 
 __all__ = [
     "Agent",

@@ -1,101 +1,39 @@
-"""``init()`` and the process-wide agent: provider, pipeline, instrumentors, exit hook."""
+"""The facade: ``init()``, ``shutdown()`` and the rest of the agent's life (provider, pipeline, instrumentors, exit).
+
+It only orchestrates: the state the other layers read is in ``_state.py``, the processor attached to
+the provider in ``export/_dispatcher.py``, the version in ``_version.py``.
+"""
 
 from __future__ import annotations
 
 import atexit
 import logging
-import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 
-from llm_agent import _errors, context, semconv
+from llm_agent import _errors, _state, context, semconv
+from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
 from llm_agent.instrumentation import _direct_spans, get_instrumentor, installed_libraries
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from llm_agent.export import Pipeline
 
 logger = logging.getLogger("llm_agent")
 
-_lock = threading.RLock()
+#: The running agent (None before ``init()`` and after ``shutdown()``); written under ``_state.lock``.
 _agent: Agent | None = None
-_settings = Settings()
-_tracer: otel_trace.Tracer | None = None
-# One dispatching processor per provider we have attached to: the SDK cannot remove a processor,
-# so re-initialising swaps what this one delegates to instead of stacking new ones.
-_dispatchers: dict[int, _Dispatcher] = {}
 _atexit_registered = False
-
-
-def _noop_hooks() -> frozenset[Any]:
-    """The ``on_start``/``on_end`` implementations known to do nothing (the dispatcher skips them)."""
-    from llm_agent.export._processor import BatchingProcessor
-
-    return frozenset(
-        {SpanProcessor.on_start, SpanProcessor.on_end, BatchingProcessor.on_start, context.StampingSpanProcessor.on_end}
-    )
-
-
-class _Dispatcher(SpanProcessor):
-    """Forwards to the current agent's processors (stamping first, then one per backend).
-
-    Every span of the app passes through here twice on the app's thread, so the hooks to call
-    are resolved once per ``init()``: bound methods, without the ones known to do nothing (the
-    batching processors' ``on_start``, the stamping processor's ``on_end``).
-    """
-
-    def __init__(self) -> None:
-        self._processors: tuple[SpanProcessor, ...] = ()
-        self._on_start: tuple[Any, ...] = ()
-        self._on_end: tuple[Any, ...] = ()
-        #: True when no ``on_start`` hook here looks at our own spans (the stamping processor skips
-        #: them), so our finished spans may skip ``on_start`` (read when instrumentation/_direct_spans.py
-        #: plans; ``init()``/``shutdown()`` reset the plan after changing the processors).
-        self.on_start_ignores_ours = True
-
-    @property
-    def processors(self) -> tuple[SpanProcessor, ...]:
-        return self._processors
-
-    @processors.setter
-    def processors(self, processors: Sequence[SpanProcessor]) -> None:
-        processors = tuple(processors)
-        noop = _noop_hooks() if processors else frozenset()
-        self._on_start = tuple(p.on_start for p in processors if getattr(type(p), "on_start", None) not in noop)
-        self._on_end = tuple(p.on_end for p in processors if getattr(type(p), "on_end", None) not in noop)
-        self.on_start_ignores_ours = all(
-            type(p) is context.StampingSpanProcessor
-            for p in processors
-            if getattr(type(p), "on_start", None) not in noop
-        )
-        self._processors = processors
-
-    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
-        for hook in self._on_start:
-            hook(span, parent_context=parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        for hook in self._on_end:
-            hook(span)
-
-    def shutdown(self) -> None:
-        # The provider's own shutdown (the app's, at its exit) must not stop ours twice; our
-        # shutdown() stops the pipeline explicitly, within its bound.
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        agent = _agent
-        return agent.flush(timeout_millis / 1000) if agent is not None else True
 
 
 class Agent:
     """The handle ``init()`` returns."""
 
-    def __init__(self, settings: Settings, provider: TracerProvider, pipeline: Any, owns_provider: bool) -> None:
+    def __init__(self, settings: Settings, provider: TracerProvider, pipeline: Pipeline, owns_provider: bool) -> None:
         self.settings = settings
         self.tracer_provider = provider
         self.pipeline = pipeline
@@ -117,14 +55,10 @@ class Agent:
             return
         self._closed = True
         for name in self.instrumented:
-            try:
+            with _errors.guard("agent.uninstrument"):
                 get_instrumentor(name).uninstrument()
-            except Exception as exc:
-                _errors.report("agent.uninstrument", exc)
-        try:
+        with _errors.guard("agent.shutdown"):
             self.pipeline.shutdown(self.settings.shutdown_timeout_s if timeout_s is None else timeout_s)
-        except Exception as exc:
-            _errors.report("agent.shutdown", exc)
 
     def stats(self) -> dict[str, Any]:
         try:
@@ -136,20 +70,8 @@ class Agent:
         return out
 
 
-def get_settings() -> Settings:
-    """The settings in force (defaults before ``init()``)."""
-    return _settings
-
-
-def get_tracer() -> otel_trace.Tracer:
-    """The tracer our spans come from (the global provider's before ``init()``)."""
-    tracer = _tracer
-    if tracer is None:
-        return otel_trace.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
-    return tracer
-
-
 def get_agent() -> Agent | None:
+    """The running agent, or None."""
     return _agent
 
 
@@ -179,8 +101,8 @@ def init(
     Every option is also read from its ``LLM_AGENT_*`` variable (docs/configuration.md); a wrong
     value raises ``ConfigError`` naming the option.
     """
-    global _agent, _settings, _tracer, _atexit_registered
-    with _lock:
+    global _agent, _atexit_registered
+    with _state.lock:
         if _agent is not None and not _agent._closed:
             _warn_ignored_options(
                 _agent.settings,
@@ -202,23 +124,23 @@ def init(
             instrument=instrument,
             **options,
         )
-        from llm_agent.export import Pipeline
+        # Imported here, not at the top, for import cost only (no cycle: tests/core/test_import_graph.py):
+        # ``import llm_agent``, also the CLI's, loads no export code until an agent starts.
+        from llm_agent.export import Pipeline, _dispatcher
 
         pipeline = Pipeline(settings, settings.backends)
         provider, owns = _provider_for(settings)
-        dispatcher = _dispatchers.get(id(provider))
-        if dispatcher is None:
-            dispatcher = _dispatchers[id(provider)] = _Dispatcher()
-            provider.add_span_processor(dispatcher)
-        dispatcher.processors = (context.StampingSpanProcessor(), *pipeline.processors)
-        context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
-        _settings = settings
-        _tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
-        _direct_spans.reset()  # after the processors and settings it is planned from have changed
         agent = Agent(settings, provider, pipeline, owns)
+        attached = _dispatcher.attach(provider)
+        attached.processors = (context.StampingSpanProcessor(), *pipeline.processors)
+        attached.flush = agent.flush
+        context.configure(settings.default_session_id, settings.default_user_id, settings.baggage, settings.arms_compat)
+        _state.settings = settings
+        _state.tracer = provider.get_tracer(semconv.INSTRUMENTATION_SCOPE, __version__)
+        _direct_spans.reset()  # after the processors and settings it is planned from have changed
         _agent = agent
         explicit = settings.instrument is not None
-        names = list(settings.instrument) if explicit else installed_libraries()
+        names = list(settings.instrument) if settings.instrument is not None else installed_libraries()
         for name in names:
             _instrument(agent, name, explicit)
         if not _atexit_registered:
@@ -288,18 +210,20 @@ def flush(timeout_s: float = 5.0) -> bool:
 
 def shutdown(timeout_s: float | None = None) -> None:
     """Flush and stop (bounded by ``timeout_s``, default ``shutdown_timeout_s``)."""
-    global _agent, _tracer, _settings
-    with _lock:
+    global _agent
+    with _state.lock:
         agent = _agent
         if agent is None:
             return
         agent.shutdown(timeout_s)
-        dispatcher = _dispatchers.get(id(agent.tracer_provider))
-        if dispatcher is not None:
-            dispatcher.processors = ()
+        from llm_agent.export import _dispatcher  # loaded by the init() that started ``agent``
+
+        attached = _dispatcher.attached(agent.tracer_provider)
+        if attached is not None:
+            attached.processors = ()
+            attached.flush = None
         _agent = None
-        _tracer = None
-        _settings = Settings()
+        _state.reset()
         _direct_spans.reset()
         context.configure(None, None, True, True)
 

@@ -12,12 +12,27 @@ _ERROR_NAME_CACHE_SIZE = 256
 _error_names: dict[type, str] = {}
 
 
+class ErrorResult(Exception):
+    """An API error that an SDK hands back as its *result* instead of raising it.
+
+    DashScope's classic API returns a response whose ``status_code`` says it failed; the app gets
+    that response unchanged, and its span ends as an error through this stand-in, which is never
+    raised: its ``error.type`` is the provider's own error code, not a Python class name.
+    """
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
 def error_type_name(exc: BaseException | type[BaseException]) -> str:
     """``error.type`` value: the exception's qualified class name under its *public* module.
 
     ``openai._exceptions.NotFoundError`` becomes ``openai.NotFoundError`` (what users import);
-    builtins stay bare (``TimeoutError``).
+    builtins stay bare (``TimeoutError``); an ``ErrorResult`` gives the code it carries.
     """
+    if isinstance(exc, ErrorResult):
+        return exc.error_type
     cls = exc if isinstance(exc, type) else type(exc)
     name = _error_names.get(cls)
     if name is None:

@@ -15,16 +15,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TextIO
 
-from llm_agent.analysis import _text, _time
-from llm_agent.analysis._export import to_csv, to_json
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
-from llm_agent.analysis._types import SpanNode, TraceTree
-from llm_agent.analysis.filter import FilterError, fields_doc
+from llm_agent import _terminal as _text
+from llm_agent import analysis
+from llm_agent.analysis import (
+    DEFAULT_SLOW_THRESHOLD_S,
+    FILTER_FIELDS,
+    FilterError,
+    SpanNode,
+    Store,
+    TraceTree,
+    default_path,
+    display_location,
+    parse_duration,
+    to_csv,
+    to_json,
+)
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -32,8 +44,8 @@ EXIT_USAGE = 2
 
 _FILTER_FLAGS = (
     # flag, store keyword, parser, help
-    ("--min-duration", "min_duration_s", _time.parse_duration, "sessions lasting at least this (5s, 2m, 1h)"),
-    ("--max-duration", "max_duration_s", _time.parse_duration, "sessions lasting at most this"),
+    ("--min-duration", "min_duration_s", parse_duration, "sessions lasting at least this (5s, 2m, 1h)"),
+    ("--max-duration", "max_duration_s", parse_duration, "sessions lasting at most this"),
     ("--min-traces", "min_traces", int, "at least this many traces (requests)"),
     ("--max-traces", "max_traces", int, "at most this many traces"),
     ("--min-tokens", "min_total_tokens", int, "at least this many total tokens"),
@@ -45,9 +57,14 @@ _FILTER_FLAGS = (
 )
 
 
+def _fields_doc() -> str:
+    """``name (type)`` for every field of the filter language, for the help text."""
+    return ", ".join(f"{name} ({ftype})" for name, ftype in FILTER_FIELDS.items())
+
+
 def _duration_arg(text: str) -> float:
     try:
-        return _time.parse_duration(text)
+        return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -84,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, dest, parse, text in _FILTER_FLAGS:
         p.add_argument(flag, dest=dest, type=_typed(parse), help=text)
     p.add_argument(
-        "--where", help=f"filter expression, e.g. \"duration_s > 30 and user == 'alice'\"; fields: {fields_doc()}"
+        "--where", help=f"filter expression, e.g. \"duration_s > 30 and user == 'alice'\"; fields: {_fields_doc()}"
     )
     p.add_argument("--sort", default="-start", help="column, '-' prefix for descending (default -start)")
     p.add_argument("--limit", type=_typed(int), help="rows to show (default 50 for tables, all for json/csv)")
@@ -120,9 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     top = argv[:2] if argv[:1] == ["--db"] else []
     if argv[len(top) : len(top) + 1] == ["demo"] and "-h" not in argv[: len(top)]:
         # The demo parses its own options: argparse's REMAINDER cannot pass on a leading "--db".
-        from llm_agent import _demo
-
-        return int(_demo.main([*top, *argv[len(top) + 1 :]]) or 0)
+        return _demo([*top, *argv[len(top) + 1 :]])
     args = build_parser().parse_args(argv)
     out = sys.stdout
     if hasattr(out, "reconfigure"):
@@ -142,8 +157,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"llm-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `llm-agent sessions | head`: stop quietly, also at interpreter exit
-        import os
-
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
@@ -153,8 +166,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     if getattr(args, "db", None) is None:
         args.db = args.top_db
     if args.command == "demo":
-        _demo = _optional("llm_agent._demo", "demo")
-        return int(_demo.main(list(args.args)) or 0)
+        return _demo(list(args.args))
     if args.command == "ui":
         ui = _optional("llm_agent.ui", "ui")
 
@@ -166,21 +178,16 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             kwargs["port"] = args.port
         return int(ui.serve(**kwargs) or 0)
     if args.command == "prune":
-        from llm_agent.analysis import default_path
         from llm_agent.backends.sqlite import prune
 
         path = args.db or default_path()
-        import os
-
         if not os.path.exists(path):
             raise FileNotFoundError(f"no llm_agent sink at {path!r}")
         deleted = prune(path, args.older_than)
         print(f"deleted {deleted} spans older than {args.older_than:g}s from {path}", file=out)
         return EXIT_OK
 
-    import llm_agent.analysis
-
-    with llm_agent.analysis.open(args.db) as store:
+    with analysis.open(args.db) as store:
         handler = _HANDLERS[args.command]
         return handler(store, args, out)
 
@@ -191,11 +198,55 @@ def _optional(module: str, command: str) -> Any:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name != module:
+        if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
             raise
         raise FileNotFoundError(
             f"'llm-agent {command}' is not part of this installation ({module} is missing)"
         ) from None
+
+
+def _demo(argv: list[str]) -> int:
+    """``llm-agent demo``: record the workload (``_demo.run``), then report on this run from the sink."""
+    try:
+        run = _optional("llm_agent._demo.run", "demo")
+    except FileNotFoundError as exc:
+        print(f"llm-agent: {exc}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    try:
+        recorded = run.record(argv)
+    except run.DemoUsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    return _demo_report(recorded.db, recorded.started, recorded.longest_session_id)
+
+
+def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
+    """This run's sessions and models, as ``llm-agent sessions`` and ``models`` print them, and what to try next."""
+    db_flag = "" if os.path.abspath(db) == os.path.abspath(default_path()) else f" --db {_quote(db)}"
+    since = started.replace(microsecond=0).isoformat()
+    print("Sessions of this run, most tokens first (llm-agent sessions):")
+    sys.stdout.flush()
+    code = main(["sessions", "--db", db, "--since", since, "--sort=-total_tokens", "--limit", "10"])
+    print("\nModels (llm-agent models):")
+    sys.stdout.flush()
+    code = code or main(["models", "--db", db, "--since", since])
+    steps = [
+        (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
+        (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
+        (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn"),
+        (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
+        (f"llm-agent ui{db_flag}", "all of it in your browser"),
+    ]
+    width = max(len(cmd) for cmd, _ in steps) + 3
+    print("\nNext:")
+    for cmd, what in steps:
+        print(f"  {cmd.ljust(width)}{what}")
+    print("Run `llm-agent demo` again to add more sessions.")
+    return code
+
+
+def _quote(path: str) -> str:
+    return f'"{path}"' if any(c in path for c in " \"'$") else path
 
 
 def _width() -> int:

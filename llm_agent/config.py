@@ -15,12 +15,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
+from llm_agent.instrumentation._registry import INSTRUMENTORS
+
 #: Where the local SQLite sink lives unless ``sink_path`` / ``LLM_AGENT_SINK_PATH`` says otherwise.
 DEFAULT_SINK_PATH: Final = os.path.join(os.path.expanduser("~"), ".llm_agent", "sink.sqlite")
 DEFAULT_BACKENDS: Final = ("sqlite",)
 #: Captured prompt/completion text is cut to this many characters per attribute.
 DEFAULT_CONTENT_MAX_CHARS: Final = 8192
 DEFAULT_MAX_QUEUE_SIZE: Final = 2048
+#: Estimated bytes of the spans queued per backend (their text attributes, plus a fixed cost per
+#: span) past which new spans are dropped: a queue of 2048 spans without content holds ~2 MiB, so
+#: this bound matters only for captured content (2048 spans of 20k-character prompts would be ~80 MiB).
+DEFAULT_MAX_QUEUE_BYTES: Final = 32 * 1024 * 1024
 DEFAULT_MAX_EXPORT_BATCH_SIZE: Final = 512
 DEFAULT_SCHEDULE_DELAY_S: Final = 1.0
 DEFAULT_EXPORT_TIMEOUT_S: Final = 10.0
@@ -89,8 +95,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
         "LLM_AGENT_INSTRUMENT",
         None,
         "list",
-        "Libraries to instrument (openai, anthropic); default every supported library installed. "
-        "An empty value instruments nothing.",
+        f"Libraries to instrument ({', '.join(INSTRUMENTORS)}); "
+        "default every supported library installed. An empty value instruments nothing.",
     ),
     Option(
         "inject_stream_usage",
@@ -154,6 +160,16 @@ OPTIONS: Final[tuple[Option, ...]] = (
         DEFAULT_MAX_QUEUE_SIZE,
         "int",
         "Spans buffered per backend before new ones are dropped (never blocks).",
+        minimum=1,
+    ),
+    Option(
+        "max_queue_bytes",
+        "LLM_AGENT_MAX_QUEUE_BYTES",
+        DEFAULT_MAX_QUEUE_BYTES,
+        "int",
+        "Estimated bytes of spans buffered per backend (their text attributes + ~1 KiB each, measured "
+        "once 256 are queued) before new ones are dropped as queue_full: bounds memory when captured "
+        "content meets a slow backend.",
         minimum=1,
     ),
     Option(
@@ -306,6 +322,7 @@ class Settings:
     default_user_id: str | None = None
     provider_map: dict[str, str] = field(default_factory=dict)
     max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     max_export_batch_size: int = DEFAULT_MAX_EXPORT_BATCH_SIZE
     schedule_delay_s: float = DEFAULT_SCHEDULE_DELAY_S
     export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S
@@ -357,8 +374,6 @@ class Settings:
                 f"({values['max_queue_size']}), got {values['max_export_batch_size']}"
             )
         if values["instrument"] is not None:
-            from llm_agent.instrumentation import INSTRUMENTORS
-
             bad = [n for n in values["instrument"] if n not in INSTRUMENTORS]
             if bad:
                 raise ConfigError(
@@ -374,12 +389,12 @@ def validate_id(value: Any, what: str) -> str:
         import warnings
 
         warnings.warn(f"{what}: converting non-string ID {value!r} to str", stacklevel=3)
-        value = str(value)
-    if not value:
+    text = value if isinstance(value, str) else str(value)
+    if not text:
         raise ValueError(f"{what}: must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(value)}")
-    return value
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"{what}: at most {MAX_ID_LENGTH} characters, got {len(text)}")
+    return text
 
 
 SETTINGS_FIELDS: Final = tuple(f.name for f in fields(Settings))

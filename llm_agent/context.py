@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from llm_agent import semconv
+from llm_agent._state import get_tracer
 from llm_agent._util import error_type_name, exception_event_attributes
 from llm_agent.config import validate_id
 
@@ -300,8 +301,6 @@ class _TraceScope(_Scope):
         return _TraceScope(self._name, self._attributes)
 
     def begin(self) -> Any:
-        from llm_agent._agent import get_tracer
-
         attrs: dict[str, Any] = {semconv.TRACE_NAME: self._name}
         if _arms_compat:
             attrs[semconv.ARMS_SPAN_KIND] = semconv.KIND_CHAIN

@@ -69,6 +69,8 @@ SERVICE_NAME: Final = "service.name"
 
 # --- llm_agent's own ------------------------------------------------------------------------------
 USAGE_MISSING: Final = "llm_agent.usage.missing"
+#: The usage attributes a provider reported out of range (dropped: unknown, never stored).
+USAGE_INVALID: Final = "llm_agent.usage.invalid"
 STREAM_ABANDONED: Final = "llm_agent.stream.abandoned"
 STREAM_CHUNKS: Final = "llm_agent.stream.chunks"
 TOOL_CALL_NAMES: Final = "llm_agent.response.tool_call_names"
@@ -80,9 +82,14 @@ OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
 OP_EMBEDDINGS: Final = "embeddings"
 OP_INVOKE_AGENT: Final = "invoke_agent"
+#: Gemini's multimodal generation (the GenAI conventions' value for ``generate_content``).
+OP_GENERATE_CONTENT: Final = "generate_content"
+OP_EXECUTE_TOOL: Final = "execute_tool"
 
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+PROVIDER_GCP_VERTEX_AI: Final = "gcp.vertex_ai"
 
 # gen_ai.span.kind values (ARMS)
 KIND_LLM: Final = "LLM"
@@ -136,3 +143,87 @@ TOKEN_BUCKETS: Final = (
     16777216,
     67108864,
 )
+
+
+#: Every name above (tests/core/test_public_api.py checks none is left out).
+__all__ = [
+    "ARMS_SESSION_ID",
+    "ARMS_SPAN_KIND",
+    "ARMS_USER_ID",
+    "DURATION_BUCKETS_S",
+    "ENDUSER_ID",
+    "ERROR_TYPE",
+    "GEN_AI_CONVERSATION_ID",
+    "GEN_AI_EMBEDDINGS_DIMENSION_COUNT",
+    "GEN_AI_EMBEDDINGS_INPUT",
+    "GEN_AI_INPUT_MESSAGES",
+    "GEN_AI_OPENAI_REQUEST_SERVICE_TIER",
+    "GEN_AI_OPENAI_RESPONSE_SERVICE_TIER",
+    "GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT",
+    "GEN_AI_OPERATION_NAME",
+    "GEN_AI_OUTPUT_MESSAGES",
+    "GEN_AI_OUTPUT_TYPE",
+    "GEN_AI_PROVIDER_NAME",
+    "GEN_AI_REQUEST_CHOICE_COUNT",
+    "GEN_AI_REQUEST_ENCODING_FORMATS",
+    "GEN_AI_REQUEST_FREQUENCY_PENALTY",
+    "GEN_AI_REQUEST_MAX_TOKENS",
+    "GEN_AI_REQUEST_MODEL",
+    "GEN_AI_REQUEST_PRESENCE_PENALTY",
+    "GEN_AI_REQUEST_SEED",
+    "GEN_AI_REQUEST_STOP_SEQUENCES",
+    "GEN_AI_REQUEST_STREAM",
+    "GEN_AI_REQUEST_TEMPERATURE",
+    "GEN_AI_REQUEST_TOP_K",
+    "GEN_AI_REQUEST_TOP_P",
+    "GEN_AI_RESPONSE_FINISH_REASONS",
+    "GEN_AI_RESPONSE_ID",
+    "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
+    "GEN_AI_SYSTEM_INSTRUCTIONS",
+    "GEN_AI_TOKEN_TYPE",
+    "GEN_AI_TOOL_DEFINITIONS",
+    "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
+    "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
+    "GEN_AI_USAGE_INPUT_TOKENS",
+    "GEN_AI_USAGE_OUTPUT_TOKENS",
+    "GEN_AI_USAGE_REASONING_OUTPUT_TOKENS",
+    "INSTRUMENTATION_SCOPE",
+    "KIND_AGENT",
+    "KIND_CHAIN",
+    "KIND_EMBEDDING",
+    "KIND_LLM",
+    "KIND_RERANKER",
+    "KIND_RETRIEVER",
+    "KIND_TOOL",
+    "METRIC_OPERATION_DURATION",
+    "METRIC_TIME_TO_FIRST_CHUNK",
+    "METRIC_TOKEN_USAGE",
+    "OP_CHAT",
+    "OP_EMBEDDINGS",
+    "OP_EXECUTE_TOOL",
+    "OP_GENERATE_CONTENT",
+    "OP_INVOKE_AGENT",
+    "OP_TEXT_COMPLETION",
+    "PROVIDER_ANTHROPIC",
+    "PROVIDER_GCP_GEMINI",
+    "PROVIDER_GCP_VERTEX_AI",
+    "PROVIDER_OPENAI",
+    "SERVER_ADDRESS",
+    "SERVER_PORT",
+    "SERVICE_NAME",
+    "SESSION_ID",
+    "SESSION_ID_KEYS",
+    "STREAM_ABANDONED",
+    "STREAM_CHUNKS",
+    "TOKEN_BUCKETS",
+    "TOKEN_TYPE_INPUT",
+    "TOKEN_TYPE_OUTPUT",
+    "TOOL_CALL_NAMES",
+    "TRACE_NAME",
+    "USAGE_INVALID",
+    "USAGE_MISSING",
+    "USAGE_SPAN_KINDS",
+    "USER_ID",
+    "USER_ID_KEYS",
+]

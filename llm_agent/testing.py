@@ -18,7 +18,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
-from llm_agent import _agent, _errors
+from llm_agent import _agent, _errors, _state
 from llm_agent.backends._types import SpanRecord
 
 
@@ -117,11 +117,11 @@ def deterministic_ids(start: int = 1) -> Iterator[SequentialIdGenerator]:
     if agent is None:
         raise RuntimeError("deterministic_ids() needs a running agent (call init() or capture_spans())")
     provider = agent.tracer_provider
-    tracer = _agent.get_tracer()
+    tracer = _state.get_tracer()
     gen = SequentialIdGenerator(start)
     old_provider_gen = provider.id_generator
     old_tracer_gen = getattr(tracer, "id_generator", None)
-    provider.id_generator = gen
+    provider.id_generator = gen  # type: ignore[assignment]  # typed as the SDK's default class; any IdGenerator works
     if old_tracer_gen is not None:
         tracer.id_generator = gen  # type: ignore[attr-defined]
     try:

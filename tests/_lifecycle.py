@@ -97,18 +97,21 @@ async def maybe(value: Any) -> Any:
     return await value if hasattr(value, "__await__") else value
 
 
-async def consume(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
+async def consume(stream: Any, is_async: bool | None = None) -> list[Any]:
+    """The stream's items: iterated as the call shape says (``is_async``), else as it looks (a
+    LiteLLM stream is both a sync and an async iterator, whichever call made it)."""
+    if is_async or (is_async is None and hasattr(stream, "__aiter__")):
         return [item async for item in stream]
     return list(stream)
 
 
-async def first(stream: Any) -> Any:
-    if hasattr(stream, "__aiter__"):
+async def first(stream: Any, is_async: bool | None = None) -> Any:
+    if is_async or (is_async is None and hasattr(stream, "__aiter__")):
         async for item in stream:
             return item
-    for item in stream:
-        return item
+    else:
+        for item in stream:
+            return item
     raise AssertionError("the stream was empty")
 
 
@@ -148,7 +151,7 @@ class LifecycleMatrix:
                 with pytest.raises(lifecycle.error) as caught:
                     result = await maybe(lifecycle.call(is_async, stream, variant))
                     if stream:
-                        await consume(result)
+                        await consume(result, is_async)
                 record = spans.one()
                 assert (record.status, record.error_type) == ("ERROR", lifecycle.error_type), variant
                 assert attributes(spans) == {**request, "error.type": lifecycle.error_type}
@@ -156,7 +159,7 @@ class LifecycleMatrix:
             else:
                 result = await maybe(lifecycle.call(is_async, stream, variant))
                 if stream:
-                    assert len(await consume(result)) == lifecycle.chunks, variant
+                    assert len(await consume(result, is_async)) == lifecycle.chunks, variant
                     expected = {**request, **lifecycle.full_stream(), CHUNKS: lifecycle.chunks}
                     assert TTFT in spans.one().attributes, variant
                 else:
@@ -180,7 +183,7 @@ class LifecycleMatrix:
         self, spans: SpanCapture, lifecycle: LifecycleCases, is_async: bool
     ) -> None:
         stream = await self._stream(lifecycle, is_async)
-        assert len(await consume(stream)) == lifecycle.chunks
+        assert len(await consume(stream, is_async)) == lifecycle.chunks
         await close(lifecycle, stream, is_async)  # closing after exhaustion does not end it twice
         assert attributes(spans) == {**lifecycle.request(True), **lifecycle.full_stream(), CHUNKS: lifecycle.chunks}
         assert spans.one().status == "UNSET"
@@ -204,7 +207,7 @@ class LifecycleMatrix:
 
     async def test_exit_break_then_close(self, spans: SpanCapture, lifecycle: LifecycleCases, is_async: bool) -> None:
         stream = await self._stream(lifecycle, is_async)
-        await first(stream)
+        await first(stream, is_async)
         assert spans.records == []  # still open: the app may iterate on
         await close(lifecycle, stream, is_async)
         assert attributes(spans) == self._started(lifecycle, 1)

@@ -24,7 +24,15 @@ from typing import Any
 import pytest
 
 #: The test keys (tests/conftest.py) and the header names that must never be recorded.
-NEEDLES = ("test_openai_api_key", "test_anthropic_api_key", "Bearer ", "Authorization")
+NEEDLES = (
+    "test_openai_api_key",
+    "test_anthropic_api_key",
+    "test_aws_access_key_id",  # tests/bedrock: the fake static AWS credentials
+    "test_aws_secret_access_key",
+    "AWS4-HMAC-SHA256",  # a SigV4 Authorization header value
+    "Bearer ",
+    "Authorization",
+)
 SCAN_NODE_SUFFIX = "test_zz_secrets.py"
 
 

@@ -1,7 +1,11 @@
 """Same-process A/B: each call alternates the SDK's original method and the instrumented one.
 
-    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error]
+    python benchmarks/overhead/ab.py [--calls 4000] [--sink] [--capture] [--scenarios chat,chat_stream,error,converse]
+                                     (also cohere_chat,cohere_stream,cohere_rerank,ollama_chat,ollama_stream,
+                                      groq_chat,groq_chat_stream,mistral_chat,mistral_chat_stream)
                                      [--subject llm_agent|otel_v2|openllmetry] [--controls]
+
+(``gemini``/``gemini_stream`` are google-genai's ``generate_content`` and its stream.)
 
 A complement to run.py for a noisy machine: the two variants run in adjacent calls of one process,
 so a neighbour's load hits both alike; the order alternates per pair.  For each scenario it prints
@@ -47,7 +51,45 @@ sys.path.insert(0, str(HERE.parent.parent))
 import fake_api  # noqa: E402
 from subject import MESSAGES, discarding_exporter, make_clients, setup_subject  # noqa: E402
 
-SCENARIOS = ("chat", "chat_stream", "embeddings", "responses", "error")
+SCENARIOS = (
+    "chat",
+    "chat_stream",
+    "embeddings",
+    "responses",
+    "error",
+    "converse",
+    "aws_other",
+    "gemini",
+    "gemini_stream",
+)
+#: Scenarios of other providers than OpenAI, measured for llm_agent only (the peers wrap OpenAI).
+#: Cohere and Ollama scenarios (cohere_ollama_calls.py), not run by default: the library each needs.
+PROVIDER_SCENARIOS = {
+    "cohere_chat": "cohere",
+    "cohere_stream": "cohere",
+    "cohere_rerank": "cohere",
+    "ollama_chat": "ollama",
+    "ollama_stream": "ollama",
+    # LiteLLM over the benchmark's OpenAI client (litellm_calls.py); importing LiteLLM takes seconds
+    "litellm_chat": "litellm",
+    "litellm_stream": "litellm",
+    "litellm_embeddings": "litellm",
+    # Groq and Mistral (groq_mistral_calls.py)
+    "groq_chat": "groq",
+    "groq_chat_stream": "groq",
+    "mistral_chat": "mistralai",
+    "mistral_chat_stream": "mistralai",
+    "dashscope_chat": "dashscope",  # ab_dashscope.py
+    "dashscope_stream": "dashscope",
+}
+OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
+#: Scenarios with a 50-chunk stream: a quarter of the calls.
+STREAM_SCENARIOS = frozenset(
+    {"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream", "groq_chat_stream",
+     "mistral_chat_stream", "dashscope_stream"}
+)
+#: Scenarios whose pass-through control would not apply: it swaps only OpenAI's wrappers.
+NO_PASS_THROUGH = frozenset({"groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream"})
 #: Subjects that wrap the SDK's ``create`` methods with wrapt (so ``create.__wrapped__`` is bare).
 SUBJECTS = ("llm_agent", "otel_v2", "openllmetry")
 #: Set when this script re-runs itself inside a peer's virtual environment.
@@ -88,7 +130,7 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
             return
         raise AssertionError("the fake API should have answered 429")
 
-    return {
+    table = {
         "chat": (lambda: bare_chat(chat_res, **chat_kwargs), lambda: chat_res.create(**chat_kwargs)),
         "chat_stream": (
             lambda: consume(bare_chat(chat_res, **stream_kwargs)),
@@ -99,6 +141,46 @@ def calls(sync: Any) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
         "error": (
             lambda: expect_429(lambda: bare_chat(chat_res, **error_kwargs)),
             lambda: expect_429(lambda: chat_res.create(**error_kwargs)),
+        ),
+    }
+    if os.environ.get(IN_PEER_ENV) is None:
+        table.update(bedrock_calls())
+        table.update(gemini_calls())
+    return table
+
+
+def gemini_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``gemini``/``gemini_stream``: google-genai through the original per-request methods against
+    the instrumented ones (gemini_calls.py), answered in-process."""
+    import gemini_calls as gemini
+
+    return gemini.calls(gemini.client())
+
+
+def bedrock_calls() -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """``converse``: botocore's ``_make_api_call`` as it was, against the one llm_agent wraps.
+
+    Both skip the generated ``client.converse`` shim (identical for both) and answer in-process
+    (fake_bedrock.py); the instrumented call goes through the class-level wrapper and its filter.
+    ``aws_other`` is a call of another service (the ``bedrock`` control plane's
+    ``ListFoundationModels``) through the same wrapper: what the filter costs every AWS call.
+    """
+    import fake_bedrock
+    from botocore.client import BaseClient
+
+    client = fake_bedrock.make_client()
+    control = fake_bedrock.make_client("bedrock")
+    current = BaseClient.__dict__["_make_api_call"]
+    bare = getattr(current, "__wrapped__", current)  # wrapt's original, when wrapped
+    kwargs = fake_bedrock.CONVERSE_KWARGS
+    return {
+        "converse": (
+            lambda: bare(client, "Converse", dict(kwargs)),
+            lambda: client._make_api_call("Converse", dict(kwargs)),
+        ),
+        "aws_other": (
+            lambda: bare(control, "ListFoundationModels", {}),
+            lambda: control._make_api_call("ListFoundationModels", {}),
         ),
     }
 
@@ -180,20 +262,25 @@ def main() -> None:
     if args.subject != "llm_agent" and not os.environ.get(IN_PEER_ENV):
         run_in_peer_env(args.subject)
 
+    wanted = args.scenarios.split(",")
+    needed = sorted({PROVIDER_SCENARIOS[n] for n in wanted if n in PROVIDER_SCENARIOS})
     if args.subject == "llm_agent":
         import llm_agent
 
         if args.sink:
             path = Path(tempfile.mkdtemp(prefix="llm-agent-ab-")) / "sink.sqlite"
             llm_agent.init(
-                service_name="bench", sink_path=str(path), capture_content=args.capture, instrument=["openai"]
+                service_name="bench",
+                sink_path=str(path),
+                capture_content=args.capture,
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
         else:
             llm_agent.init(
                 service_name="bench",
                 backends=[discarding_exporter()],
                 capture_content=args.capture,
-                instrument=["openai"],
+                instrument=["openai", "bedrock", "google_genai", *needed],
             )
 
         def flush() -> None:
@@ -210,12 +297,37 @@ def main() -> None:
         "| export threads' CPU µs per call |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name in args.scenarios.split(","):
+    if needed and args.subject == "llm_agent":
+        import cohere_ollama_calls
+
+        if "cohere" in needed:
+            table.update(cohere_ollama_calls.cohere_calls())
+        if "ollama" in needed:
+            table.update(cohere_ollama_calls.ollama_calls())
+        if "litellm" in needed:
+            import litellm_calls
+
+            table.update(litellm_calls.calls(sync))
+        if "groq" in needed or "mistralai" in needed:
+            import groq_mistral_calls
+
+            if "groq" in needed:
+                table.update(groq_mistral_calls.groq_calls())
+            if "mistralai" in needed:
+                table.update(groq_mistral_calls.mistral_calls())
+        if "dashscope" in needed:
+            import ab_dashscope
+
+            table.update(ab_dashscope.calls())
+    for name in wanted:
+        if name in OWN_SCENARIOS and args.subject != "llm_agent":
+            continue
         bare, inst = table[name]
-        n = args.calls // 4 if name == "chat_stream" else args.calls
+        n = args.calls // 4 if name in STREAM_SCENARIOS else args.calls
         row(name, bare, inst, n, flush)
         if args.controls:
             row(f"{name}: A/A", bare, bare, n, flush)
+        if args.controls and name not in NO_PASS_THROUGH:
             with passing_through(sync):
                 row(f"{name}: pass-through", bare, inst, n, flush)
     if args.subject == "llm_agent":

@@ -2,21 +2,23 @@
 
 Offline and without an API key: it starts the local OpenAI-compatible server (server.py), points a
 real ``openai`` client at it (with a dummy key), runs the workload (workload.py) under
-``llm_agent.init()``, then prints the session and model analysis.  Every run adds new sessions.
+``llm_agent.init()`` and returns what it recorded; the CLI then prints the session and model analysis
+of the run (cli.py), so this module never calls back into the CLI.  Every run adds new sessions.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
+import llm_agent
 from llm_agent._demo import workload
 from llm_agent._demo._progress import Progress
 from llm_agent._demo.server import DemoServer
@@ -50,17 +52,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class DemoUsageError(ValueError):
+    """The demo cannot run with these arguments; the CLI prints the message as it is and exits with status 2."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one run recorded, for the CLI's report: the sink, the run's start, the session to open first."""
+
+    db: str
+    started: datetime
+    longest_session_id: str
+
+
+def record(argv: Sequence[str] | None = None) -> Recorded:
+    """Run the workload into the sink (progress on stderr); the caller prints the analysis."""
     args = _parser().parse_args(argv)
     if args.sessions < 1 or args.workers < 1 or args.latency_scale < 0:
-        print("llm-agent demo: --sessions and --workers must be >= 1, --latency-scale >= 0", file=sys.stderr)
-        return 2
+        raise DemoUsageError("llm-agent demo: --sessions and --workers must be >= 1, --latency-scale >= 0")
     try:
         import openai
     except ImportError:
-        print("llm-agent demo needs the openai package: pip install 'llm-agent[openai]'", file=sys.stderr)
-        return 2
-    import llm_agent
+        raise DemoUsageError("llm-agent demo needs the openai package: pip install 'llm-agent[openai]'") from None
 
     seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     plans = workload.plan(args.sessions, seed, run_tag=uuid.uuid4().hex[:6])
@@ -83,41 +96,5 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"(on purpose: rate limits, server errors, cut-off streams)\n", file=sys.stderr)  # fmt: skip
     for line in sorted(set(outcome.unexpected)):
         print(f"  unexpected failure (please report it): {line}", file=sys.stderr)
-    return _report(db, started, plans)
-
-
-def _report(db: str, started: datetime, plans: list[workload.SessionPlan]) -> int:
-    from llm_agent import cli
-
-    db_flag = "" if os.path.abspath(db) == os.path.abspath(_default_db()) else f" --db {_quote(db)}"
-    since = started.replace(microsecond=0).isoformat()
-    print("Sessions of this run, most tokens first (llm-agent sessions):")
-    sys.stdout.flush()
-    code = cli.main(["sessions", "--db", db, "--since", since, "--sort=-total_tokens", "--limit", "10"])
-    print("\nModels (llm-agent models):")
-    sys.stdout.flush()
-    code = code or cli.main(["models", "--db", db, "--since", since])
     longest = max(plans, key=lambda p: p.turns)
-    steps = [
-        (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
-        (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
-        (f"llm-agent session {longest.session_id}{db_flag}", "one conversation, turn by turn"),
-        (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
-        (f"llm-agent ui{db_flag}", "all of it in your browser"),
-    ]
-    width = max(len(cmd) for cmd, _ in steps) + 3
-    print("\nNext:")
-    for cmd, what in steps:
-        print(f"  {cmd.ljust(width)}{what}")
-    print("Run `llm-agent demo` again to add more sessions.")
-    return code
-
-
-def _default_db() -> str:
-    from llm_agent.analysis import default_path
-
-    return default_path()
-
-
-def _quote(path: str) -> str:
-    return f'"{path}"' if any(c in path for c in " \"'$") else path
+    return Recorded(db, started, longest.session_id)

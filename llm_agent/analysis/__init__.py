@@ -20,8 +20,8 @@ import os
 from typing import Any
 
 from llm_agent.analysis._export import to_csv, to_json
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store
-from llm_agent.analysis._time import DEFAULT_WINDOW_S, parse_duration
+from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
+from llm_agent.analysis._time import DEFAULT_WINDOW_S, Window, parse_duration, resolve_window
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelBucket,
@@ -34,6 +34,8 @@ from llm_agent.analysis._types import (
     TraceTree,
     UserSummary,
 )
+from llm_agent.analysis.filter import ALIASES as FILTER_ALIASES
+from llm_agent.analysis.filter import FIELDS as FILTER_FIELDS
 from llm_agent.analysis.filter import FilterError, parse
 from llm_agent.analysis.sqlite import MissingDatabaseError, SQLiteStore
 
@@ -69,6 +71,8 @@ def open(path: str | os.PathLike[str] | None = None, **options: Any) -> Store:
 __all__ = [
     "DEFAULT_SLOW_THRESHOLD_S",
     "DEFAULT_WINDOW_S",
+    "FILTER_ALIASES",
+    "FILTER_FIELDS",
     "FilterError",
     "MissingDatabaseError",
     "ModelAnalysis",
@@ -83,10 +87,13 @@ __all__ = [
     "TraceSummary",
     "TraceTree",
     "UserSummary",
+    "Window",
     "default_path",
+    "display_location",
     "open",
     "parse",
     "parse_duration",
+    "resolve_window",
     "to_csv",
     "to_json",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from llm_agent.analysis import _stats, _time
 from llm_agent.analysis._types import (
@@ -24,6 +24,13 @@ from llm_agent.analysis._types import (
     UserSummary,
 )
 
+
+class Row(Protocol):
+    """A result row read by column name: a ``sqlite3.Row`` or a ClickHouse row dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 #: ``error_types`` key for a failed call that did not say why (the OTel ``error.type`` fallback).
 UNKNOWN_ERROR_TYPE = "_OTHER"
 
@@ -36,7 +43,7 @@ def names(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(sorted({n for n in items if n}))
 
 
-def session_summary(r: Mapping[str, Any]) -> SessionSummary:
+def session_summary(r: Row) -> SessionSummary:
     """From a mapping with the ``sessions`` table's column names (times in ns)."""
     return SessionSummary(
         session_id=r["session_id"],
@@ -60,7 +67,7 @@ def session_summary(r: Mapping[str, Any]) -> SessionSummary:
     )
 
 
-def trace_summary(r: Mapping[str, Any], gap_s: float | None = None) -> TraceSummary:
+def trace_summary(r: Row, gap_s: float | None = None) -> TraceSummary:
     """From a mapping with the ``traces`` table's column names (times in ns)."""
     return TraceSummary(
         trace_id=r["trace_id"],
@@ -83,7 +90,7 @@ def trace_summary(r: Mapping[str, Any], gap_s: float | None = None) -> TraceSumm
     )
 
 
-def session_traces(rows: Iterable[Mapping[str, Any]]) -> tuple[TraceSummary, ...]:
+def session_traces(rows: Iterable[Row]) -> tuple[TraceSummary, ...]:
     """Trace summaries in start order with think time: the gap since the previous trace's end.
 
     The gap is negative when a trace starts before the previous one finished (concurrent requests).
@@ -357,7 +364,7 @@ def _bucket(start: int, b: dict[str, Any]) -> ModelBucket:
     )
 
 
-def model_summary(r: Mapping[str, Any], durations_s: Sequence[float], ttfts_s: Sequence[float]) -> ModelSummary:
+def model_summary(r: Row, durations_s: Sequence[float], ttfts_s: Sequence[float]) -> ModelSummary:
     """One row of ``models()`` from per-model sums and the sorted call durations / TTFTs.
 
     ``r`` keys: ``model``, ``providers`` (names), ``requests``, ``errors``, ``input_tokens`` /
@@ -386,7 +393,7 @@ def model_summary(r: Mapping[str, Any], durations_s: Sequence[float], ttfts_s: S
     )
 
 
-def user_summary(r: Mapping[str, Any], latencies_s: Sequence[float]) -> UserSummary:
+def user_summary(r: Row, latencies_s: Sequence[float]) -> UserSummary:
     """From a mapping of per-user sums (``first_ns``, ``last_ns``, ``sessions``, ``traces`` ...)."""
     return UserSummary(
         user_id=r["user_id"],

@@ -43,15 +43,16 @@ def to_csv(rows: Iterable[Any], file: IO[str], columns: list[str] | None = None)
     ``newline=""`` as the ``csv`` module asks.
     """
     writer = None
+    header: list[str] = columns or []
     count = 0
     for row in rows:
         d = _as_dict(row)
         if writer is None:
             if columns is None:
-                columns = [k for k, v in d.items() if not _is_nested(v)]
+                header = [k for k, v in d.items() if not _is_nested(v)]
             writer = csv.writer(file)
-            writer.writerow(columns)
-        writer.writerow([_cell(d.get(c)) for c in columns])
+            writer.writerow(header)
+        writer.writerow([_cell(d.get(c)) for c in header])
         count += 1
     if writer is None and columns:
         csv.writer(file).writerow(columns)

@@ -389,9 +389,4 @@ def parse(expr: str, now_ns: int | None = None) -> Node:
     return _Parser(expr, now_ns).parse()
 
 
-def fields_doc() -> str:
-    """``name (type)`` for every field, for help texts."""
-    return ", ".join(f"{name} ({ftype})" for name, ftype in FIELDS.items())
-
-
 __all__ = ["ALIASES", "FIELDS", "And", "Compare", "FilterError", "In", "Node", "Not", "Or", "parse"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent.backends._types import Backend, ExportResult, RetryAfter, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 ENTRY_POINT_GROUP: Final = "llm_agent.backends"
 #: name -> "module:factory" (imported only when the name is used, so extras stay optional).
@@ -27,7 +27,8 @@ BUILTIN_BACKENDS: Final = {
     "memory": "llm_agent.backends.memory:MemoryBackend.from_settings",
 }
 
-BackendFactory = Callable[[Any], Any]
+#: ``factory(settings)`` -> a ``Backend`` or an OpenTelemetry ``SpanExporter``.
+BackendFactory = Callable[[Settings], Any]
 _registry: dict[str, BackendFactory] = {}
 _lock = threading.Lock()
 
@@ -55,11 +56,7 @@ def _load_path(path: str) -> BackendFactory:
 def _entry_points() -> dict[str, Any]:
     from importlib.metadata import entry_points
 
-    try:
-        eps = entry_points(group=ENTRY_POINT_GROUP)
-    except TypeError:  # Python < 3.10 style
-        eps = entry_points().get(ENTRY_POINT_GROUP, [])  # type: ignore[attr-defined]
-    return {ep.name: ep for ep in eps}
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}  # selection: Python >= 3.10
 
 
 def available_backends() -> list[str]:
@@ -73,7 +70,7 @@ def _accepted() -> str:
     return ", ".join(available_backends())
 
 
-def create_backend(spec: Any, settings: Any) -> tuple[str, Any]:
+def create_backend(spec: Any, settings: Settings) -> tuple[str, Any]:
     """``spec`` (a name, ``Backend`` or ``SpanExporter``) -> (stats name, backend object).
 
     Raises ``ConfigError`` naming option ``backends`` / ``LLM_AGENT_BACKENDS`` when unusable.

@@ -35,6 +35,7 @@ from itertools import chain
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent.instrumentation._values import INT64_MAX
 
 TRACE_COLUMNS: Final = (
     "trace_id", "session_id", "user_id", "service_name", "name", "start_ns", "end_ns", "duration_ns",
@@ -66,6 +67,44 @@ S_START, S_END, S_STATUS = 5, 6, 8
 S_SERVICE, S_SESSION, S_USER, S_KIND = 11, 12, 13, 14
 S_MODEL, S_IN, S_OUT, S_CACHE, S_REASONING, S_TTFT, S_MISSING = 19, 20, 21, 22, 24, 25, 27
 
+_INT64_MAX: Final = INT64_MAX
+#: Bits of a count summed apart from the rest (``_sat_sum``): counts are below 2**40
+#: (``MAX_TOKEN_COUNT``), so neither partial SUM can overflow before 2**43 rows.
+_LOW_BITS: Final = 20
+_LOW_MASK: Final = (1 << _LOW_BITS) - 1
+#: ``high`` sums at or past this are a total of at least 2**63: saturated.
+_HIGH_LIMIT: Final = 1 << (63 - _LOW_BITS)
+
+
+def _sat_sum(expr: str) -> str:
+    """SQL for ``COALESCE(SUM(expr), 0)``, exact below 2**63 and saturated at it, never an error.
+
+    SQLite's ``SUM`` raises "integer overflow" past int64 (which fails the whole batch), and
+    ``TOTAL`` is a float (inexact past 2**53); so the high and low bits are summed apart, neither
+    of which can overflow, and recombined only when the result fits."""
+    high = f"COALESCE(SUM(({expr}) >> {_LOW_BITS}), 0)"
+    low = f"COALESCE(SUM(({expr}) & {_LOW_MASK}), 0)"
+    carried = f"({high} + ({low} >> {_LOW_BITS}))"
+    return (
+        f"(CASE WHEN {carried} >= {_HIGH_LIMIT} THEN {_INT64_MAX} "
+        f"ELSE {carried} * {1 << _LOW_BITS} + ({low} & {_LOW_MASK}) END)"
+    )
+
+
+def _sat_add(a: str, b: str) -> str:
+    """SQL for ``a + b`` saturated at int64 (SQLite turns an overflowing sum into a float)."""
+    return f"MIN({a} + {b}, {_INT64_MAX})"
+
+
+def _sat(value: int) -> int:
+    return value if value <= INT64_MAX else INT64_MAX
+
+
+_IN_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END")
+_OUT_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END")
+_CACHE_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_read_tokens END")
+_REASONING_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.reasoning_tokens END")
+_SINGLE_TOTAL: Final = _sat_add("COALESCE(input_tokens, 0)", "COALESCE(output_tokens, 0)")
 _RECOMPUTE_TRACES_SQL: Final = f"""
 INSERT OR REPLACE INTO traces ({", ".join(TRACE_COLUMNS)})
 SELECT s.trace_id,
@@ -80,12 +119,11 @@ SELECT s.trace_id,
   MIN(s.start_ns), MAX(s.end_ns), MAX(s.end_ns) - MIN(s.start_ns), COUNT(*),
   SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN 1 ELSE 0 END),
   SUM(CASE WHEN s.status = 'ERROR' THEN 1 ELSE 0 END),
-  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END), 0),
-  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END), 0),
-  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END), 0)
-    + COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END), 0),
-  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_read_tokens END), 0),
-  COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.reasoning_tokens END), 0),
+  {_IN_SUM},
+  {_OUT_SUM},
+  {_sat_add(_IN_SUM, _OUT_SUM)},
+  {_CACHE_SUM},
+  {_REASONING_SUM},
   SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.usage_missing THEN 1 ELSE 0 END),
   (SELECT x.ttft_s FROM spans x WHERE x.trace_id = s.trace_id AND x.span_kind IN {_KINDS_SQL}
      AND x.ttft_s IS NOT NULL ORDER BY x.start_ns, x.span_id LIMIT 1),
@@ -101,7 +139,7 @@ SELECT trace_id, session_id, user_id, service_name, name, start_ns, end_ns, end_
   CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(input_tokens, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(output_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} THEN {_SINGLE_TOTAL} ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_read_tokens, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(reasoning_tokens, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} AND usage_missing THEN 1 ELSE 0 END,
@@ -229,9 +267,10 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
                 missing += 1
             if ttft is None:
                 ttft = r[S_TTFT]
+    # Counts are bounded at ingest, so only a trace of millions of huge calls reaches the limit.
     return (
         trace_id, session, user, root[S_SERVICE], root[S_NAME], start, end, end - start, len(rows), llm, errors,
-        tin, tout, tin + tout, cache, reasoning, missing, ttft, ",".join(sorted(models)),
+        _sat(tin), _sat(tout), _sat(tin + tout), _sat(cache), _sat(reasoning), missing, ttft, ",".join(sorted(models)),
     )  # fmt: skip
 
 
@@ -331,11 +370,12 @@ def _apply_deltas(conn: sqlite3.Connection, deltas: dict[str, list[Any]]) -> Non
         models = ",".join(sorted(d[n + 3]))
         users = ",".join(sorted(d[n + 4]))
         if before is None:
-            trace_count, sums, start, end = d[0], d[1 : n + 1], d[n + 1], d[n + 2]
+            trace_count, sums, start, end = d[0], [_sat(v) for v in d[1 : n + 1]], d[n + 1], d[n + 2]
         else:
             # sessions columns 7.. are trace_count then the additive sums, in _ADDITIVE's order
             trace_count = before[7] + d[0]
-            sums = [before[8 + i] + d[1 + i] for i in range(n)]
+            # Saturated (not failed) past int64; a saturated sum stays an upper bound after that.
+            sums = [_sat(before[8 + i] + d[1 + i]) for i in range(n)]
             start, end = min(before[4], d[n + 1]), max(before[5], d[n + 2])
             models = _merge_names(before[17], models)
             users = _merge_names(before[2], users)
@@ -354,7 +394,7 @@ def recompute_session(conn: sqlite3.Connection, session_id: str) -> None:
     first_user, first_service = conn.execute(_FIRST_USER_SERVICE_SQL, (session_id,)).fetchone()
     start = min(t[T_START] for t in traces)
     end = max(t[T_END] for t in traces)
-    sums = [sum(t[c] for t in traces) for c in _ADDITIVE]
+    sums = [_sat(sum(t[c] for t in traces)) for c in _ADDITIVE]
     users = ",".join(sorted({t[T_USER] for t in traces if t[T_USER] is not None}))
     models = _merge_names(*(t[T_MODELS] for t in traces))
     conn.execute(

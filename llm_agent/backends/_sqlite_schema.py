@@ -9,6 +9,10 @@ Token columns are NULL when unknown; rollup sums count only LLM and EMBEDDING sp
 (``semconv.USAGE_SPAN_KINDS``) and add known values only, with ``usage_missing_calls`` counting
 the calls whose usage was not reported.  ``models`` and ``users`` in the rollups are
 comma-separated, sorted, distinct names.  The exact rollup definitions: docs/backends.md.
+
+The ``spans`` columns, in their order, are the stored fields of the span field table
+(``llm_agent.export._fields.FIELDS``), from which the sink's rows and ``INSERT`` are made; a new
+column goes into both, with a migration (tests/export/test_fields.py checks that they agree).
 """
 
 from __future__ import annotations

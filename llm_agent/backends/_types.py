@@ -26,6 +26,11 @@ class ExportResult(enum.Enum):
     #: The batch exceeds the destination's size limit (HTTP 413): the pipeline splits it in halves
     #: and retries; a single record that is still too large is dropped and counted as ``too_large``.
     TOO_LARGE = "too_large"
+    #: Some record of the batch cannot be stored (a value outside the destination's range): the
+    #: pipeline splits the batch in halves so the other records are stored, and a single record
+    #: that is still refused is dropped and counted as ``invalid``.  A backend's ``OverflowError``,
+    #: ``ValueError`` or ``TypeError`` from ``export`` is taken to mean the same.
+    INVALID = "invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,11 @@ class RetryAfter:
 
 @dataclass(frozen=True, slots=True)
 class SpanRecord:
-    """One finished span, flattened for storage and shipping."""
+    """One finished span, flattened for storage and shipping.
+
+    How each field is filled from a span is the field table's (``llm_agent.export._fields``); the
+    order here is the record's own (positional construction, ``to_dict()``) and does not change.
+    """
 
     trace_id: str  # 32 hex chars
     span_id: str  # 16 hex chars

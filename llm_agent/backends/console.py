@@ -10,10 +10,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
 from llm_agent.backends._types import ExportResult, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 DEFAULT_CONSOLE_STREAM: Final = "stderr"
 CONSOLE_STREAM_ENV: Final = "LLM_AGENT_CONSOLE_STREAM"
@@ -27,7 +27,7 @@ class ConsoleBackend:
         self._stream = stream
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ConsoleBackend:
+    def from_settings(cls, settings: Settings) -> ConsoleBackend:
         which = os.environ.get(CONSOLE_STREAM_ENV, DEFAULT_CONSOLE_STREAM).strip().lower()
         if which not in ("stderr", "stdout"):
             raise ConfigError(f"env {CONSOLE_STREAM_ENV}: expected 'stderr' or 'stdout', got {which!r}")

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from llm_agent.backends._types import ExportResult, RetryAfter, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 from llm_agent.export._retry import RETRYABLE_STATUS, parse_retry_after
 
 logger = logging.getLogger("llm_agent.backends.http")
@@ -87,7 +87,7 @@ class HttpBackend:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Any) -> HttpBackend:
+    def from_settings(cls, settings: Settings) -> HttpBackend:
         endpoint = os.environ.get(HTTP_ENDPOINT_ENV, "").strip()
         if not endpoint:
             raise ConfigError(
@@ -99,8 +99,7 @@ class HttpBackend:
         if raw_gzip and raw_gzip not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             raise ConfigError(f"env {HTTP_GZIP_ENV}: expected a boolean, got {raw_gzip!r}")
         gzip_body = raw_gzip in ("1", "true", "yes", "on") if raw_gzip else DEFAULT_HTTP_GZIP
-        timeout = float(getattr(settings, "export_timeout_s", DEFAULT_HTTP_TIMEOUT_S))
-        return cls(endpoint, headers, gzip_body, timeout)
+        return cls(endpoint, headers, gzip_body, settings.export_timeout_s)
 
     def _get_session(self) -> Any:
         # A session's pooled sockets must not be shared with a forked child: one per process.

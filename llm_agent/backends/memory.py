@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from llm_agent.backends._types import ExportResult, SpanRecord
+from llm_agent.config import Settings
 
 
 class MemoryBackend:
@@ -19,7 +19,7 @@ class MemoryBackend:
         self._records: list[SpanRecord] = []
 
     @classmethod
-    def from_settings(cls, settings: Any) -> MemoryBackend:
+    def from_settings(cls, settings: Settings) -> MemoryBackend:
         return cls()
 
     @property

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 _TIMEOUT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 
 
-def create(settings: Any) -> Any:
+def create(settings: Settings) -> Any:
     """An ``OTLPSpanExporter`` configured from the environment (``ConfigError`` if not installed)."""
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -30,7 +30,7 @@ def create(settings: Any) -> Any:
     kwargs: dict[str, Any] = {}
     if not any(os.environ.get(v) for v in _TIMEOUT_VARS):
         # No OTLP timeout chosen: use ours (export_timeout_s) rather than the exporter's default.
-        kwargs["timeout"] = float(getattr(settings, "export_timeout_s", 10.0))
+        kwargs["timeout"] = settings.export_timeout_s
     try:
         return OTLPSpanExporter(**kwargs)
     except (ValueError, TypeError) as exc:

@@ -10,7 +10,6 @@ is versioned (``meta.schema_version``) and migrated forward at open.  Problems w
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -23,10 +22,12 @@ from typing import Any, Final
 from llm_agent._ratelog import RateLimitedLog
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
-from llm_agent.backends._sqlite_rows import RowConverter
+from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD as _INSERT_SPANS_HEAD
+from llm_agent.backends._sqlite_rows import SPAN_COLUMNS, RowConverter, rows_from_values
+from llm_agent.backends._sqlite_rows import fast_encode as _fast_encode
 from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
-from llm_agent.config import ConfigError
+from llm_agent.config import ConfigError, Settings
 
 logger = logging.getLogger("llm_agent.backends.sqlite")
 
@@ -44,35 +45,7 @@ WRITE_ERROR_LOG_INTERVAL_S: Final = 60.0
 _SQLITE_BUSY: Final = getattr(sqlite3, "SQLITE_BUSY", 5)
 _SQLITE_LOCKED: Final = getattr(sqlite3, "SQLITE_LOCKED", 6)
 _SQLITE_FULL: Final = getattr(sqlite3, "SQLITE_FULL", 13)
-
-SPAN_COLUMNS: Final = (
-    "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "duration_ns", "status",
-    "status_message", "error_type", "service_name", "session_id", "user_id", "span_kind", "operation", "provider",
-    "request_model", "response_model", "model", "input_tokens", "output_tokens", "cache_read_tokens",
-    "cache_creation_tokens", "reasoning_tokens", "ttft_s", "finish_reasons", "usage_missing", "attributes", "events",
-)  # fmt: skip
-_INSERT_SPANS_HEAD: Final = f"INSERT OR IGNORE INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES "
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str).encode
-
-
-def _make_fast_encoder() -> Any:
-    # json's public encode() builds a C encoder object on every call (about 1 us, as much as
-    # encoding a small list); the sink encodes three values per span, so it keeps one.
-    from json import encoder as _json_encoder
-
-    make = getattr(_json_encoder, "c_make_encoder", None)
-    basestring = getattr(_json_encoder, "c_encode_basestring", None)
-    if make is None or basestring is None:
-        return _encode
-    c_encoder = make(None, str, basestring, None, ":", ",", False, False, True)
-
-    def encode(value: Any) -> str:
-        return "".join(c_encoder(value, 0))
-
-    return encode
-
-
-_fast_encode = _make_fast_encoder()
+_SQLITE_TOOBIG: Final = getattr(sqlite3, "SQLITE_TOOBIG", 18)
 
 
 def _sink_error(path: str, reason: str) -> ConfigError:
@@ -155,44 +128,13 @@ def open_sink(path: str, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> sqli
         raise _sink_error(path, str(exc)) from exc
 
 
-def rows_from_values(values: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Converter field tuples (``SpanRecord`` order) -> ``spans`` rows."""
-    enc = _fast_encode
-    return [
-        (
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4],
-            v[5],
-            v[6],
-            v[6] - v[5],
-            v[7],
-            v[8],
-            v[19],
-            v[9],
-            v[11],
-            v[12],
-            v[13],
-            v[14],
-            v[15],
-            v[16],
-            v[17],
-            v[18],
-            v[20],
-            v[21],
-            v[22],
-            v[23],
-            v[24],
-            v[25],
-            enc(v[26]) if v[26] else None,
-            1 if v[27] else 0,
-            enc(v[28]),
-            enc(v[30]) if v[30] else None,
-        )
-        for v in values
-    ]
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
@@ -209,6 +151,9 @@ class SQLiteBackend:
         # Opened here so a bad path fails at init(); the worker thread reuses it in this process.
         self._conn: sqlite3.Connection | None = open_sink(path, busy_timeout_s)
         self._pid = os.getpid()
+        # Which file the connection writes: a sink deleted (or moved away) while the app runs
+        # would otherwise take every later span into an unlinked file, counted as exported.
+        self._identity = file_identity(path)
         self._lock = threading.Lock()
         if hasattr(os, "register_at_fork"):
             # The writer thread may hold the lock at the moment of a fork; the child has no such
@@ -226,19 +171,40 @@ class SQLiteBackend:
         self._checkpointer = Checkpointer(path, busy_timeout_s)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SQLiteBackend:
-        from llm_agent.config import DEFAULT_SINK_PATH
-
-        path = getattr(settings, "sink_path", None) or DEFAULT_SINK_PATH
-        return cls(path, float(getattr(settings, "retention_days", 0.0) or 0.0))
+    def from_settings(cls, settings: Settings) -> SQLiteBackend:
+        return cls(settings.sink_path, settings.retention_days)
 
     def _connection(self) -> sqlite3.Connection:
+        """The writer's connection to the file now at ``path`` (one ``stat`` per transaction)."""
         pid = os.getpid()
-        if self._conn is None or self._pid != pid:
-            # After fork the parent's connection must not be touched (not even closed) in the child.
-            self._conn = connect(self.path, self.busy_timeout_s)
-            self._pid = pid
+        conn = self._conn
+        if conn is not None and self._pid == pid and file_identity(self.path) == self._identity:
+            return conn
+        if conn is not None and self._pid == pid:
+            logger.warning(
+                "llm_agent: the SQLite sink %s was deleted or replaced while the app ran; "
+                "spans go to a new file at that path from now on",
+                self.path,
+            )
+            self._close_file()
+        # (After fork the parent's connection must not be touched, not even closed, in the child.)
+        self._conn = None
+        self._conn = open_sink(self.path, self.busy_timeout_s)  # the schema, should the file be new
+        self._pid = pid
+        self._identity = file_identity(self.path)
         return self._conn
+
+    def _close_file(self) -> None:
+        # Both connections to the old file are closed before the new one is opened: the last one
+        # to close takes the old file's -wal and -shm with it, which the new file must not inherit.
+        self._checkpointer.close(1.0)
+        self._checkpointer = Checkpointer(self.path, self.busy_timeout_s)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     def export(self, records: Sequence[SpanRecord]) -> ExportResult:
         return self.export_values([values_from_record(r) for r in records])
@@ -260,8 +226,24 @@ class SQLiteBackend:
                     self._next_prune = time.monotonic() + DEFAULT_PRUNE_INTERVAL_S
                     prune_connection(conn, self.retention_days * 86400.0)
                 result = self._write(conn, rows)
+                if file_identity(self.path) != self._identity:
+                    # Deleted during the transaction: what it committed is not at ``path``, so the
+                    # batch goes again, into the new file.
+                    result = self._write(self._connection(), rows)
+            except ConfigError as exc:  # the sink was deleted and cannot be made again
+                self._write_errors.warning(
+                    self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, exc
+                )
+                return ExportResult.FAILURE
             except sqlite3.Error as exc:
                 return self._classify(exc)
+            except (OverflowError, ValueError, TypeError) as exc:
+                # A value that SQLite cannot bind (an int past int64, text it cannot encode):
+                # the batch fails for that row's sake, so the pipeline splits it (``INVALID``).
+                self._write_errors.warning(
+                    f"{self.path}:invalid", "llm_agent: the SQLite sink %s refused a span: %r", self.path, exc
+                )
+                return ExportResult.INVALID
         self._checkpointer.after_commit()
         return result
 
@@ -284,6 +266,8 @@ class SQLiteBackend:
         msg = str(exc)
         if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in msg or "busy" in msg:
             return ExportResult.RETRYABLE
+        if isinstance(exc, (sqlite3.DataError, sqlite3.InterfaceError)) or code == _SQLITE_TOOBIG:
+            return ExportResult.INVALID  # one row's value (a string or blob too big...): split
         what = "the disk is full" if code == _SQLITE_FULL or "full" in msg else msg
         self._write_errors.warning(
             self.path, "llm_agent: cannot write to the SQLite sink %s: %s (batch dropped)", self.path, what

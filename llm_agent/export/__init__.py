@@ -7,7 +7,8 @@ batching, drops, retries, fork safety and exit.
 from __future__ import annotations
 
 from llm_agent.export._convert import Converter, to_record
+from llm_agent.export._dispatcher import Dispatcher
 from llm_agent.export._pipeline import Pipeline
 from llm_agent.export._processor import DROP_REASONS, BatchingProcessor
 
-__all__ = ["DROP_REASONS", "BatchingProcessor", "Converter", "Pipeline", "to_record"]
+__all__ = ["DROP_REASONS", "BatchingProcessor", "Converter", "Dispatcher", "Pipeline", "to_record"]

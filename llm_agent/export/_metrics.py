@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from llm_agent import _otel_compat, semconv
 from llm_agent._otel_compat import METER_PROVIDER_SLOT
+from llm_agent._version import __version__
 from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export._convert import _INFERRED_KINDS
 from llm_agent.export._processor import BatchingProcessor
@@ -49,8 +50,6 @@ class MetricsTarget:
     name = "metrics"
 
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
-        from llm_agent._agent import __version__
-
         self._explicit_provider = meter_provider is not None
         meter = metrics.get_meter(semconv.INSTRUMENTATION_SCOPE, __version__, meter_provider=meter_provider)
         self.duration = _create_histogram(

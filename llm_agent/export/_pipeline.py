@@ -10,13 +10,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from llm_agent import _errors
 from llm_agent.backends import create_backend
-from llm_agent.config import (
-    DEFAULT_MAX_EXPORT_BATCH_SIZE,
-    DEFAULT_MAX_QUEUE_SIZE,
-    DEFAULT_RETRY_MAX_TIME_S,
-    DEFAULT_SCHEDULE_DELAY_S,
-    ConfigError,
-)
+from llm_agent.config import ConfigError, Settings
 from llm_agent.export._metrics import MetricsProcessor, MetricsTarget
 from llm_agent.export._processor import BatchingProcessor
 from llm_agent.export._targets import make_target
@@ -30,7 +24,7 @@ class Pipeline:
     ``ConfigError`` (before any thread starts) when one of them cannot be used.
     """
 
-    def __init__(self, settings: Any, backends: Sequence[Any]) -> None:
+    def __init__(self, settings: Settings, backends: Sequence[Any]) -> None:
         if isinstance(backends, (str, bytes)) or not isinstance(backends, Sequence):
             backends = [backends]
         created: list[tuple[str, Any]] = []
@@ -47,14 +41,12 @@ class Pipeline:
                 _quiet_shutdown(backend)
             raise
         options = {
-            "max_queue_size": int(getattr(settings, "max_queue_size", DEFAULT_MAX_QUEUE_SIZE)),
-            "max_export_batch_size": int(getattr(settings, "max_export_batch_size", DEFAULT_MAX_EXPORT_BATCH_SIZE)),
-            "schedule_delay_s": float(getattr(settings, "schedule_delay_s", DEFAULT_SCHEDULE_DELAY_S)),
-            "retry_max_time_s": float(getattr(settings, "retry_max_time_s", DEFAULT_RETRY_MAX_TIME_S)),
+            "max_queue_size": settings.max_queue_size,
+            "max_queue_bytes": settings.max_queue_bytes,
+            "max_export_batch_size": settings.max_export_batch_size,
+            "schedule_delay_s": settings.schedule_delay_s,
+            "retry_max_time_s": settings.retry_max_time_s,
         }
-        initial = getattr(settings, "retry_initial_backoff_s", None)
-        if initial is not None:
-            options["retry_initial_backoff_s"] = float(initial)
         self.backends: dict[str, Any] = dict(created)
         self._backend_processors = [BatchingProcessor(make_target(n, b), **options) for n, b in created]
         self._metrics_processor = MetricsProcessor(MetricsTarget(), **options)

@@ -1,8 +1,11 @@
 """The bounded batching span processor: one per backend, each with its own worker thread.
 
-The app thread's whole cost is ``on_end``: one lock, one length check, one append (or one counter
-increment when the queue is full).  Conversion to ``SpanRecord``, serialisation, I/O, retries and
-logging all happen on the worker thread.  Why not the SDK's ``BatchSpanProcessor``: see
+The app thread's whole cost is ``on_end``: a size estimate (the lengths of the span's text
+attributes), one lock, two bound checks, one append (or one counter increment when the queue is
+full).  The queue is bounded in spans and in estimated bytes: with captured content a few thousand
+queued spans can hold hundreds of megabytes, which a hanging backend would keep forever.
+Conversion to ``SpanRecord``, serialisation, I/O, retries and logging all happen on the worker
+thread.  Why not the SDK's ``BatchSpanProcessor``: see
 docs/pipeline.md (it drops the *oldest* span silently, exports on the caller's thread in
 ``force_flush``, cannot retry with ``Retry-After`` or count drops by reason, and its shutdown
 waits for a hanging exporter).
@@ -20,47 +23,60 @@ import os
 import threading
 import time
 import weakref
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from llm_agent import _otel_compat
+from llm_agent._otel_compat import BOUNDED_DICT_FIELD, SPAN_ATTRIBUTES_FIELD
 from llm_agent._ratelog import RateLimitedLog
-from llm_agent.backends._types import ExportResult, RetryAfter
+from llm_agent.config import DEFAULT_MAX_QUEUE_BYTES
 from llm_agent.export import _retry
-from llm_agent.export._send import Sender, log_backend_error
+from llm_agent.export._send import Sender, Target, log_backend_error
 from llm_agent.export._writer import CoalescingWriter
 
 logger = logging.getLogger("llm_agent.export")
 
 #: Drop reasons, in the order ``stats()`` reports them.
-DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large")
+DROP_REASONS: Final = ("queue_full", "export_failed", "shutdown", "too_large", "invalid")
 #: Queue fill level (percent of ``max_queue_size``) above which ``on_end`` offers the GIL.
 HIGH_WATER_PERCENT: Final = 50
 _yield_gil: Final = time.sleep
 #: At most one "dropping spans" warning per backend in this many seconds.
 DEFAULT_DROP_LOG_INTERVAL_S: Final = 60.0
 
+#: What a queued span costs besides its text attributes (bytes, estimated): the span object, its
+#: context, attribute dict, numbers and short strings' object headers.
+SPAN_OVERHEAD_BYTES: Final = 1024
+#: Spans queued before ``on_end`` measures a span's text (``span_bytes``, 1-2 us on the app thread,
+#: twice the rest of ``on_end``): below this the queue is draining normally and each span counts
+#: ``SPAN_OVERHEAD_BYTES``, so the bytes bound is kept within this many spans' text.
+MEASURE_FROM_QUEUED: Final = 256
+
+
+def span_bytes(span: ReadableSpan) -> int:
+    """A cheap estimate of the memory a queued span holds: ``SPAN_OVERHEAD_BYTES`` plus the length
+    of every text attribute (captured content is where the bytes are).  Runs on the app thread, so
+    it reads the span's own attribute dict (as the converters do) and nothing else."""
+    raw = getattr(span, SPAN_ATTRIBUTES_FIELD, None)
+    raw = getattr(raw, BOUNDED_DICT_FIELD, raw)
+    if raw is None:
+        raw = span.attributes or {}
+    n = SPAN_OVERHEAD_BYTES
+    for value in raw.values():
+        if type(value) is str:
+            n += len(value)
+        elif type(value) is tuple:
+            for item in value:
+                if type(item) is str:
+                    n += len(item)
+    return n
+
+
 # Exporters' own HTTP calls must not become spans: the SDK's and the instrumentation packages'
 # convention is a context key (``_otel_compat.suppress_keys``) the worker threads set for good.
 _SUPPRESS_KEYS: Final = _otel_compat.suppress_keys()
-
-
-class Target(Protocol):
-    """What a processor feeds: a backend behind its adapter (see ``llm_agent.export._targets``)."""
-
-    name: str
-
-    def prepare(self, spans: list[ReadableSpan]) -> tuple[list[Any], int]:
-        """Convert on the worker thread: (items to export, spans that could not be converted)."""
-        ...
-
-    def export(self, items: list[Any]) -> ExportResult | RetryAfter: ...
-
-    def flush(self, timeout_s: float) -> bool: ...
-
-    def shutdown(self, timeout_s: float) -> None: ...
 
 
 def suppress_instrumentation() -> None:
@@ -83,10 +99,13 @@ class BatchingProcessor(SpanProcessor):
         schedule_delay_s: float,
         retry_max_time_s: float,
         retry_initial_backoff_s: float = _retry.DEFAULT_INITIAL_BACKOFF_S,
+        max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES,
     ) -> None:
         self.target = target
         self.name = target.name
         self._max_queue = max_queue_size
+        self._max_bytes = max_queue_bytes
+        self._measure_from = min(MEASURE_FROM_QUEUED, max_queue_size // 8)
         self._high_water = max(1, max_queue_size * HIGH_WATER_PERCENT // 100)
         self._batch_size = max_export_batch_size
         # Targets that commit a batch as one transaction (the sqlite sink) take everything queued
@@ -118,6 +137,8 @@ class BatchingProcessor(SpanProcessor):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._queue: collections.deque[ReadableSpan] = collections.deque()
+        self._sizes: collections.deque[int] = collections.deque()  # span_bytes of each queued span
+        self._queued_bytes = 0
         self._wake = threading.Event()
         self._stop = threading.Event()  # set by shutdown: cuts retry waits short
         self._done = threading.Event()  # set when the worker has finished (drained + shut down)
@@ -168,16 +189,22 @@ class BatchingProcessor(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
+        # Outside the lock (the worker never waits for it), and only once a backlog forms: the
+        # length is read unlocked, which is fine for deciding whether to measure.
+        size = span_bytes(span) if len(self._queue) >= self._measure_from else SPAN_OVERHEAD_BYTES
         with self._lock:
             if self._closed:
                 self._dropped["shutdown"] += 1
                 return
             queue = self._queue
-            if len(queue) >= self._max_queue:
+            # By bytes too; one span always fits an empty queue, or a big one could never go out.
+            if len(queue) >= self._max_queue or (self._queued_bytes + size > self._max_bytes and queue):
                 self._dropped["queue_full"] += 1
                 self._drops_unlogged += 1
                 return
             queue.append(span)
+            self._sizes.append(size)
+            self._queued_bytes += size
             queued = len(queue)
         if queued >= self._batch_size and not self._wake.is_set():
             self._wake.set()
@@ -221,6 +248,8 @@ class BatchingProcessor(SpanProcessor):
                     # The backend hangs: what is still queued or in flight will not make it.
                     self._dropped["shutdown"] += len(self._queue) + self._inflight
                     self._queue.clear()
+                    self._sizes.clear()
+                    self._queued_bytes = 0
                     self._inflight = 0
                     self._abandoned = True
         return finished
@@ -237,6 +266,9 @@ class BatchingProcessor(SpanProcessor):
                 "dropped": dict(self._dropped),
                 "retried": self._retried,
                 "queued": len(self._queue),
+                # Taken from the queue, not yet answered for (the backend may hang): with these,
+                # produced = exported + dropped + queued + in_flight at every moment.
+                "in_flight": self._inflight,
             }
 
     # --- worker thread -------------------------------------------------------------------------
@@ -322,6 +354,8 @@ class BatchingProcessor(SpanProcessor):
             n = min(limit, len(self._queue))
             popleft = self._queue.popleft
             batch = [popleft() for _ in range(n)]
+            pop_size = self._sizes.popleft
+            self._queued_bytes -= sum([pop_size() for _ in range(n)])
             self._inflight += n
         return batch
 
@@ -380,10 +414,11 @@ class BatchingProcessor(SpanProcessor):
                 return
             self._drops_unlogged = 0
         logger.warning(
-            "llm_agent: backend %r dropped %d spans because its queue (%d) was full; the backend is "
-            "slower than the app produces spans (see llm_agent.stats(); further warnings at most every %.0f s)",
+            "llm_agent: backend %r dropped %d spans because its queue (%d spans or %s MiB) was full; the backend "
+            "is slower than the app produces spans (see llm_agent.stats(); further warnings at most every %.0f s)",
             self.name,
             unlogged,
             self._max_queue,
+            f"{self._max_bytes / (1024 * 1024):g}",
             DEFAULT_DROP_LOG_INTERVAL_S,
         )

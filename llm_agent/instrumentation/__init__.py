@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import importlib
 import threading
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the base is imported with the first instrumentor, not with the package
     from llm_agent.instrumentation._base import Instrumentor
 
-#: Our name -> "module:Class", imported only when used so a missing library costs nothing.
-INSTRUMENTORS: Final[dict[str, str]] = {
-    "openai": "llm_agent.instrumentation.openai:OpenAIInstrumentor",
-    "anthropic": "llm_agent.instrumentation.anthropic:AnthropicInstrumentor",
-}
-#: The importable module each instrumentor patches (to know what is installed without importing).
-LIBRARIES: Final[dict[str, str]] = {"openai": "openai", "anthropic": "anthropic"}
+from llm_agent.instrumentation._registry import INSTRUMENTORS, LIBRARIES
 
 _instances: dict[str, Instrumentor] = {}
 _lock = threading.Lock()

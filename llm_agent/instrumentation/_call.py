@@ -12,7 +12,10 @@ types in ``wrap_result``).  Everything else is here, once:
 - ``Call``: the span of one call in flight and its single way to end (failed, with a result, or
   through a stream/raw proxy that ends it later);
 - ``DeferredRequest``: the request side read when the span is built (on the direct span path by
-  an export worker, off the app's thread).
+  an export worker, off the app's thread);
+- gateways (``Provider.gateway``, LiteLLM): while a gateway's wrapper runs the app's call, every
+  other provider's wrappers pass straight through too, so a call that the gateway makes through an
+  SDK we also instrument is one span, the gateway's.
 
 Models: logfire's ``llm_provider.py`` (per-provider callbacks plus a stream state), dd-trace-py's
 ``BaseLLMIntegration``, OpenTelemetry util-genai's ``TelemetryHandler``.
@@ -93,8 +96,13 @@ class Call:
 
     def fail(self, exc: BaseException) -> None:
         """End with the exception the app's call raised (the app still gets it unchanged)."""
+        attrs = None
         try:
-            end_span(self.span, None, exc)
+            attrs = self.provider.error_attributes(self, exc)
+        except Exception as err:
+            _errors.report(f"{self.provider.name}.error", err)
+        try:
+            end_span(self.span, attrs, exc)
         except Exception as err:
             _errors.report(f"{self.provider.name}.end", err)
 
@@ -137,15 +145,20 @@ class Provider:
 
     #: Our name for the provider package: the error funnel's prefix (``"openai.request"``...).
     name: ClassVar[str]
+    #: A gateway reaches other providers' SDKs underneath (LiteLLM calls ``openai``'s
+    #: ``with_raw_response.create`` on some routes): while its wrapper runs the app's call, every
+    #: other provider counts as active too, so that call is one span — the gateway's, which exists
+    #: on every route — instead of two LLM spans counting the same tokens.
+    gateway: ClassVar[bool] = False
 
     def __init__(self) -> None:
         #: False after ``uninstrument()``: SDK objects that captured a wrapper earlier (a cached
         #: ``with_raw_response``, a bound method) then call straight through.
         self.enabled = False
-        #: True while one of this provider's wrappers runs the app's call.
-        self.active: contextvars.ContextVar[bool] = contextvars.ContextVar(
-            f"llm_agent_{self.name}_active", default=False
-        )
+        own: contextvars.ContextVar[bool] = contextvars.ContextVar(f"llm_agent_{self.name}_active", default=False)
+        #: True while one of this provider's wrappers runs the app's call (or a gateway's does).
+        self.active: contextvars.ContextVar[bool] = GatewayFlag(own) if self.gateway else own  # type: ignore[assignment]
+        _providers.append(self)
 
     # --- to implement -------------------------------------------------------------------------------
     def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
@@ -153,6 +166,10 @@ class Provider:
         raise NotImplementedError
 
     # --- may override -------------------------------------------------------------------------------
+    def error_attributes(self, call: Call, exc: BaseException) -> dict[str, Any] | None:
+        """End attributes read from the exception the app's call raised (a provider it names...)."""
+        return None
+
     def response_attributes(self, call: Call, body: Any) -> dict[str, Any]:
         read = call.op.read_response
         return read(body, call.capture, call.limit) if read is not None else {}
@@ -195,6 +212,34 @@ class Provider:
         """
         span = start_span(name, attributes, settings, session_id, user_id, request)
         return Call(self, op, span, settings.capture_content, settings.content_max_chars, kwargs, state)
+
+
+#: Every provider made (one per provider package), for the gateways' flags.
+_providers: list[Provider] = []
+
+
+class GatewayFlag:
+    """A gateway's ``active`` flag: setting it sets every other (non-gateway) provider's too.
+
+    Same calls as the ``ContextVar`` it stands for (``get``/``set``/``reset``), so the wrappers
+    are the same for every provider and a non-gateway's call costs nothing more.
+    """
+
+    __slots__ = ("own",)
+
+    def __init__(self, own: contextvars.ContextVar[bool]) -> None:
+        self.own = own
+
+    def get(self) -> bool:
+        return self.own.get()
+
+    def set(self, value: bool) -> list[tuple[contextvars.ContextVar[bool], contextvars.Token[bool]]]:
+        flags = [self.own, *(p.active for p in _providers if not p.gateway)]
+        return [(flag, flag.set(value)) for flag in flags]
+
+    def reset(self, tokens: list[tuple[contextvars.ContextVar[bool], contextvars.Token[bool]]]) -> None:
+        for flag, token in reversed(tokens):
+            flag.reset(token)
 
 
 class DeferredRequest:
@@ -295,6 +340,7 @@ __all__ = [
     "AccumulatorFactory",
     "Call",
     "DeferredRequest",
+    "GatewayFlag",
     "Operation",
     "Provider",
     "ResponseReader",

@@ -26,12 +26,14 @@ from opentelemetry import context as otel_context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llm_agent import semconv
-from llm_agent._agent import _Dispatcher, get_settings, get_tracer
 from llm_agent._otel_compat import SDK_CLOCK_MODULE, SDK_CLOCK_NAME
+from llm_agent._state import get_settings, get_tracer
 from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import Settings
 from llm_agent.context import current_ids, id_attributes
+from llm_agent.export import Dispatcher as _Dispatcher
 from llm_agent.instrumentation._direct_spans import emit, plan_for
+from llm_agent.instrumentation._values import bound_usage
 
 #: Status descriptions are cut to this many characters (the message is for humans, not storage).
 MAX_STATUS_MESSAGE_CHARS: Final = 512
@@ -84,7 +86,8 @@ class PendingSpan:
             attrs.update(late())
         if attributes:
             attrs.update(attributes)
-        return attrs
+        # Every provider's counts meet here, read or computed: one place holds them to the bound.
+        return bound_usage(attrs)
 
     def end(self) -> None:
         """End as is: the fallback when reading the result or ending the span failed."""
@@ -137,10 +140,11 @@ def end_span(
         attributes[semconv.ERROR_TYPE] = error_type_name(exc)
         info = ExceptionInfo(exc)
     if not isinstance(span, PendingSpan):
-        if late is not None:
-            span.set_attributes(late())
+        end_attrs = dict(late()) if late is not None else {}
         if attributes:
-            span.set_attributes(attributes)
+            end_attrs.update(attributes)
+        if end_attrs:
+            span.set_attributes(bound_usage(end_attrs))
         _finish_sdk_span(span, info)
         return
     if span.span is not None:

@@ -17,7 +17,7 @@ import os
 import sys
 import webbrowser
 
-from llm_agent.analysis._store import display_location
+from llm_agent.analysis import display_location
 from llm_agent.ui._api import CONTENT_ATTRIBUTES, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
 from llm_agent.ui._server import DEFAULT_HOST, DEFAULT_PORT, UIServer, is_loopback
 

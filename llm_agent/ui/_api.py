@@ -16,9 +16,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from llm_agent import analysis, semconv
-from llm_agent.analysis import _time
-from llm_agent.analysis._store import display_location
-from llm_agent.analysis.filter import ALIASES, FIELDS, FilterError
+from llm_agent.analysis import (
+    FILTER_ALIASES,
+    FILTER_FIELDS,
+    FilterError,
+    Window,
+    display_location,
+    parse_duration,
+    resolve_window,
+)
 
 #: The largest page of sessions one request may ask for (a page is rendered as a table row each).
 MAX_PAGE_LIMIT: Final = 500
@@ -136,8 +142,8 @@ class Api:
             "default_window": DEFAULT_WINDOW,
             "default_limit": DEFAULT_PAGE_LIMIT,
             "max_limit": MAX_PAGE_LIMIT,
-            "filter_fields": dict(FIELDS),
-            "filter_aliases": dict(ALIASES),
+            "filter_fields": dict(FILTER_FIELDS),
+            "filter_aliases": dict(FILTER_ALIASES),
             "content_attributes": list(CONTENT_ATTRIBUTES),
         }
 
@@ -228,11 +234,11 @@ class Api:
         }
 
 
-def _window(query: Mapping[str, str]) -> _time.Window:
+def _window(query: Mapping[str, str]) -> Window:
     """Resolve ``since``/``until`` once per request, so the rows and the echoed window agree."""
     since = query.get("since", "").strip() or DEFAULT_WINDOW
     until = query.get("until", "").strip() or None
-    return _time.resolve_window(since, until)
+    return resolve_window(since, until)
 
 
 def _int(name: str, text: str, minimum: int) -> int:
@@ -247,6 +253,6 @@ def _int(name: str, text: str, minimum: int) -> int:
 
 def _duration(name: str, text: str) -> float:
     try:
-        return _time.parse_duration(text)
+        return parse_duration(text)
     except ValueError as exc:
         raise BadRequest(f"{name}: {exc}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_agent.analysis._store import display_location
+from llm_agent.analysis import display_location
 from llm_agent.ui._api import Api, StoreHolder
 
 

@@ -96,8 +96,9 @@ def test_retry_after_both_forms_and_503_then_success_through_pipeline(server, ma
     assert pipeline.flush(30.0)
     stats = pipeline.stats()["backends"]["http"]
     pipeline.shutdown(5.0)
-    assert stats == {"exported": 5, "retried": 3, "queued": 0,
-                     "dropped": {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0}}  # fmt: skip
+    assert stats == {"exported": 5, "retried": 3, "queued": 0, "in_flight": 0,
+                     "dropped": {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0,
+                                 "invalid": 0}}  # fmt: skip
     assert len(server.requests) == 4
     assert all(len(body["spans"]) == 5 for _, body in server.requests)
 

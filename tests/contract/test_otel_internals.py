@@ -31,7 +31,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from llm_agent import _otel_compat
-from llm_agent._agent import _Dispatcher
+from llm_agent.export import Dispatcher as _Dispatcher
 from llm_agent.export._convert import Converter
 from llm_agent.instrumentation import _direct_spans
 from tests.openai.test_direct_spans import run

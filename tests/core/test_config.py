@@ -4,6 +4,7 @@ import pytest
 
 import llm_agent
 from llm_agent.config import DEFAULT_SINK_PATH, OPTIONS, ConfigError, Settings
+from llm_agent.instrumentation import INSTRUMENTORS
 
 
 def test_defaults_without_environment():
@@ -55,8 +56,8 @@ def test_otel_capture_content_variable_is_honoured():
          "expected a number, got 'soon'"),
         ({}, {"max_export_batch_size": 1.5}, "option 'max_export_batch_size' (env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): "
          "expected an integer, got 1.5"),
-        ({}, {"instrument": ["openai", "cohere"]}, "option 'instrument' (env LLM_AGENT_INSTRUMENT): unknown library "
-         "['cohere']; accepted: ['anthropic', 'openai']"),
+        ({}, {"instrument": ["openai", "no_such_sdk"]}, "option 'instrument' (env LLM_AGENT_INSTRUMENT): unknown "
+         f"library ['no_such_sdk']; accepted: {sorted(INSTRUMENTORS)}"),
         ({}, {"max_queue_size": 10, "max_export_batch_size": 20}, "option 'max_export_batch_size' "
          "(env LLM_AGENT_MAX_EXPORT_BATCH_SIZE): must be <= max_queue_size (10), got 20"),
         ({"LLM_AGENT_PROVIDER_MAP": "nohost"}, {}, "option 'provider_map' (env LLM_AGENT_PROVIDER_MAP): "

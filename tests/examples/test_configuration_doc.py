@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from llm_agent import config
+from llm_agent.instrumentation._registry import INSTRUMENTORS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 BEGIN, END = "<!-- options:begin (generated) -->", "<!-- options:end -->"
@@ -29,7 +30,7 @@ _EXTRA_RULES = {
     "max_export_batch_size": "must be <= max_queue_size",
     "default_session_id": f"1-{config.MAX_ID_LENGTH} characters",
     "default_user_id": f"1-{config.MAX_ID_LENGTH} characters",
-    "instrument": "each name must be a supported library (openai, anthropic)",
+    "instrument": f"each name must be a supported library ({', '.join(INSTRUMENTORS)})",
 }
 
 

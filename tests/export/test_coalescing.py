@@ -14,14 +14,13 @@ from opentelemetry.sdk.trace import Event
 from opentelemetry.trace import SpanKind
 
 from llm_agent.backends import ExportResult
-from llm_agent.backends._sqlite_rows import RowConverter
-from llm_agent.backends.sqlite import _fast_encode, rows_from_values
+from llm_agent.backends._sqlite_rows import RowConverter, fast_encode, rows_from_values
 from llm_agent.config import Settings
 from llm_agent.export import Pipeline
 from llm_agent.export._convert import Converter
 from llm_agent.export._writer import COALESCE_QUEUES
 
-NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0}
+NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0, "invalid": 0}
 
 
 class BlockingRows:
@@ -36,7 +35,7 @@ class BlockingRows:
         self.threads: set[str] = set()
 
     def row_converter(self) -> RowConverter:
-        return RowConverter(_fast_encode)
+        return RowConverter(fast_encode)
 
     def export(self, records):  # the Backend protocol; the pipeline uses export_rows instead
         raise AssertionError("export_rows expected")
@@ -77,13 +76,13 @@ def test_worker_keeps_emptying_the_queue_while_a_transaction_commits(make_span):
     for _ in range(10):  # the converter is full: 4 wait in the queue, 6 are dropped
         processor.on_end(make_span())
     assert pipeline.stats()["backends"]["rows"] == {
-        "exported": 0, "retried": 0, "queued": 4, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 0, "retried": 0, "queued": 4, "in_flight": 2 + held, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     backend.release.set()
     assert pipeline.flush(5.0)
     pipeline.shutdown(5.0)
     assert pipeline.stats()["backends"]["rows"] == {
-        "exported": 2 + held + 4, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 2 + held + 4, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     assert [len(t) for t in backend.transactions] == [2, held, 4]
     assert backend.threads == {"llm_agent-write-rows"}  # never the app's or the converter's thread
@@ -118,7 +117,7 @@ def test_direct_rows_equal_the_record_path(make_span, llm_attrs):
         make_span(attributes={"gen_ai.usage.cache_read.input_tokens": 3.0, "gen_ai.usage.reasoning.output_tokens": "x",
                               "gen_ai.usage.cache_creation.input_tokens": 4, "session.id": ""}),
     ]  # fmt: skip
-    direct = RowConverter(_fast_encode)
+    direct = RowConverter(fast_encode)
     general = Converter()
     assert [direct.row(s) for s in spans] == rows_from_values([general.values(s, False) for s in spans])
 
@@ -149,7 +148,7 @@ def test_a_raising_transaction_is_counted_and_the_writer_goes_on(make_span, capl
         processor.on_end(make_span())
     assert pipeline.flush(5.0)
     assert processor.stats() == {
-        "exported": 2, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "export_failed": 3}
+        "exported": 2, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "export_failed": 3}
     }  # fmt: skip
     assert [len(t) for t in backend.transactions] == [2]
     assert "disk on fire" in caplog.text

@@ -137,7 +137,9 @@ def test_no_meter_provider_no_queueing(make_span, llm_attrs):
     try:
         for processor in (idle, explicit):
             processor.on_end(make_span(attributes=llm_attrs()))
-        assert idle.stats() == {"exported": 0, "dropped": dict.fromkeys(DROP_REASONS, 0), "retried": 0, "queued": 0}
+        assert idle.stats() == {
+            "exported": 0, "dropped": dict.fromkeys(DROP_REASONS, 0), "retried": 0, "queued": 0, "in_flight": 0
+        }  # fmt: skip
         assert explicit.stats()["queued"] == 1
     finally:
         idle.shutdown(2.0)
@@ -161,7 +163,7 @@ from opentelemetry import metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 import llm_agent
-from llm_agent._agent import get_tracer
+from llm_agent._state import get_tracer
 
 llm_agent.init(backends=["memory"], instrument=[], schedule_delay_s=0.05)
 tracer = get_tracer()

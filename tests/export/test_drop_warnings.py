@@ -55,7 +55,7 @@ def test_drops_are_logged_once_then_counted(make_span, caplog):
     pipeline.shutdown(5.0)
     lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert lines == [
-        "llm_agent: backend 'held' dropped 3 spans because its queue (2) was full; the backend is slower than "
-        "the app produces spans (see llm_agent.stats(); further warnings at most every 60 s)"
+        "llm_agent: backend 'held' dropped 3 spans because its queue (2 spans or 32 MiB) was full; the backend is "
+        "slower than the app produces spans (see llm_agent.stats(); further warnings at most every 60 s)"
     ]
     assert (stats["exported"], stats["dropped"]["queue_full"]) == (6, 5)

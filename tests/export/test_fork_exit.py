@@ -97,7 +97,7 @@ _APP = textwrap.dedent(
     import sys, threading
     sys.path.insert(0, sys.argv[1])
     import llm_agent
-    from llm_agent._agent import get_tracer
+    from llm_agent._state import get_tracer
 
     class Hanging:
         name = "hanging"

@@ -13,7 +13,7 @@ from llm_agent.config import Settings
 from llm_agent.export import Pipeline
 from llm_agent.testing import expect_internal_errors
 
-NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0}
+NO_DROPS = {"queue_full": 0, "export_failed": 0, "shutdown": 0, "too_large": 0, "invalid": 0}
 
 
 class Blocking:
@@ -59,13 +59,13 @@ def test_full_queue_drops_exact_counts_and_never_blocks(make_span):
     assert backend.entered.wait(5.0)  # the worker holds batch 1 (2 spans) inside export
     _emit(pipeline, [make_span() for _ in range(10)])  # 4 fit in the queue, 6 are dropped
     assert pipeline.stats()["backends"]["blocking"] == {
-        "exported": 0, "retried": 0, "queued": 4, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 0, "retried": 0, "queued": 4, "in_flight": 2, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     backend.release.set()
     assert pipeline.flush(5.0)
     pipeline.shutdown(5.0)
     assert pipeline.stats()["backends"]["blocking"] == {
-        "exported": 6, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "queue_full": 6}
+        "exported": 6, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "queue_full": 6}
     }  # fmt: skip
     assert [len(b) for b in backend.batches] == [2, 2, 2]
     assert backend.suppressed == [True, True, True]  # exporters' own HTTP calls make no spans
@@ -109,7 +109,7 @@ def test_retryable_results_are_retried_failures_are_not(make_span):
     pipeline.shutdown(2.0)
     assert backend.calls == [3, 3, 3, 3]
     assert pipeline.stats()["backends"]["flaky"] == {
-        "exported": 3, "retried": 2, "queued": 0, "dropped": {**NO_DROPS, "export_failed": 3}
+        "exported": 3, "retried": 2, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "export_failed": 3}
     }  # fmt: skip
 
 
@@ -138,7 +138,7 @@ def test_too_large_batches_are_split_and_single_oversized_records_dropped(make_s
     assert pipeline.flush(10.0)
     pipeline.shutdown(2.0)
     assert pipeline.stats()["backends"]["flaky"] == {
-        "exported": 7, "retried": 0, "queued": 0, "dropped": {**NO_DROPS, "too_large": 1}
+        "exported": 7, "retried": 0, "queued": 0, "in_flight": 0, "dropped": {**NO_DROPS, "too_large": 1}
     }  # fmt: skip
     assert backend.calls == [8, 4, 2, 2, 4, 2, 2, 1, 1]
 

@@ -24,7 +24,7 @@ def test_concurrent_readers_share_one_build() -> None:
     from opentelemetry import context as otel_context
     from opentelemetry.sdk.trace import TracerProvider
 
-    from llm_agent._agent import _Dispatcher
+    from llm_agent.export import Dispatcher as _Dispatcher
     from llm_agent.instrumentation._spans import PendingSpan
 
     provider = TracerProvider()

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
 import llm_agent
+from llm_agent import _state
 from llm_agent.instrumentation import _call, _direct_spans, _stream
 from llm_agent.testing import capture_spans, deterministic_ids
 from tests.openai.conftest import MockAPI, chat_body, chat_chunks
@@ -96,7 +97,7 @@ def run(
     stream_api = MockAPI().stream("/chat/completions", chat_chunks())
     with capture_spans(backends=[exporter], instrument=["openai"]) as capture, deterministic_ids():
         if tamper is not None:
-            tamper(llm_agent._agent.get_tracer())
+            tamper(_state.get_tracer())
         scenario_client, stream_client = _api().client(), stream_api.client()
         body(scenario_client, stream_client)
         capture.agent.flush(10.0)
@@ -180,7 +181,7 @@ def test_plans_step_aside_for_samplers_and_limits(monkeypatch: pytest.MonkeyPatc
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
     from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, TraceIdRatioBased
 
-    from llm_agent._agent import _Dispatcher
+    from llm_agent.export import Dispatcher as _Dispatcher
 
     def plan(**kwargs: Any) -> Any:
         provider = TracerProvider(**kwargs)
@@ -209,7 +210,7 @@ def test_span_limits_from_the_environment_still_apply(monkeypatch: pytest.Monkey
 
     limits = SpanLimits(max_span_attributes=3)
     with capture_spans(instrument=["openai"]) as capture:
-        tracer = llm_agent._agent.get_tracer()
+        tracer = _state.get_tracer()
         monkeypatch.setattr(tracer, "_span_limits", limits)
         api.client().chat.completions.create(model="gpt-4o-mini", messages=[])
         record = capture.one()

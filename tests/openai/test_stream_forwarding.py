@@ -66,7 +66,7 @@ class Seen:
 
 
 def _proxy(stream: Any) -> tuple[_stream.SyncStreamProxy, Seen]:
-    from llm_agent._agent import get_settings
+    from llm_agent._state import get_settings
 
     seen = Seen()
     span = start_span("chat m", {"gen_ai.operation.name": "chat"}, get_settings())

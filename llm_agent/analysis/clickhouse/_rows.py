@@ -12,6 +12,7 @@ resource's ``service.name``, and every attribute value as a string by pdata's ``
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -116,26 +117,21 @@ def _ns_text(ns: int) -> str:
     return f"{seconds}.{frac:09d}"
 
 
+@functools.cache
+def _typed_keys() -> tuple[tuple[str, str], ...]:
+    """(record field, attribute) for the typed fields that copy one attribute, from the field table
+    (a field with synonyms as the first of them; ``usage_missing`` is written only when needed).
+    Imported on first use: loading rows into ClickHouse needs no export pipeline otherwise."""
+    from llm_agent.export._fields import ATTRIBUTE_FIELDS
+
+    return tuple((f.name, f.keys[0]) for f in ATTRIBUTE_FIELDS if f.name != "usage_missing")
+
+
 def _typed_attributes(record: SpanRecord) -> dict[str, Any]:
     """The record's typed fields as the attributes they copy (a record built by hand may carry
     them only as fields; on the wire they are attributes)."""
-    values = {
-        semconv.SESSION_ID: record.session_id,
-        semconv.USER_ID: record.user_id,
-        semconv.ARMS_SPAN_KIND: record.span_kind,
-        semconv.GEN_AI_OPERATION_NAME: record.operation,
-        semconv.GEN_AI_PROVIDER_NAME: record.provider,
-        semconv.GEN_AI_REQUEST_MODEL: record.request_model,
-        semconv.GEN_AI_RESPONSE_MODEL: record.response_model,
-        semconv.ERROR_TYPE: record.error_type,
-        semconv.GEN_AI_USAGE_INPUT_TOKENS: record.input_tokens,
-        semconv.GEN_AI_USAGE_OUTPUT_TOKENS: record.output_tokens,
-        semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: record.cache_read_tokens,
-        semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: record.cache_creation_tokens,
-        semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: record.reasoning_tokens,
-        semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: record.ttft_s,
-        semconv.GEN_AI_RESPONSE_FINISH_REASONS: list(record.finish_reasons) or None,
-    }
+    values = {key: getattr(record, name) for name, key in _typed_keys()}
+    values[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = list(record.finish_reasons) or None
     inferred_missing = (
         record.span_kind in semconv.USAGE_SPAN_KINDS and record.input_tokens is None and record.output_tokens is None
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
-from llm_agent._agent import get_settings
+from llm_agent._state import get_settings
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, async_wrapper, sync_wrapper
 from llm_agent.instrumentation._raw import AsyncRawProxy, RawProxy, RawState, json_body

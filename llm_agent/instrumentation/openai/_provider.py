@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import _errors, semconv
-from llm_agent._agent import get_settings
+from llm_agent._state import get_settings
 from llm_agent.config import Settings
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
 from llm_agent.instrumentation._raw import AsyncRawProxy, LegacyRawProxy, RawProxy, RawState, json_body

@@ -26,22 +26,16 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
     if usage is None:
         attrs[semconv.USAGE_MISSING] = True
         return
-    # One accessor for both shapes (an SDK model or a raw response's dict), picked once.
+    # One accessor for both shapes (an SDK model or a raw response's dict), picked once.  Each
+    # count stands on its own: Chat/Completions' name first, then the Responses API's, so one
+    # malformed field (``prompt_tokens="x"``) never discards a valid one beside it.
     get = usage.get if type(usage) is dict else partial(getattr, usage)
-    input_tokens = get("prompt_tokens", None)
-    chat_names = type(input_tokens) is int and input_tokens >= 0
-    if chat_names:
-        output_tokens = get("completion_tokens", None)
-        in_details = get("prompt_tokens_details", None)
-        out_details = get("completion_tokens_details", None)
-    else:
-        input_tokens = get("input_tokens", None)
-        output_tokens = get("output_tokens", None)
-        in_details = get("input_tokens_details", None)
-        out_details = get("output_tokens_details", None)
-    if not chat_names:
-        input_tokens = _tok(input_tokens)
-    output_tokens = _tok(output_tokens)
+    input_tokens = _tok(get("prompt_tokens", None))
+    if input_tokens is None:
+        input_tokens = _tok(get("input_tokens", None))
+    output_tokens = _tok(get("completion_tokens", None))
+    if output_tokens is None:
+        output_tokens = _tok(get("output_tokens", None))
     if input_tokens is None and output_tokens is None:
         attrs[semconv.USAGE_MISSING] = True
         return
@@ -49,10 +43,14 @@ def usage_attributes(usage: Any, attrs: dict[str, Any]) -> None:
         attrs[_IN] = input_tokens
     if output_tokens is not None:
         attrs[_OUT] = output_tokens
-    cached = _tok(_g(in_details, "cached_tokens"))
+    cached = _tok(_g(get("prompt_tokens_details", None), "cached_tokens"))
+    if cached is None:
+        cached = _tok(_g(get("input_tokens_details", None), "cached_tokens"))
     if cached is not None:
         attrs[_CACHED] = cached
-    reasoning = _tok(_g(out_details, "reasoning_tokens"))
+    reasoning = _tok(_g(get("completion_tokens_details", None), "reasoning_tokens"))
+    if reasoning is None:
+        reasoning = _tok(_g(get("output_tokens_details", None), "reasoning_tokens"))
     if reasoning is not None:
         attrs[_REASONING] = reasoning
 

@@ -1,4 +1,7 @@
-"""Plain-text rendering for the terminal: tables that fit the width, and a trace waterfall."""
+"""Plain-text rendering for the ``llm-agent`` command: tables that fit the terminal, and a trace waterfall.
+
+The CLI's own presentation, over the public analysis results only (``llm_agent.analysis``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from llm_agent.analysis._types import SpanNode, TraceTree
+from llm_agent.analysis import SpanNode, TraceTree
 
 _ELLIPSIS = "…"
 _MIN_COL = 4

@@ -1,0 +1,104 @@
+"""The Groq SDK on the provider core: what each method is, how its request and results read.
+
+The app's call, the error funnel and the span's single end are the core's
+(``instrumentation/_call.py``).  Here: the request side (read when the span is built, unless
+content is captured) and which SDK type a result is — a model, a stream, or a raw
+``with_raw_response`` / ``with_streaming_response`` response (the SDK is Stainless-generated,
+like openai's and anthropic's, so the core's raw proxies fit it as they are).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from llm_agent import semconv
+from llm_agent._state import get_settings
+from llm_agent.config import Settings
+from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
+from llm_agent.instrumentation._raw import AsyncRawProxy, RawProxy, RawState, json_body
+from llm_agent.instrumentation._server import ServerCache, url_attributes
+from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
+from llm_agent.instrumentation.groq._extract import (
+    REQUEST_KEYS,
+    chat_attributes,
+    embeddings_attributes,
+    request_attributes,
+    request_user,
+)
+from llm_agent.instrumentation.groq._sdk import client_base_url, is_sse_stream, sdk_types
+from llm_agent.instrumentation.groq._stream import GroqChunks
+
+#: ``gen_ai.provider.name`` (the GenAI conventions' value).
+PROVIDER: Final = "groq"
+
+
+def _chunks(call: Call) -> GroqChunks:
+    return GroqChunks(call.capture, call.limit)
+
+
+CHAT: Final = Operation(semconv.OP_CHAT, semconv.KIND_LLM, chat_attributes, _chunks)
+EMBEDDINGS: Final = Operation(semconv.OP_EMBEDDINGS, semconv.KIND_EMBEDDING, embeddings_attributes)
+
+
+def _read_server(base_url: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    # Always Groq: its client serves only its own API.
+    return PROVIDER, url_attributes(base_url)
+
+
+_servers: Final = ServerCache(_read_server)
+
+
+def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
+    attrs.update(request_attributes(op.name, kwargs, settings))
+    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
+    if settings.arms_compat:
+        attrs[semconv.ARMS_SPAN_KIND] = op.kind
+    return attrs
+
+
+def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments the request side reads, as they are now (lists copied: an app may
+    change its ``stop`` list before the span is built)."""
+    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
+
+
+class GroqProvider(Provider):
+    name = "groq"
+
+    def begin(self, op: Operation, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call | None:
+        settings = get_settings()
+        base_url = client_base_url(instance)
+        user_id = request_user(kwargs) if settings.session_from_request else None
+        model = kwargs.get("model")
+        name = f"{op.name} {model}" if type(model) is str and model else op.name
+        if settings.capture_content:  # the messages are read now: the app may append to the list later
+            attrs = _request_side(op, base_url, kwargs, settings)
+            return self.start(op, name, attrs, settings, user_id=user_id)
+        request = DeferredRequest(self.name, _request_side, op, base_url, _kept(kwargs), settings)
+        return self.start(op, name, {}, settings, request=request, user_id=user_id)
+
+    def wrap_result(self, call: Call, result: Any) -> Any:
+        types = sdk_types()
+        if isinstance(result, types.base_model):  # the common case first
+            call.end_with(result)
+            return result
+        if isinstance(result, types.stream):
+            return SyncStreamProxy(result, call.stream_handle())
+        if isinstance(result, types.async_stream):
+            return AsyncStreamProxy(result, call.stream_handle())
+        if isinstance(result, (types.api_response, types.async_api_response)):
+            body = None if is_sse_stream(result) else json_body(result)
+            if body is not None:
+                # with_raw_response read the body with the headers: end now, app object untouched.
+                call.end_with(body)
+                return result
+            proxy = RawProxy if isinstance(result, types.api_response) else AsyncRawProxy
+            return proxy(result, RawState(call))
+        call.end_with(result)
+        return result
+
+
+provider: Final = GroqProvider()
+
+__all__ = ["CHAT", "EMBEDDINGS", "PROVIDER", "GroqProvider", "provider"]
