@@ -134,6 +134,65 @@ ERROR_BODY = json.dumps(
     }
 ).encode()
 
+ANTHROPIC_MODEL = "claude-sonnet-4-5"
+ANTHROPIC_BODY = json.dumps(
+    {
+        "id": "msg_bench0001",
+        "type": "message",
+        "role": "assistant",
+        "model": ANTHROPIC_MODEL + "-20250929",
+        "content": [{"type": "text", "text": "The capital of France is Paris."}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 24,
+            "output_tokens": 9,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        },
+    }
+).encode()
+
+
+def _event(kind: str, body: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: ".encode() + json.dumps({"type": kind, **body}).encode() + b"\n\n"
+
+
+#: A Messages API stream: message_start, one text block of STREAM_CHUNKS deltas, message_delta, stop.
+ANTHROPIC_STREAM_BODY = b"".join(
+    [
+        _event(
+            "message_start",
+            {
+                "message": {
+                    "id": "msg_bench0002",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": ANTHROPIC_MODEL + "-20250929",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 24, "output_tokens": 1},
+                }
+            },
+        ),
+        _event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+    ]
+    + [
+        _event("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": f"tok{i} "}})
+        for i in range(STREAM_CHUNKS)
+    ]
+    + [
+        _event("content_block_stop", {"index": 0}),
+        _event(
+            "message_delta",
+            {"delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": STREAM_CHUNKS}},
+        ),
+        _event("message_stop", {}),
+    ]
+)
+
 JSON_HEADERS = (("content-type", "application/json"), ("x-request-id", "req_bench"))
 SSE_HEADERS = (("content-type", "text/event-stream"), ("x-request-id", "req_bench"))
 
@@ -142,6 +201,10 @@ def route(path: str, body: bytes) -> tuple[int, tuple[tuple[str, str], ...], byt
     """(status, headers, body) for one request. The error scenario uses a model name to ask for a 429."""
     if b'"rate-limited"' in body:
         return 429, (*JSON_HEADERS, ("retry-after", "20")), ERROR_BODY
+    if path.endswith("/v1/messages"):
+        if b'"stream":true' in body.replace(b" ", b""):
+            return 200, SSE_HEADERS, ANTHROPIC_STREAM_BODY
+        return 200, JSON_HEADERS, ANTHROPIC_BODY
     if path.endswith("/chat/completions"):
         if b'"stream":true' in body.replace(b" ", b""):
             return 200, SSE_HEADERS, STREAM_BODY

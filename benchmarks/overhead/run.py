@@ -38,6 +38,8 @@ PEERS: dict[str, list[str]] = {
         "openai>=2,<3",
         "opentelemetry-sdk",
     ],
+    # the official line's successor (open-telemetry/opentelemetry-python-genai); heavier than openai-v2
+    "genai_openai": ["opentelemetry-instrumentation-genai-openai==1.3b0", "openai", "opentelemetry-sdk"],
     "openllmetry": ["opentelemetry-instrumentation-openai==0.62.4", "openai", "httpx2", "opentelemetry-sdk"],
     "openinference": ["openinference-instrumentation-openai==0.1.66", "openai", "httpx2", "opentelemetry-sdk"],
 }

@@ -132,8 +132,14 @@ class PatchingInstrumentor(Instrumentor):
 
     Class level, so clients created before or after ``init()`` are covered.  A subclass declares
     ``name``, ``library``, ``provider`` and ``targets``; ``patch_more()`` adds anything else (a
-    property, a helper's ``close``), through ``wrap``/``replace`` so that ``uninstrument()``
-    restores it.
+    property, a helper's ``close``), through ``wrap``/``wrap_on_import``/``replace`` so that
+    ``uninstrument()`` restores it.
+
+    Each target's module is patched when the app imports it, not by us: SDKs load their resource
+    modules lazily (building their pydantic models on the way), and an app that never calls a
+    resource must not pay for importing it (issue 25's start-up cost).  A module already imported
+    is patched at once; any other gets a one-shot wrapt post-import hook, which patches it only
+    if the instrumentor is still applied when it fires.
     """
 
     #: The provider core's view of this SDK (one instance per instrumentor class).
@@ -144,6 +150,11 @@ class PatchingInstrumentor(Instrumentor):
     def __init__(self) -> None:
         super().__init__()
         self._patched: list[tuple[Any, str, Any]] = []  # (class, attribute, original)
+        # module name -> what to patch in it, for the current instrument() (emptied on uninstrument)
+        self._on_module: dict[str, list[Callable[[ModuleType], None]]] = {}
+        # module names with a registered post-import hook that has not fired yet (hooks are one-shot)
+        self._hooked: set[str] = set()
+        self._applying = False
 
     def wrapper_for(self, target: Target) -> Callable[..., Any]:
         return (async_wrapper if target.is_async else sync_wrapper)(self.provider, target.op)
@@ -159,25 +170,73 @@ class PatchingInstrumentor(Instrumentor):
         wrapt.wrap_function_wrapper(cls, attribute, wrapper)
         self._patched.append((cls, attribute, original))
 
+    def wrap_on_import(self, module_name: str, class_name: str, attribute: str, wrapper: Callable[..., Any]) -> None:
+        """``module_name.class_name.attribute`` wrapped as ``wrap`` does, now if the module is
+        imported, else when the app imports it (a class this SDK version lacks: skipped)."""
+
+        def patch(module: ModuleType) -> None:
+            cls = getattr(module, class_name, None)
+            if cls is not None:
+                self.wrap(cls, attribute, wrapper)
+
+        self.on_import(module_name, patch)
+
+    def on_import(self, module_name: str, patch: Callable[[ModuleType], None]) -> None:
+        """Run ``patch(module)`` now if ``module_name`` is imported, else when it is imported
+        (while this instrumentor is applied).  What it changes must go through ``wrap``/``replace``."""
+        self._on_module.setdefault(module_name, []).append(patch)
+        module = sys.modules.get(module_name)
+        if module is not None and not _initializing(module):
+            patch(module)
+        elif module_name not in self._hooked:
+            # Not imported yet (or being imported by another thread: the hook fires once its code
+            # has run).  One hook per module, however many instrument()/uninstrument() cycles.
+            self._hooked.add(module_name)
+            wrapt.register_post_import_hook(self._module_imported, module_name)
+
     def replace(self, cls: Any, attribute: str, value: Any) -> None:
         """Set ``cls.attribute`` to ``value`` until ``uninstrument()``."""
         original = cls.__dict__.get(attribute)
         setattr(cls, attribute, value)
         self._patched.append((cls, attribute, original))
 
+    def _module_imported(self, module: ModuleType) -> None:
+        """The post-import hook: patch a target module the app has just imported."""
+        name = module.__name__
+        with self._lock:
+            self._hooked.discard(name)
+            if self._applied_to is None and not self._applying:
+                return  # uninstrumented (or never applied) since the hook was registered
+            try:
+                for patch in self._on_module.get(name, ()):
+                    patch(module)
+            except Exception as exc:
+                # An exception here would fail the app's import (wrapt re-raises it): report it and
+                # leave this module as far as it got; uninstrument() still restores what was patched.
+                _errors.report(f"{self.name}.instrument", exc)
+
     def _instrument(self, module: ModuleType) -> None:
         self.provider.enabled = True
-        for target in self.targets:
-            cls = find_class(target.module, target.cls)
-            if cls is not None:
-                self.wrap(cls, target.method, self.wrapper_for(target))
-        self.patch_more()
+        self._on_module = {}
+        self._applying = True
+        try:
+            for target in self.targets:
+                self.wrap_on_import(target.module, target.cls, target.method, self.wrapper_for(target))
+            self.patch_more()
+        finally:
+            self._applying = False
 
     def _uninstrument(self, module: ModuleType) -> None:
         self.provider.enabled = False
+        self._on_module = {}
         while self._patched:
             cls, attribute, original = self._patched.pop()
             if original is None:
                 delattr(cls, attribute)
             else:
                 setattr(cls, attribute, original)
+
+
+def _initializing(module: ModuleType) -> bool:
+    """Whether the module's code is still running (the import system's own flag on its spec)."""
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from llm_agent.instrumentation._base import PatchingInstrumentor, Target, find_class
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target
 from llm_agent.instrumentation.anthropic._provider import (
     CHAT,
     TEXT_COMPLETION,
@@ -53,9 +53,7 @@ class AnthropicInstrumentor(PatchingInstrumentor):
 
     def patch_more(self) -> None:
         for module_name, class_name in STREAM_MANAGERS:
-            cls = find_class(module_name, class_name)
-            if cls is not None:
-                self.wrap(cls, "stream", stream_manager_wrapper)
+            self.wrap_on_import(module_name, class_name, "stream", stream_manager_wrapper)
         found = tracer_property()
         if found is not None:
             base, original = found

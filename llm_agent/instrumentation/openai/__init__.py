@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from llm_agent.instrumentation._base import PatchingInstrumentor, Target, find_class
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target
 from llm_agent.instrumentation.openai._provider import (
     CHAT,
     COMPLETION,
@@ -56,9 +56,9 @@ class OpenAIInstrumentor(PatchingInstrumentor):
 
     def patch_more(self) -> None:
         for module_name, class_name, is_async in HELPER_STREAMS:
-            cls = find_class(module_name, class_name)
-            if cls is not None:
-                self.wrap(cls, "close", async_helper_close_wrapper if is_async else helper_close_wrapper)
+            self.wrap_on_import(
+                module_name, class_name, "close", async_helper_close_wrapper if is_async else helper_close_wrapper
+            )
 
 
 __all__ = ["OpenAIInstrumentor"]
