@@ -432,3 +432,74 @@ def test_ollama(stream: bool) -> None:
     found = validated(record, "gen_ai.input.messages", "gen_ai.output.messages")
     assert media_parts(found) == [{"type": "blob", "modality": "image", "mime_type": None, "size": len(PNG)}]
     assert_no_bytes(record)
+
+
+def _mistral() -> None:
+    from tests._recorded import recorder
+    from tests.mistralai.mistral_helpers import recorded_client, request_of
+
+    name = "test_mistralai_chat_legacy"
+    with recorder("mistralai")(name):
+        recorded_client().chat.complete(**request_of(name))
+
+
+def _mistral_stream() -> None:
+    from tests._recorded import recorder
+    from tests.mistralai.mistral_helpers import recorded_client, request_of
+
+    name = "test_mistralai_streaming_chat_legacy"
+    with recorder("mistralai")(name):
+        list(recorded_client().chat.stream(**request_of(name)))
+
+
+def _groq() -> None:
+    from tests._recorded import recorder
+    from tests.groq.groq_helpers import recorded_client, request_of
+
+    name = "test_chat_legacy"
+    with recorder("groq")(name):
+        recorded_client().chat.completions.create(**request_of(name))
+
+
+def _groq_stream() -> None:
+    from tests._recorded import recorder
+    from tests.groq.groq_helpers import recorded_client, request_of
+
+    name = "test_chat_streaming_legacy"
+    with recorder("groq")(name):
+        list(recorded_client().chat.completions.create(**request_of(name)))
+
+
+def _dashscope() -> None:
+    from tests.dashscope.dashscope_helpers import MockAPI
+
+    MockAPI().client().chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "hi"}])
+
+
+def _litellm() -> None:
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before litellm is imported: no network
+    import litellm
+
+    from tests.litellm import loopback as lb
+
+    with lb.Loopback() as server:
+        server.arrange("ok")
+        litellm.completion(
+            model=f"openai/{lb.OPENAI_MODEL}", messages=[{"role": "user", "content": "hi"}],
+            api_base=server.openai_base, api_key="test_openai_api_key",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("library", "call"),
+    [("mistralai", _mistral), ("mistralai", _mistral_stream), ("groq", _groq), ("groq", _groq_stream),
+     ("dashscope", _dashscope), ("litellm", _litellm)],
+    ids=["mistral", "mistral-stream", "groq", "groq-stream", "dashscope", "litellm"],
+)  # fmt: skip
+def test_the_other_chat_providers(library: str, call: Any) -> None:
+    with capture_spans(instrument=[library], capture_content=True) as spans:
+        call()
+        record = spans.one()
+    validated(record, "gen_ai.input.messages", "gen_ai.output.messages")
