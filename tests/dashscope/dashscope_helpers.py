@@ -18,6 +18,8 @@ from typing import Any
 import dashscope
 import httpx
 
+from tests._timing import pop_arms_total, pop_timing
+
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "dashscope"
 MODEL = "qwen-plus"
 USAGE = {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17, "prompt_tokens_details": {"cached_tokens": 4}}
@@ -172,5 +174,6 @@ class MockAPI:
 def attrs(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the timings."""
     out = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    out.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(out)
+    pop_arms_total(out)
     return out

@@ -22,7 +22,7 @@ COUNT = {"gen_ai.request.stream": True, "gen_ai.response.finish_reasons": ("stop
          "gen_ai.usage.input_tokens": 19, "gen_ai.usage.output_tokens": 14,
          "gen_ai.usage.cache_read.input_tokens": 0, "llm_agent.stream.chunks": 7}
 EMBEDDING = {**SERVER, "gen_ai.operation.name": "embeddings", "gen_ai.span.kind": "EMBEDDING",
-             "gen_ai.request.model": "text-embedding-v1", "gen_ai.embeddings.dimension_count": 1536}
+             "gen_ai.request.model": "text-embedding-v1", "gen_ai.embeddings.dimension.count": 1536}
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_current_weather", "description": "Get the current weather in a given location",
     "parameters": {"type": "object", "properties": {"location": {

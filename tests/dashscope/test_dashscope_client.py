@@ -50,7 +50,7 @@ def test_embeddings_and_rerank(spans: SpanCapture, api: MockAPI, is_async: bool)
     embedding, multimodal, ranked = asyncio.run(calls())
     assert [len(embedding.embeddings), len(multimodal.embeddings), [r.index for r in ranked.results]] == [2, 2, [1, 0]]
     embed = {**SERVER, "gen_ai.operation.name": "embeddings", "gen_ai.span.kind": "EMBEDDING",
-             "gen_ai.response.id": "req-embed", "gen_ai.embeddings.dimension_count": 3, "gen_ai.usage.input_tokens": 6}
+             "gen_ai.response.id": "req-embed", "gen_ai.embeddings.dimension.count": 3, "gen_ai.usage.input_tokens": 6}
     assert [attrs(r) for r in spans.records] == [
         {**embed, "gen_ai.request.model": "text-embedding-v4"},
         {**embed, "gen_ai.request.model": "multimodal-embedding-v1"},

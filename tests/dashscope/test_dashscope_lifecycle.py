@@ -19,6 +19,7 @@ from dashscope.v2 import errors
 
 from llm_agent.testing import SpanCapture
 from tests._lifecycle import LifecycleCases, LifecycleMatrix, attributes, consume, maybe
+from tests._timing import with_arms_total
 from tests.dashscope.dashscope_helpers import (
     ERROR,
     MODEL,
@@ -102,13 +103,13 @@ class ClientCases(LifecycleCases):
         return request(stream, "mock.dashscope.test", 443)
 
     def response(self) -> dict[str, Any]:
-        return {"gen_ai.response.id": "req-message", **RESPONSE}
+        return with_arms_total({"gen_ai.response.id": "req-message", **RESPONSE})
 
     def full_stream(self) -> dict[str, Any]:
-        return FULL_STREAM
+        return with_arms_total(FULL_STREAM)
 
     def first_chunk(self) -> dict[str, Any]:
-        return FIRST_CHUNK
+        return with_arms_total(FIRST_CHUNK)
 
 
 class TestClientLifecycle(LifecycleMatrix):
@@ -162,13 +163,13 @@ class ClassicCases(LifecycleCases):
         return request(stream, "127.0.0.1", self.server.port)
 
     def response(self) -> dict[str, Any]:
-        return {"gen_ai.response.id": "req-text", **RESPONSE}
+        return with_arms_total({"gen_ai.response.id": "req-text", **RESPONSE})
 
     def full_stream(self) -> dict[str, Any]:
-        return FULL_STREAM
+        return with_arms_total(FULL_STREAM)
 
     def first_chunk(self) -> dict[str, Any]:
-        return FIRST_CHUNK
+        return with_arms_total(FIRST_CHUNK)
 
 
 class TestClassicLifecycle(LifecycleMatrix):

@@ -11,6 +11,7 @@ import groq
 import groq._base_client as _base_client
 
 from tests._recorded import recorded_request, recorder
+from tests._timing import pop_arms_total, pop_timing
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 API_KEY = "test_groq_api_key"
@@ -124,6 +125,7 @@ def request_of(name: str, index: int = 0) -> dict[str, Any]:
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the stream timing and chunk count."""
     attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    attrs.pop("gen_ai.response.time_to_first_chunk", None)
+    pop_timing(attrs)
+    pop_arms_total(attrs)
     attrs.pop("llm_agent.stream.chunks", None)
     return attrs

@@ -9,6 +9,7 @@ import groq
 import pytest
 
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
+from tests._timing import with_arms_total
 from tests.groq.groq_helpers import (
     CHAT,
     CHUNKS,
@@ -70,13 +71,13 @@ class GroqCases(LifecycleCases):
         return {**REQUEST, "gen_ai.request.stream": True} if stream else REQUEST
 
     def response(self) -> dict[str, Any]:
-        return RESPONSE
+        return with_arms_total(RESPONSE)
 
     def full_stream(self) -> dict[str, Any]:
-        return FULL_STREAM
+        return with_arms_total(FULL_STREAM)
 
     def first_chunk(self) -> dict[str, Any]:
-        return {**FIRST_CHUNK, "llm_agent.usage.missing": True}
+        return with_arms_total({**FIRST_CHUNK, "llm_agent.usage.missing": True})
 
 
 class TestGroqLifecycle(LifecycleMatrix):

@@ -121,7 +121,7 @@ async def test_embeddings(spans: SpanCapture, mock: Mock, is_async: bool) -> Non
         "server.address": "mock.groq.test",
         "server.port": 443,
         "gen_ai.response.model": "nomic-embed-text-v1_5",
-        "gen_ai.embeddings.dimension_count": 3,
+        "gen_ai.embeddings.dimension.count": 3,
         "gen_ai.usage.input_tokens": 5,
     }
 

@@ -92,7 +92,7 @@ def test_embeddings(spans: SpanCapture, cassette: Any) -> None:
         **base("mistral-embed", operation="embeddings"),
         "gen_ai.response.id": result.id,
         "gen_ai.response.model": "mistral-embed",
-        "gen_ai.embeddings.dimension_count": 1024,
+        "gen_ai.embeddings.dimension.count": 1024,
         "gen_ai.usage.input_tokens": 10,
     }
 
@@ -107,7 +107,7 @@ async def test_embeddings_async_two_inputs(spans: SpanCapture, cassette: Any) ->
         **base("mistral-embed", operation="embeddings"),
         "gen_ai.response.id": result.id,
         "gen_ai.response.model": "mistral-embed",
-        "gen_ai.embeddings.dimension_count": 1024,
+        "gen_ai.embeddings.dimension.count": 1024,
         "gen_ai.usage.input_tokens": result.usage.prompt_tokens,
     }
 

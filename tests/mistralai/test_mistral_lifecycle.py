@@ -9,6 +9,7 @@ import pytest
 from mistralai.client import errors, models
 
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
+from tests._timing import with_arms_total
 from tests.mistralai.mistral_helpers import (
     BAD_EVENT,
     CHAT,
@@ -63,13 +64,13 @@ class MistralCases(LifecycleCases):
         return STREAM_REQUEST if stream else REQUEST
 
     def response(self) -> dict[str, Any]:
-        return RESPONSE
+        return with_arms_total(RESPONSE)
 
     def full_stream(self) -> dict[str, Any]:
-        return FULL_STREAM
+        return with_arms_total(FULL_STREAM)
 
     def first_chunk(self) -> dict[str, Any]:
-        return {**FIRST_CHUNK, "llm_agent.usage.missing": True}
+        return with_arms_total({**FIRST_CHUNK, "llm_agent.usage.missing": True})
 
 
 class TestMistralLifecycle(LifecycleMatrix):
