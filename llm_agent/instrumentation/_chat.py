@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.instrumentation import _content
+from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import token_count as _tok
 
@@ -225,7 +226,24 @@ def embedding_dimensions(obj: Any, attrs: dict[str, Any]) -> None:
             attrs[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
 
 
+def request_content(operation: str, kwargs: dict[str, Any], attrs: dict[str, Any], limit: int, input_key: str) -> None:
+    """A chat-completions-shaped request's captured content: the embeddings input (``input_key``:
+    the SDK's name for it), or the messages in the conventions' schema and the tool definitions."""
+    if operation == semconv.OP_EMBEDDINGS:
+        value = kwargs.get(input_key)
+        if isinstance(value, (str, list, tuple)):
+            attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(value, limit)
+        return
+    messages = kwargs.get("messages")
+    if isinstance(messages, (list, tuple)):
+        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(input_messages(messages), limit)
+    tools = kwargs.get("tools")
+    if isinstance(tools, (list, tuple)) and tools:
+        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
+
+
 __all__ = [
+    "request_content",
     "ContentReader",
     "arguments",
     "choices_attributes",

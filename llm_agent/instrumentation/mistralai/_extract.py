@@ -15,11 +15,18 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
-from llm_agent.instrumentation._chat import choices_attributes, embedding_dimensions, joined_text, set_usage
+from llm_agent.instrumentation._chat import (
+    choices_attributes,
+    embedding_dimensions,
+    joined_text,
+    request_content,
+    set_usage,
+)
 from llm_agent.instrumentation._chat import input_messages as chat_input_messages
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import is_number as _num
+from llm_agent.instrumentation._values import output_type
 from llm_agent.instrumentation._values import token_count as _tok
 from llm_agent.instrumentation.mistralai._sdk import reported
 
@@ -74,11 +81,9 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     n = get("n")
     if type(n) is int and n != 1:
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
-    fmt = _g(get("response_format"), "type")
-    if fmt in ("json_object", "json_schema"):
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = "json"
-    elif fmt == "text":
-        attrs[semconv.GEN_AI_OUTPUT_TYPE] = "text"
+    kind = output_type(get("response_format"))
+    if kind is not None:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
     if operation == semconv.OP_EMBEDDINGS:
         dims = get("output_dimension")
         if type(dims) is int:
@@ -87,22 +92,8 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
         if type(encoding) is str and encoding:
             attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
     if settings.capture_content:
-        _content(operation, kwargs, attrs, settings.content_max_chars)
+        request_content(operation, kwargs, attrs, settings.content_max_chars, "inputs")
     return attrs
-
-
-def _content(operation: str, kwargs: dict[str, Any], attrs: dict[str, Any], limit: int) -> None:
-    if operation == semconv.OP_EMBEDDINGS:
-        value = kwargs.get("inputs")
-        if isinstance(value, (str, list, tuple)):
-            attrs[semconv.GEN_AI_EMBEDDINGS_INPUT] = content_json(value, limit)
-        return
-    messages = kwargs.get("messages")
-    if isinstance(messages, (list, tuple)):
-        attrs[semconv.GEN_AI_INPUT_MESSAGES] = content_json(input_messages(messages), limit)
-    tools = kwargs.get("tools")
-    if isinstance(tools, (list, tuple)) and tools:
-        attrs[semconv.GEN_AI_TOOL_DEFINITIONS] = content_json(tools, limit)
 
 
 def input_messages(messages: list[Any] | tuple[Any, ...]) -> list[dict[str, Any]]:
