@@ -287,6 +287,13 @@ class DeferredRequest:
             return {}
 
 
+def kept_arguments(kwargs: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """The keyword arguments in ``keys`` (a provider's ``REQUEST_KEYS``: what its request side
+    reads), as they are now, for a ``DeferredRequest``: lists copied to tuples, since an app may
+    reuse and change its ``stop`` list before the span is built."""
+    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in keys}
+
+
 def sync_wrapper(provider: Provider, op: Operation) -> Callable[..., Any]:
     """The wrapt wrapper of a synchronous SDK method."""
     active = provider.active
@@ -360,6 +367,7 @@ def async_wrapper(provider: Provider, op: Operation) -> Callable[..., Any]:
 
 
 __all__ = [
+    "kept_arguments",
     "AccumulatorFactory",
     "Call",
     "DeferredRequest",

@@ -15,7 +15,15 @@ from llm_agent import _errors, semconv
 from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import MAX_ID_LENGTH, Settings
-from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, async_wrapper, sync_wrapper
+from llm_agent.instrumentation._call import (
+    Call,
+    DeferredRequest,
+    Operation,
+    Provider,
+    async_wrapper,
+    kept_arguments,
+    sync_wrapper,
+)
 from llm_agent.instrumentation._raw import AsyncRawProxy, RawProxy, RawState, json_body
 from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
@@ -78,12 +86,6 @@ def _request_side(
     return attrs
 
 
-def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the request side reads, as they are now (lists copied: an app may
-    reuse and change its ``stop_sequences`` list before the span is built)."""
-    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
-
-
 class AnthropicProvider(Provider):
     name = "anthropic"
 
@@ -106,7 +108,9 @@ class AnthropicProvider(Provider):
         if settings.capture_content:  # the messages are read now: the app may append to the list later
             attrs = _request_side(op, provider_name, base_url, kwargs, settings)
             return self.start(op, name, attrs, settings, user_id=user_id)
-        request = DeferredRequest(self.name, _request_side, op, provider_name, base_url, _kept(kwargs), settings)
+        request = DeferredRequest(
+            self.name, _request_side, op, provider_name, base_url, kept_arguments(kwargs, REQUEST_KEYS), settings
+        )
         return self.start(op, name, {}, settings, request=request, user_id=user_id)
 
     def wrap_result(self, call: Call, result: Any) -> Any:

@@ -13,7 +13,7 @@ from llm_agent import semconv
 from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
-from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
+from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, kept_arguments
 from llm_agent.instrumentation._lazy import lazy_stream
 from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._values import field
@@ -92,12 +92,6 @@ def _request_side(
     return attrs
 
 
-def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the request side reads, as they are now (lists copied: an app may
-    reuse and change its ``stop_sequences`` list before the span is built)."""
-    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
-
-
 class CohereProvider(Provider):
     name = "cohere"
 
@@ -120,7 +114,9 @@ class CohereProvider(Provider):
         if settings.capture_content:  # the messages are read now: the app may append to the list later
             start.update(_request_side(op, provider_name, base_url, kwargs, settings))
             return self.start(op, name, start, settings)
-        request = DeferredRequest(self.name, _request_side, op, provider_name, base_url, _kept(kwargs), settings)
+        request = DeferredRequest(
+            self.name, _request_side, op, provider_name, base_url, kept_arguments(kwargs, REQUEST_KEYS), settings
+        )
         return self.start(op, name, start, settings, request=request)
 
     def wrap_result(self, call: Call, result: Any) -> Any:

@@ -19,7 +19,7 @@ from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent._util import ErrorResult
 from llm_agent.config import Settings
-from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
+from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, kept_arguments
 from llm_agent.instrumentation._server import DEFAULT_PORTS, ServerCache
 from llm_agent.instrumentation._spans import end_span
 from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
@@ -94,11 +94,6 @@ def _request_side(op: Operation, url: Any, kwargs: dict[str, Any], settings: Set
     return attrs
 
 
-def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the request side reads, as they are now (lists copied)."""
-    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
-
-
 class DashScopeProvider(Provider):
     name = "dashscope"
 
@@ -126,7 +121,7 @@ class DashScopeProvider(Provider):
         if settings.capture_content:  # the messages are read now: the app may change the list later
             start.update(_request_side(op, url, kwargs, settings))
             return self.start(op, name, start, settings, state=state)
-        request = DeferredRequest(self.name, _request_side, op, url, _kept(kwargs), settings)
+        request = DeferredRequest(self.name, _request_side, op, url, kept_arguments(kwargs, REQUEST_KEYS), settings)
         return self.start(op, name, start, settings, request=request, state=state)
 
     def wrap_result(self, call: Call, result: Any) -> Any:

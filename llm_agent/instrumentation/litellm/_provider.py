@@ -19,7 +19,7 @@ import wrapt
 from llm_agent import semconv
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
-from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
+from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, kept_arguments
 from llm_agent.instrumentation._stream import AsyncStreamProxy, StreamHandle, SyncStreamProxy
 from llm_agent.instrumentation.litellm._extract import (
     REQUEST_KEYS,
@@ -78,11 +78,6 @@ def _request_side(op: Operation, route: Route, kwargs: dict[str, Any], settings:
     if route.provider:
         attrs[semconv.GEN_AI_PROVIDER_NAME] = route.provider
     return attrs
-
-
-def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the request side reads, as they are now (lists copied)."""
-    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
 
 
 def _served(response: Any, settings: Settings) -> dict[str, Any]:
@@ -146,7 +141,7 @@ class LiteLLMProvider(Provider):
             return self.start(
                 op, name, attrs, settings, session_id=session_id, user_id=user_id, kwargs=replaced, state=state
             )
-        request = DeferredRequest(self.name, _request_side, op, route, _kept(params), settings)
+        request = DeferredRequest(self.name, _request_side, op, route, kept_arguments(params, REQUEST_KEYS), settings)
         return self.start(
             op,
             name,

@@ -17,7 +17,7 @@ from llm_agent import semconv
 from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
-from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider
+from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, kept_arguments
 from llm_agent.instrumentation._server import DEFAULT_PORTS, ServerCache
 from llm_agent.instrumentation.mistralai._extract import (
     REQUEST_KEYS,
@@ -72,12 +72,6 @@ def _request_side(op: Operation, url: str | None, kwargs: dict[str, Any], settin
     return attrs
 
 
-def _kept(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments the request side reads, as they are now (lists copied: an app may
-    change its ``stop`` list before the span is built)."""
-    return {key: tuple(value) if type(value) is list else value for key, value in kwargs.items() if key in REQUEST_KEYS}
-
-
 class MistralProvider(Provider):
     name = "mistralai"
 
@@ -98,7 +92,7 @@ class MistralProvider(Provider):
         if settings.capture_content:  # the messages are read now: the app may append to the list later
             attrs = _request_side(op, url, kwargs, settings)
             return self.start(op, name, attrs, settings, session_id=session_id, user_id=user_id)
-        request = DeferredRequest(self.name, _request_side, op, url, _kept(kwargs), settings)
+        request = DeferredRequest(self.name, _request_side, op, url, kept_arguments(kwargs, REQUEST_KEYS), settings)
         return self.start(op, name, {}, settings, request=request, session_id=session_id, user_id=user_id)
 
 
