@@ -31,7 +31,8 @@ from _spans import make_llm_spans
 
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_rows import RowConverter
-from llm_agent.backends.sqlite import _INSERT_SPANS_HEAD, SPAN_COLUMNS, _fast_encode, open_sink
+from llm_agent.backends._sqlite_rows import COST_COLUMNS, STORED_COLUMNS
+from llm_agent.backends.sqlite import _INSERT_SPANS_HEAD, _fast_encode, open_sink
 from llm_agent.config import DEFAULT_MAX_EXPORT_BATCH_SIZE, Settings
 from llm_agent.export import Pipeline
 
@@ -66,7 +67,7 @@ def sqlite_alone(rows: list, directory: str, index: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(rows), REFERENCE_BATCH):
         conn.execute("BEGIN IMMEDIATE")
-        _sqlite_rollups.insert_rows(conn, _INSERT_SPANS_HEAD, rows[i : i + REFERENCE_BATCH], len(SPAN_COLUMNS))
+        _sqlite_rollups.insert_rows(conn, _INSERT_SPANS_HEAD, rows[i : i + REFERENCE_BATCH], len(STORED_COLUMNS))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -80,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     spans = make_llm_spans(args.spans)
     converter = RowConverter(_fast_encode)  # what the sink's worker uses
-    rows = [converter.row(span) for span in spans]
+    rows = [converter.row(span) + (None,) * len(COST_COLUMNS) for span in spans]  # as the sink writes them, unpriced
     rates: list[float] = []
     alone: list[float] = []
     with tempfile.TemporaryDirectory() as directory:

@@ -79,7 +79,7 @@ class Option:
     name: str
     env: str
     default: Any
-    kind: str  # "bool", "int", "float", "str", "list", "map", "backends"
+    kind: str  # "bool", "int", "float", "str", "list", "map", "backends", "prices"
     doc: str
     minimum: float | None = None
     extra_env: tuple[str, ...] = ()  # other variables honoured, lower precedence
@@ -255,6 +255,15 @@ OPTIONS: Final[tuple[Option, ...]] = (
         minimum=0.0,
     ),
     Option(
+        "prices",
+        "LLM_AGENT_PRICES",
+        None,
+        "prices",
+        "Price overrides for USD cost: a JSON or TOML file (or, to init(), a dict) of USD per million tokens "
+        "per model, which win over genai-prices' table (docs/cost.md). A malformed file fails here, naming "
+        "the file and the key.",
+    ),
+    Option(
         "retention_days",
         "LLM_AGENT_RETENTION_DAYS",
         DEFAULT_RETENTION_DAYS,
@@ -334,6 +343,13 @@ def _convert(opt: Option, raw: Any) -> Any:
         return _parse_list(opt, raw)
     if opt.kind == "map":
         return _parse_map(opt, raw)
+    if opt.kind == "prices":
+        from llm_agent import _cost
+
+        try:
+            return _cost.load(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{_where(opt)}: {exc}") from None
     if not isinstance(raw, str):
         raise ConfigError(f"{_where(opt)}: expected a string, got {raw!r}")
     return raw
@@ -371,6 +387,7 @@ class Settings:
     export_timeout_s: float = DEFAULT_EXPORT_TIMEOUT_S
     shutdown_timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S
     retry_max_time_s: float = DEFAULT_RETRY_MAX_TIME_S
+    prices: Any = None  # llm_agent._cost.Overrides, validated from a file or a dict
     retention_days: float = DEFAULT_RETENTION_DAYS
 
     @classmethod

@@ -40,19 +40,28 @@ from llm_agent.instrumentation._values import INT64_MAX
 TRACE_COLUMNS: Final = (
     "trace_id", "session_id", "user_id", "service_name", "name", "start_ns", "end_ns", "duration_ns",
     "span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
-    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "ttft_s", "models",
+    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "cache_creation_tokens", "priced_calls",
+    "unpriced_calls", "cost_nusd", "cache_saved_nusd", "ttft_s", "models",
 )  # fmt: skip
 SESSION_COLUMNS: Final = (
     "session_id", "user_id", "users", "service_name", "start_ns", "end_ns", "duration_ns", "trace_count",
     "span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
-    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "models",
+    "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "cache_creation_tokens", "priced_calls",
+    "unpriced_calls", "cost_nusd", "cache_saved_nusd", "models",
 )  # fmt: skip
 # Trace row indexes.
 T_ID, T_SESSION, T_USER, T_SERVICE, T_NAME, T_START, T_END = 0, 1, 2, 3, 4, 5, 6
-T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING, T_TTFT, T_MODELS = range(8, 19)
+T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING = range(8, 17)
+T_WRITE, T_PRICED, T_UNPRICED, T_COST, T_SAVED, T_TTFT, T_MODELS = range(17, 24)
 #: Trace columns that add up into the session (same names in both tables).
-_ADDITIVE: Final = (T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING)
-_ADD_FIRST, _ADD_END = T_SPANS, T_MISSING + 1
+_ADDITIVE: Final = (
+    T_SPANS, T_LLM, T_ERRORS, T_IN, T_OUT, T_TOTAL, T_CACHE, T_REASONING, T_MISSING,
+    T_WRITE, T_PRICED, T_UNPRICED, T_COST, T_SAVED,
+)  # fmt: skip
+_ADD_FIRST, _ADD_END = T_SPANS, T_SAVED + 1
+#: Index of ``models`` and ``users`` in a ``sessions`` row.
+_S_MODELS: Final = SESSION_COLUMNS.index("models")
+_S_USERS: Final = SESSION_COLUMNS.index("users")
 assert _ADDITIVE == tuple(range(_ADD_FIRST, _ADD_END))
 _USAGE_KINDS: Final = tuple(sorted(semconv.USAGE_SPAN_KINDS))
 _KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in _USAGE_KINDS) + ")"
@@ -65,7 +74,10 @@ _ROW_GRANULE: Final = 64
 S_TRACE, S_SPAN, S_PARENT, S_NAME = 0, 1, 2, 3
 S_START, S_END, S_STATUS = 5, 6, 8
 S_SERVICE, S_SESSION, S_USER, S_KIND = 11, 12, 13, 14
-S_MODEL, S_IN, S_OUT, S_CACHE, S_REASONING, S_TTFT, S_MISSING = 19, 20, 21, 22, 24, 25, 27
+S_MODEL, S_IN, S_OUT, S_CACHE, S_WRITE, S_REASONING, S_TTFT, S_MISSING = 19, 20, 21, 22, 23, 24, 25, 27
+# The sink's own columns after the converter's (``_sqlite_rows.COST_COLUMNS``): the call's cost in
+# nano-USD (integers, so rollup sums are exact and the same in any arrival order) and what caching saved.
+S_COST, S_SAVED = 30, 31
 
 _INT64_MAX: Final = INT64_MAX
 #: Bits of a count summed apart from the rest (``_sat_sum``): counts are below 2**40
@@ -104,6 +116,11 @@ _IN_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_t
 _OUT_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END")
 _CACHE_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_read_tokens END")
 _REASONING_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.reasoning_tokens END")
+_WRITE_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_creation_tokens END")
+# Costs are summed over exactly the spans whose tokens are (the same predicate); a saving may be
+# negative (cache writes cost more than input), so it is a plain SUM, bounded by the per-call clamp.
+_COST_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cost_nusd END")
+_SAVED_SUM: Final = f"COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_saved_nusd END), 0)"
 _SINGLE_TOTAL: Final = _sat_add("COALESCE(input_tokens, 0)", "COALESCE(output_tokens, 0)")
 _RECOMPUTE_TRACES_SQL: Final = f"""
 INSERT OR REPLACE INTO traces ({", ".join(TRACE_COLUMNS)})
@@ -125,6 +142,11 @@ SELECT s.trace_id,
   {_CACHE_SUM},
   {_REASONING_SUM},
   SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.usage_missing THEN 1 ELSE 0 END),
+  {_WRITE_SUM},
+  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.cost_nusd IS NOT NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.cost_nusd IS NULL THEN 1 ELSE 0 END),
+  {_COST_SUM},
+  {_SAVED_SUM},
   (SELECT x.ttft_s FROM spans x WHERE x.trace_id = s.trace_id AND x.span_kind IN {_KINDS_SQL}
      AND x.ttft_s IS NOT NULL ORDER BY x.start_ns, x.span_id LIMIT 1),
   COALESCE((SELECT group_concat(m, ',') FROM (SELECT DISTINCT x.model AS m FROM spans x
@@ -143,6 +165,11 @@ SELECT trace_id, session_id, user_id, service_name, name, start_ns, end_ns, end_
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_read_tokens, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(reasoning_tokens, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} AND usage_missing THEN 1 ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_creation_tokens, 0) ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} AND cost_nusd IS NOT NULL THEN 1 ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} AND cost_nusd IS NULL THEN 1 ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cost_nusd, 0) ELSE 0 END,
+  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_saved_nusd, 0) ELSE 0 END,
   CASE WHEN span_kind IN {_KINDS_SQL} THEN ttft_s END,
   COALESCE(model, '')
 FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))
@@ -235,17 +262,21 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
         r = rows[0]
         usage = r[S_KIND] in _USAGE_KINDS
         tin, tout = (r[S_IN] or 0, r[S_OUT] or 0) if usage else (0, 0)
+        cost = r[S_COST]
         return (
             trace_id, r[S_SESSION], r[S_USER], r[S_SERVICE], r[S_NAME], r[S_START], r[S_END], r[S_END] - r[S_START],
             1, 1 if usage else 0, 1 if r[S_STATUS] == "ERROR" else 0, tin, tout, tin + tout,
             (r[S_CACHE] or 0) if usage else 0, (r[S_REASONING] or 0) if usage else 0,
-            1 if usage and r[S_MISSING] else 0, r[S_TTFT] if usage else None, r[S_MODEL] or "",
+            1 if usage and r[S_MISSING] else 0, (r[S_WRITE] or 0) if usage else 0,
+            1 if usage and cost is not None else 0, 1 if usage and cost is None else 0,
+            (cost or 0) if usage else 0, (r[S_SAVED] or 0) if usage else 0,
+            r[S_TTFT] if usage else None, r[S_MODEL] or "",
         )  # fmt: skip
     rows.sort(key=lambda r: (r[S_START], r[S_SPAN]))
     session = user = ttft = None
     start = rows[0][S_START]
     end = max(r[S_END] for r in rows)
-    llm = errors = tin = tout = cache = reasoning = missing = 0
+    llm = errors = tin = tout = cache = reasoning = missing = write = priced = unpriced = cost = saved = 0
     models: set[str] = set()
     root = min(rows, key=lambda r: (r[S_PARENT] is not None, r[S_START], r[S_SPAN]))
     for r in rows:
@@ -265,12 +296,20 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
             reasoning += r[S_REASONING] or 0
             if r[S_MISSING]:
                 missing += 1
+            write += r[S_WRITE] or 0
+            if r[S_COST] is None:
+                unpriced += 1
+            else:
+                priced += 1
+                cost += r[S_COST]
+            saved += r[S_SAVED] or 0
             if ttft is None:
                 ttft = r[S_TTFT]
     # Counts are bounded at ingest, so only a trace of millions of huge calls reaches the limit.
     return (
         trace_id, session, user, root[S_SERVICE], root[S_NAME], start, end, end - start, len(rows), llm, errors,
-        _sat(tin), _sat(tout), _sat(tin + tout), _sat(cache), _sat(reasoning), missing, ttft, ",".join(sorted(models)),
+        _sat(tin), _sat(tout), _sat(tin + tout), _sat(cache), _sat(reasoning), missing, _sat(write), priced, unpriced,
+        _sat(cost), saved, ttft, ",".join(sorted(models)),
     )  # fmt: skip
 
 
@@ -345,7 +384,7 @@ def _update_sessions(
         if session in recompute:
             continue
         rows = fresh + [after for _, after in changed]
-        # The additive columns are contiguous (T_SPANS..T_MISSING): sum them column-wise.
+        # The additive columns are contiguous (T_SPANS..T_SAVED): sum them column-wise.
         sums = [sum(col) for col in zip(*(r[_ADD_FIRST:_ADD_END] for r in rows), strict=True)]
         for before, _ in changed:
             for i, v in enumerate(before[_ADD_FIRST:_ADD_END]):
@@ -377,8 +416,8 @@ def _apply_deltas(conn: sqlite3.Connection, deltas: dict[str, list[Any]]) -> Non
             # Saturated (not failed) past int64; a saturated sum stays an upper bound after that.
             sums = [_sat(before[8 + i] + d[1 + i]) for i in range(n)]
             start, end = min(before[4], d[n + 1]), max(before[5], d[n + 2])
-            models = _merge_names(before[17], models)
-            users = _merge_names(before[2], users)
+            models = _merge_names(before[_S_MODELS], models)
+            users = _merge_names(before[_S_USERS], users)
         rows.append((session, first_user, users, first_service, start, end, end - start, trace_count, *sums, models))
     insert_rows(conn, _INSERT_SESSION_HEAD, rows, len(SESSION_COLUMNS))
 

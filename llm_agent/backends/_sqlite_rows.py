@@ -20,8 +20,13 @@ from llm_agent.export._convert import Converter
 
 #: The ``spans`` columns in the order of the rows (and of the schema's ``CREATE TABLE``).
 SPAN_COLUMNS: Final = tuple(f.name for f in _fields.COLUMN_FIELDS)
+#: Columns the sink adds after the converter's, when it writes a row: the call's USD cost
+#: (``_sqlite_cost``; not a span attribute, so not in the field table).
+COST_COLUMNS: Final = ("cost_nusd", "cache_saved_nusd", "price_version")
+#: Every column of a written ``spans`` row, in order.
+STORED_COLUMNS: Final = SPAN_COLUMNS + COST_COLUMNS
 #: The multi-row ``INSERT`` up to its ``VALUES`` (the row placeholders follow).
-INSERT_SPANS_HEAD: Final = f"INSERT OR IGNORE INTO spans ({', '.join(SPAN_COLUMNS)}) VALUES "
+INSERT_SPANS_HEAD: Final = f"INSERT OR IGNORE INTO spans ({', '.join(STORED_COLUMNS)}) VALUES "
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str).encode
 
 

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+from llm_agent import semconv
+
+_USAGE_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
+
+SCHEMA_VERSION: Final = 3
 
 #: Statements that create the current schema (``SCHEMA_VERSION``) on an empty database (idempotent).
 SCHEMA: Final[tuple[str, ...]] = (
@@ -61,6 +65,9 @@ SCHEMA: Final[tuple[str, ...]] = (
         usage_missing         INTEGER NOT NULL DEFAULT 0,
         attributes            TEXT    NOT NULL DEFAULT '{}',  -- JSON object
         events                TEXT,     -- JSON array or NULL
+        cost_nusd             INTEGER,  -- USD cost in nano-dollars (1e-9 USD); NULL = unknown
+        cache_saved_nusd      INTEGER,  -- cost at uncached prices minus the cost (may be negative)
+        price_version         TEXT,     -- what priced it: 'genai-prices X.Y.Z' or 'override'
         PRIMARY KEY (trace_id, span_id)
     )
     """,
@@ -85,6 +92,11 @@ SCHEMA: Final[tuple[str, ...]] = (
         cache_read_tokens   INTEGER NOT NULL,
         reasoning_tokens    INTEGER NOT NULL,
         usage_missing_calls INTEGER NOT NULL,
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+        priced_calls        INTEGER NOT NULL DEFAULT 0,   -- calls with a known cost
+        unpriced_calls      INTEGER NOT NULL DEFAULT 0,   -- calls whose cost is unknown
+        cost_nusd           INTEGER NOT NULL DEFAULT 0,   -- sum of the known costs (nano-USD)
+        cache_saved_nusd    INTEGER NOT NULL DEFAULT 0,
         ttft_s              REAL,     -- the first LLM call's time to first chunk
         models              TEXT NOT NULL DEFAULT ''
     )
@@ -110,6 +122,11 @@ SCHEMA: Final[tuple[str, ...]] = (
         cache_read_tokens   INTEGER NOT NULL,
         reasoning_tokens    INTEGER NOT NULL,
         usage_missing_calls INTEGER NOT NULL,
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+        priced_calls        INTEGER NOT NULL DEFAULT 0,   -- calls with a known cost
+        unpriced_calls      INTEGER NOT NULL DEFAULT 0,   -- calls whose cost is unknown
+        cost_nusd           INTEGER NOT NULL DEFAULT 0,   -- sum of the known costs (nano-USD)
+        cache_saved_nusd    INTEGER NOT NULL DEFAULT 0,
         models              TEXT NOT NULL DEFAULT ''
     ) WITHOUT ROWID
     """,
@@ -123,4 +140,24 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     # 1 -> 2: no query reads spans by session or by user (sessions and users are found through the
     # rollups, then spans by trace id), and each index cost the sink ~1 us per span at ingest.
     1: ("DROP INDEX IF EXISTS spans_session", "DROP INDEX IF EXISTS spans_user_start"),
+    # 2 -> 3: USD cost (docs/cost.md).  Rows written before have no cost: their calls count as
+    # unpriced until ``llm-agent reprice`` prices them.
+    2: (
+        "ALTER TABLE spans ADD COLUMN cost_nusd INTEGER",
+        "ALTER TABLE spans ADD COLUMN cache_saved_nusd INTEGER",
+        "ALTER TABLE spans ADD COLUMN price_version TEXT",
+        *(
+            f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"
+            for table in ("traces", "sessions")
+            for column in ("cache_creation_tokens", "priced_calls", "unpriced_calls", "cost_nusd", "cache_saved_nusd")
+        ),
+        "UPDATE traces SET unpriced_calls = llm_calls",
+        "UPDATE sessions SET unpriced_calls = llm_calls",
+        """UPDATE traces SET cache_creation_tokens = COALESCE((SELECT SUM(s.cache_creation_tokens) FROM spans s
+             WHERE s.trace_id = traces.trace_id AND s.span_kind IN """
+        + _USAGE_KINDS_SQL
+        + "), 0)",
+        """UPDATE sessions SET cache_creation_tokens = COALESCE((SELECT SUM(t.cache_creation_tokens) FROM traces t
+             WHERE t.session_id = sessions.session_id), 0)""",
+    ),
 }

@@ -22,8 +22,9 @@ from llm_agent._ratelog import RateLimitedLog
 from llm_agent._secrets import get_logger
 from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
+from llm_agent.backends._sqlite_cost import RowPricer
 from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD as _INSERT_SPANS_HEAD
-from llm_agent.backends._sqlite_rows import SPAN_COLUMNS, RowConverter, rows_from_values
+from llm_agent.backends._sqlite_rows import SPAN_COLUMNS, STORED_COLUMNS, RowConverter, rows_from_values
 from llm_agent.backends._sqlite_rows import fast_encode as _fast_encode
 from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
@@ -144,8 +145,16 @@ def values_from_record(r: SpanRecord) -> tuple[Any, ...]:
 class SQLiteBackend:
     name = "sqlite"
 
-    def __init__(self, path: str, retention_days: float = 0.0, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        path: str,
+        retention_days: float = 0.0,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        prices: Any = None,
+    ) -> None:
         self.path = path
+        # USD cost per call, priced on the export worker (``prices``: validated overrides, docs/cost.md).
+        self._pricer = RowPricer(prices)
         self.retention_days = retention_days
         self.busy_timeout_s = busy_timeout_s
         # Opened here so a bad path fails at init(); the worker thread reuses it in this process.
@@ -172,7 +181,7 @@ class SQLiteBackend:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SQLiteBackend:
-        return cls(settings.sink_path, settings.retention_days)
+        return cls(settings.sink_path, settings.retention_days, prices=settings.prices)
 
     def _connection(self) -> sqlite3.Connection:
         """The writer's connection to the file now at ``path`` (one ``stat`` per transaction)."""
@@ -221,6 +230,7 @@ class SQLiteBackend:
         """Write ``spans`` rows (``SPAN_COLUMNS`` order) and update the rollups, in one transaction."""
         with self._lock:
             try:
+                rows = self._pricer.extend(rows)
                 conn = self._connection()
                 if self.retention_days > 0 and time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + DEFAULT_PRUNE_INTERVAL_S
@@ -250,7 +260,7 @@ class SQLiteBackend:
     def _write(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> ExportResult:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            _sqlite_rollups.insert_rows(conn, _INSERT_SPANS_HEAD, rows, len(SPAN_COLUMNS))
+            _sqlite_rollups.insert_rows(conn, _INSERT_SPANS_HEAD, rows, len(STORED_COLUMNS))
             _sqlite_rollups.update_rollups(conn, rows)
             conn.execute("COMMIT")
         except BaseException:

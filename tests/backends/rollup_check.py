@@ -41,6 +41,12 @@ def expected_traces(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
             "cache_read_tokens": sum(r["cache_read_tokens"] or 0 for r in usage),
             "reasoning_tokens": sum(r["reasoning_tokens"] or 0 for r in usage),
             "usage_missing_calls": sum(bool(r["usage_missing"]) for r in usage),
+            # Cost over exactly the spans the tokens are summed over; unknown costs counted apart.
+            "cache_creation_tokens": sum(r["cache_creation_tokens"] or 0 for r in usage),
+            "priced_calls": sum(r["cost_nusd"] is not None for r in usage),
+            "unpriced_calls": sum(r["cost_nusd"] is None for r in usage),
+            "cost_nusd": sum(r["cost_nusd"] or 0 for r in usage),
+            "cache_saved_nusd": sum(r["cache_saved_nusd"] or 0 for r in usage),
             "ttft_s": next((r["ttft_s"] for r in usage if r["ttft_s"] is not None), None),
             "models": ",".join(sorted({r["model"] for r in rows if r["model"] is not None})),
         }
@@ -55,7 +61,8 @@ def expected_sessions(traces: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
             by_session[t["session_id"]].append(t)
     out = {}
     sums = ("span_count", "llm_calls", "error_count", "input_tokens", "output_tokens", "total_tokens",
-            "cache_read_tokens", "reasoning_tokens", "usage_missing_calls")  # fmt: skip
+            "cache_read_tokens", "reasoning_tokens", "usage_missing_calls", "cache_creation_tokens", "priced_calls",
+            "unpriced_calls", "cost_nusd", "cache_saved_nusd")  # fmt: skip
     for session, ts in by_session.items():
         ts.sort(key=lambda t: t["start_ns"])
         start, end = ts[0]["start_ns"], max(t["end_ns"] for t in ts)

@@ -10,6 +10,7 @@ import stat
 import pytest
 from rollup_check import assert_rollups_match
 
+from llm_agent import _cost
 from llm_agent.backends import ExportResult
 from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
 from llm_agent.backends.sqlite import SQLiteBackend, prune
@@ -25,6 +26,13 @@ def _rows(path: str, sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+_PRICES = _cost.load({"models": {
+    "gpt-4o": {"input": 2.0, "output": 8.0, "cache_read": 1.0},
+    "gpt-4o-mini": {"input": 1.0, "output": 1.0},
+    "text-embedding-3-small": {"input": 1.0, "output": 0.0},
+}})  # fmt: skip
 
 
 def _agent_trace(make_span, llm_attrs, trace_id: int, base_id: int, start: int, session: str, user: str) -> list:
@@ -71,7 +79,8 @@ def test_rollups_count_usage_spans_only_in_any_arrival_order(tmp_path, make_span
     expected_trace = None
     for seed in range(3):
         path = str(tmp_path / f"sink{seed}.sqlite")
-        backend = SQLiteBackend(path)
+        # Declared prices, so the costs below do not depend on the installed price table.
+        backend = SQLiteBackend(path, prices=_PRICES)
         order = spans[:]
         random.Random(seed).shuffle(order)
         records = [to_record(s) for s in order]
@@ -91,6 +100,11 @@ def test_rollups_count_usage_spans_only_in_any_arrival_order(tmp_path, make_span
         1,  # errors
         17, 5, 22, 4, 0,  # input, output, total, cache read, reasoning
         1,  # usage missing calls
+        0,  # cache creation tokens
+        2, 1,  # priced calls (gpt-4o, the embedding), unpriced (gpt-4o-mini: usage missing)
+        # gpt-4o: 6 uncached input x $2 + 4 cache reads x $1 + 5 output x $8 per million; embedding 7 x $1
+        6 * 2000 + 4 * 1000 + 5 * 8000 + 7 * 1000,  # nano-USD
+        4 * 1000,  # cache savings: 4 cache reads at $2 instead of $1
         0.25, "gpt-4o,gpt-4o-mini,text-embedding-3-small",
     )]  # fmt: skip
     sessions = _rows(str(tmp_path / "sink0.sqlite"), "SELECT session_id, user_id, users, trace_count, span_count, "

@@ -16,7 +16,14 @@ from opentelemetry.sdk.trace import Event
 
 from llm_agent import semconv
 from llm_agent.backends import _sqlite_rollups
-from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD, SPAN_COLUMNS, RowConverter, fast_encode
+from llm_agent.backends._sqlite_rows import (
+    COST_COLUMNS,
+    INSERT_SPANS_HEAD,
+    SPAN_COLUMNS,
+    STORED_COLUMNS,
+    RowConverter,
+    fast_encode,
+)
 from llm_agent.backends._sqlite_schema import SCHEMA
 from llm_agent.backends._types import SpanRecord
 from llm_agent.export import _fields
@@ -39,9 +46,10 @@ def test_record_fields_schema_columns_and_insert_agree_in_order():
     record_fields = [f.name for f in dataclasses.fields(SpanRecord)]
     assert sorted(f.name for f in _fields.FIELDS if f.record) == sorted(record_fields)
     assert [f.name for f in _fields.RECORD_FIELDS] == record_fields
-    assert list(SPAN_COLUMNS) == _schema_columns()
+    # The sink's cost columns follow the converter's (it prices each row as it writes it).
+    assert list(STORED_COLUMNS) == _schema_columns() == [*SPAN_COLUMNS, *COST_COLUMNS]
     head = re.fullmatch(r"INSERT OR IGNORE INTO spans \((.*)\) VALUES ", INSERT_SPANS_HEAD)
-    assert head is not None and head.group(1).split(", ") == list(SPAN_COLUMNS)
+    assert head is not None and head.group(1).split(", ") == list(STORED_COLUMNS)
     # The table is in column order; record fields the sink does not store sit anywhere between.
     assert [f.name for f in _fields.FIELDS if f.column is not None] == list(SPAN_COLUMNS)
     assert len({f.name for f in _fields.FIELDS}) == len(_fields.FIELDS)
@@ -49,12 +57,13 @@ def test_record_fields_schema_columns_and_insert_agree_in_order():
 
 def test_rollup_row_indexes_name_the_columns_they_read():
     indexes = {name: value for name, value in vars(_sqlite_rollups).items() if re.fullmatch(r"S_[A-Z]+", name)}
-    assert {name: SPAN_COLUMNS[i] for name, i in indexes.items()} == {
+    assert {name: STORED_COLUMNS[i] for name, i in indexes.items()} == {
         "S_TRACE": "trace_id", "S_SPAN": "span_id", "S_PARENT": "parent_span_id", "S_NAME": "name",
         "S_START": "start_ns", "S_END": "end_ns", "S_STATUS": "status", "S_SERVICE": "service_name",
         "S_SESSION": "session_id", "S_USER": "user_id", "S_KIND": "span_kind", "S_MODEL": "model",
         "S_IN": "input_tokens", "S_OUT": "output_tokens", "S_CACHE": "cache_read_tokens",
         "S_REASONING": "reasoning_tokens", "S_TTFT": "ttft_s", "S_MISSING": "usage_missing",
+        "S_WRITE": "cache_creation_tokens", "S_COST": "cost_nusd", "S_SAVED": "cache_saved_nusd",
     }  # fmt: skip
 
 
@@ -78,7 +87,8 @@ def test_a_row_lands_in_the_columns_named_by_the_record_fields(make_span):
     for stmt in SCHEMA:
         conn.execute(stmt)
     # The sink's own multi-row INSERT and placeholders.
-    _sqlite_rollups.insert_rows(conn, INSERT_SPANS_HEAD, [RowConverter(fast_encode).row(span)], len(SPAN_COLUMNS))
+    row = RowConverter(fast_encode).row(span) + (None,) * len(COST_COLUMNS)
+    _sqlite_rollups.insert_rows(conn, INSERT_SPANS_HEAD, [row], len(STORED_COLUMNS))
     conn.row_factory = sqlite3.Row
     stored = dict(conn.execute("SELECT * FROM spans").fetchone())
     conn.close()
@@ -87,10 +97,12 @@ def test_a_row_lands_in_the_columns_named_by_the_record_fields(make_span):
         "duration_ns": record.duration_ns,
         "finish_reasons": '["stop"]',
         "usage_missing": 0,
+        **dict.fromkeys(COST_COLUMNS),  # the sink prices rows as it writes them (tests/cost)
         "attributes": fast_encode(record.attributes),
         "events": '[{"name":"exception","time_ns":5,"attributes":{"exception.type":"X"}}]',
     }
-    assert None not in stored.values()  # every column was set from its own field
+    # every column was set from its own field
+    assert None not in [v for k, v in stored.items() if k not in COST_COLUMNS]
 
 
 def test_synonyms_first_present_non_empty_wins(make_span):
