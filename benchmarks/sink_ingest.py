@@ -30,8 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _spans import make_llm_spans
 
 from llm_agent.backends import _sqlite_rollups
-from llm_agent.backends._sqlite_rows import RowConverter
-from llm_agent.backends._sqlite_rows import COST_COLUMNS, STORED_COLUMNS
+from llm_agent.backends._sqlite_rows import COST_COLUMNS, STORED_COLUMNS, RowConverter
 from llm_agent.backends.sqlite import _INSERT_SPANS_HEAD, _fast_encode, open_sink
 from llm_agent.config import DEFAULT_MAX_EXPORT_BATCH_SIZE, Settings
 from llm_agent.export import Pipeline

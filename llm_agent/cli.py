@@ -58,6 +58,8 @@ _FILTER_FLAGS = (
     ("--max-input-tokens", "max_input_tokens", int, "at most this many input tokens"),
     ("--min-output-tokens", "min_output_tokens", int, "at least this many output tokens"),
     ("--max-output-tokens", "max_output_tokens", int, "at most this many output tokens"),
+    ("--min-cost", "min_cost", float, "cost at least this many USD (sessions with a priced call)"),
+    ("--max-cost", "max_cost", float, "cost at most this many USD"),
 )
 
 
@@ -126,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="delete traces older than a given age from the sink")
     p.add_argument("--db")
     p.add_argument("--older-than", required=True, type=_duration_arg, help="age, e.g. 30d")
+    p = sub.add_parser("reprice", help="recompute the stored USD costs (after a genai-prices upgrade or new prices)")
+    p.add_argument("--db")
+    p.add_argument("--since", type=_duration_arg, help="only calls of this recent past, e.g. 30d (default: all)")
+    p.add_argument("--prices", help="price overrides: a JSON or TOML file (default: LLM_AGENT_PRICES)")
     p = sub.add_parser("ui", help="open the local web page")
     p.add_argument("--db")
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
@@ -208,9 +214,45 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         print(f"deleted {deleted} spans older than {args.older_than:g}s from {path}", file=out)
         return EXIT_OK
 
+    if args.command == "reprice":
+        return _reprice(args, out)
+
     with analysis.open(args.db) as store:
         handler = _HANDLERS[args.command]
-        return handler(store, args, out)
+        code = handler(store, args, out)
+    if args.command != "trace" and not analysis.pricing_available():
+        print(f"llm-agent: {analysis.PRICING_HINT}", file=sys.stderr)  # said once per command
+    return code
+
+
+def _reprice(args: argparse.Namespace, out: TextIO) -> int:
+    from llm_agent.backends.sqlite import reprice
+
+    path = args.db or default_path()
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no llm_agent sink at {path!r}")
+    prices = args.prices if args.prices is not None else os.environ.get("LLM_AGENT_PRICES")
+    if not analysis.pricing_available() and not prices:
+        return _fail(analysis.PRICING_HINT, EXIT_USAGE)
+    bar = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if bar:
+            print(f"\rrepricing: {done}/{total} calls", end="", file=sys.stderr, flush=True)
+
+    count = reprice(path, since_s=args.since, prices=prices, progress=progress)
+    if bar:
+        print(file=sys.stderr)
+    print(f"repriced {count} calls in {path}", file=out)
+    return EXIT_OK
+
+
+def _cost(cost: float | None, unpriced: int) -> str | None:
+    """A cost cell: "$0.0123", "$0.0123 +2 unpriced", or "? (3 unpriced)" when nothing was priced."""
+    if cost is None:
+        return f"? ({unpriced} unpriced)" if unpriced else None
+    text = f"${cost:.4f}" if cost < 100 else f"${cost:,.2f}"
+    return f"{text} +{unpriced} unpriced" if unpriced else text
 
 
 def _optional(module: str, command: str) -> Any:
@@ -299,11 +341,13 @@ def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         since=args.since, until=args.until, session_id=args.session_id, user=args.user, where=args.where,
         order_by=args.sort, limit=limit, offset=args.offset, **filters,
     )  # fmt: skip
-    headers = ("session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "err", "models")
+    headers = ("session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "cost", "err",
+               "models")  # fmt: skip
     return _emit(
         rows, args, out, headers,
         lambda s: (s.session_id, ",".join(s.users) or None, s.start, s.duration_s, s.traces, s.llm_calls,
-                   s.input_tokens, s.output_tokens, s.total_tokens, s.errors, s.models),
+                   s.input_tokens, s.output_tokens, s.total_tokens, _cost(s.cost_usd, s.unpriced_calls), s.errors,
+                   s.models),
         f"No sessions {_window_text(args)} match.",
     )  # fmt: skip
 
@@ -325,18 +369,36 @@ def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     print(_text.key_values([
         ("session", s.session_id), ("users", s.users), ("start", s.start), ("end", s.end),
         ("duration_s", s.duration_s), ("traces", s.traces), ("llm_calls", s.llm_calls),
-        ("tokens", f"{s.input_tokens} in + {s.output_tokens} out = {s.total_tokens}"), ("errors", s.errors),
-        ("models", s.models),
+        ("tokens", f"{s.input_tokens} in + {s.output_tokens} out = {s.total_tokens}"),
+        ("cost", _cost(s.cost_usd, s.unpriced_calls)),
+        ("cache", _cache_health(s.cache_hit_ratio, s.cache_read_tokens, s.cache_creation_tokens,
+                                       s.cache_saved_usd)),
+        ("errors", s.errors), ("models", s.models),
     ]), file=out)  # fmt: skip
     print(file=out)
-    headers = ("trace", "name", "start", "gap_s", "dur_s", "llm", "in_tok", "out_tok", "err", "ttft_s", "models")
+    headers = ("trace", "name", "start", "gap_s", "dur_s", "llm", "in_tok", "out_tok", "cached", "cost", "err",
+               "ttft_s", "models")  # fmt: skip
     rows = [
         (t.trace_id, t.name, t.start, t.gap_s, t.duration_s, t.llm_calls, t.input_tokens, t.output_tokens,
-         t.errors, t.ttft_s, t.models)
+         f"{t.cache_read_tokens} BUST +{t.cache_bust_tokens} uncached" if t.cache_bust else t.cache_read_tokens,
+         _cost(t.cost_usd, t.unpriced_calls), t.errors, t.ttft_s, t.models)
         for t in detail.traces
     ]  # fmt: skip
     print(_text.table(headers, rows, _width()), file=out)
     return EXIT_OK
+
+
+def _per_call(p: Any) -> str | None:
+    if p is None:
+        return None
+    return f"avg ${p.avg or 0:.6f}  p50 ${p.p50 or 0:.6f}  p99 ${p.p99 or 0:.6f}"
+
+
+def _cache_health(ratio: float | None, read: int, write: int, saved: float | None) -> str | None:
+    if ratio is None:
+        return None
+    text = f"hit {ratio:.1%}  read {read}  written {write}"
+    return text + (f"  saved ${saved:.4f}" if saved is not None else "")
 
 
 def _flat(span: SpanNode) -> dict[str, Any]:
@@ -366,11 +428,13 @@ def _trace(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _models(store: Store, args: argparse.Namespace, out: TextIO) -> int:
-    headers = ("model", "provider", "requests", "errors", "err_rate", "in_tok", "out_tok", "p50_s", "p99_s", "ttft_p50")
+    headers = ("model", "provider", "requests", "errors", "err_rate", "in_tok", "out_tok", "p50_s", "p99_s", "ttft_p50",
+               "cost", "per_1k_calls")  # fmt: skip
     return _emit(
         store.models(since=args.since, until=args.until), args, out, headers,
         lambda m: (m.model, m.providers, m.requests, m.errors, m.error_rate, m.input_tokens, m.output_tokens,
-                   m.latency_p50_s, m.latency_p99_s, m.ttft_p50_s),
+                   m.latency_p50_s, m.latency_p99_s, m.ttft_p50_s, _cost(m.cost_usd, m.unpriced_calls),
+                   _cost(m.cost_per_1k_calls_usd, 0)),
         f"No model calls {_window_text(args)}.",
     )  # fmt: skip
 
@@ -404,12 +468,16 @@ def _model(store: Store, args: argparse.Namespace, out: TextIO) -> int:
                    f"reasoning {m.reasoning_tokens}"),
         ("avg tokens/call", f"in {_text.fmt_value(m.avg_input_tokens)}  out {_text.fmt_value(m.avg_output_tokens)}"),
         ("usage missing", m.usage_missing_calls), ("finish reasons", m.finish_reasons),
+        ("cost", _cost(m.cost_usd, m.unpriced_calls)),
+        ("cost/call", _per_call(m.cost_per_call)),
+        ("cache", _cache_health(m.cache_hit_ratio, m.cache_read_tokens, m.cache_creation_tokens,
+                                       m.cache_saved_usd)),
     ]), file=out)  # fmt: skip
     print(file=out)
-    headers = ("bucket", "requests", "errors", "in_tok", "out_tok", "p50_s", "p90_s", "p99_s", "ttft_p50")
+    headers = ("bucket", "requests", "errors", "in_tok", "out_tok", "p50_s", "p90_s", "p99_s", "ttft_p50", "cost")
     rows = [
         (b.start, b.requests, b.errors, b.input_tokens, b.output_tokens, b.latency_p50_s, b.latency_p90_s,
-         b.latency_p99_s, b.ttft_p50_s)
+         b.latency_p99_s, b.ttft_p50_s, _cost(b.cost_usd, 0))
         for b in m.series if b.requests
     ]  # fmt: skip
     print(f"time series ({m.bucket_s}s buckets with calls):", file=out)
@@ -418,11 +486,13 @@ def _model(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _users(store: Store, args: argparse.Namespace, out: TextIO) -> int:
-    headers = ("user", "first_seen", "last_seen", "sessions", "traces", "llm", "tokens", "errors", "p95_s")
+    headers = ("user", "first_seen", "last_seen", "sessions", "traces", "llm", "tokens", "cost", "errors", "p95_s")
+    # Most expensive first (unknown cost last), then the most recent.
+    users = sorted(store.users(since=args.since, until=args.until), key=lambda u: -(u.cost_usd or -1.0))
     return _emit(
-        store.users(since=args.since, until=args.until), args, out, headers,
+        users, args, out, headers,
         lambda u: (u.user_id, u.first_seen, u.last_seen, u.sessions, u.traces, u.llm_calls, u.total_tokens,
-                   u.errors, u.latency_p95_s),
+                   _cost(u.cost_usd, u.unpriced_calls), u.errors, u.latency_p95_s),
         f"No users {_window_text(args)}.",
     )  # fmt: skip
 

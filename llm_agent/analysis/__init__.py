@@ -39,6 +39,20 @@ from llm_agent.analysis.filter import FIELDS as FILTER_FIELDS
 from llm_agent.analysis.filter import FilterError, parse
 from llm_agent.analysis.sqlite import MissingDatabaseError, SQLiteStore
 
+#: What to do when USD cost is off (no ``llm-agent[cost]`` extra, or Python 3.10): docs/cost.md.
+PRICING_HINT = (
+    "USD cost is off: install the optional extra `pip install 'llm-agent[cost]'` (genai-prices; Python 3.11 or "
+    "later), then run `llm-agent reprice` to price what is already recorded"
+)
+
+
+def pricing_available() -> bool:
+    """Whether genai-prices' table is installed, so calls recorded from now on get a USD cost."""
+    from llm_agent._cost import genai_prices_module
+
+    return genai_prices_module() is not None
+
+
 _REMOTE_SCHEMES = ("clickhouse://", "clickhouses://", "chdb://")
 
 
@@ -69,6 +83,8 @@ def open(path: str | os.PathLike[str] | None = None, **options: Any) -> Store:
 
 
 __all__ = [
+    "PRICING_HINT",
+    "pricing_available",
     "DEFAULT_SLOW_THRESHOLD_S",
     "DEFAULT_WINDOW_S",
     "FILTER_ALIASES",

@@ -14,6 +14,7 @@ from typing import Any, Final, NamedTuple, Protocol
 
 from llm_agent import semconv
 from llm_agent.analysis import _stats, _time
+from llm_agent.analysis._cost import NANO_USD, cache_busts, column, hit_ratio, usd
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelBucket,
@@ -65,10 +66,15 @@ def session_summary(r: Row) -> SessionSummary:
         errors=int(r["error_count"]),
         models=names(r["models"]),
         service_name=r["service_name"],
+        cost_usd=usd(column(r, "cost_nusd"), column(r, "priced_calls")),
+        unpriced_calls=int(column(r, "unpriced_calls", 0) or 0),
+        cache_creation_tokens=int(column(r, "cache_creation_tokens", 0) or 0),
+        cache_hit_ratio=hit_ratio(r["cache_read_tokens"], r["input_tokens"]),
+        cache_saved_usd=usd(column(r, "cache_saved_nusd"), column(r, "priced_calls")),
     )
 
 
-def trace_summary(r: Row, gap_s: float | None = None) -> TraceSummary:
+def trace_summary(r: Row, gap_s: float | None = None, bust_tokens: int | None = None) -> TraceSummary:
     """From a mapping with the ``traces`` table's column names (times in ns)."""
     return TraceSummary(
         trace_id=r["trace_id"],
@@ -88,6 +94,11 @@ def trace_summary(r: Row, gap_s: float | None = None) -> TraceSummary:
         models=names(r["models"]),
         ttft_s=r["ttft_s"],
         gap_s=gap_s,
+        cost_usd=usd(column(r, "cost_nusd"), column(r, "priced_calls")),
+        unpriced_calls=int(column(r, "unpriced_calls", 0) or 0),
+        cache_read_tokens=int(column(r, "cache_read_tokens", 0) or 0),
+        cache_bust=bust_tokens is not None,
+        cache_bust_tokens=bust_tokens,
     )
 
 
@@ -97,11 +108,14 @@ def session_traces(rows: Iterable[Row]) -> tuple[TraceSummary, ...]:
     The gap is negative when a trace starts before the previous one finished (concurrent requests).
     """
     ordered = sorted(rows, key=lambda r: (r["start_ns"], r["trace_id"]))
+    busts = cache_busts(
+        [(names(r["models"]), int(r["input_tokens"]), int(column(r, "cache_read_tokens", 0) or 0)) for r in ordered]
+    )
     out = []
     prev_end: int | None = None
-    for r in ordered:
+    for r, bust in zip(ordered, busts, strict=True):
         gap = None if prev_end is None else (r["start_ns"] - prev_end) / 1e9
-        out.append(trace_summary(r, gap))
+        out.append(trace_summary(r, gap, bust))
         prev_end = r["end_ns"]
     return tuple(out)
 
@@ -220,6 +234,7 @@ def _span_node(
         ttft_s=s.get("ttft_s"),
         attributes=current_names(s.get("attributes")),
         children=kids,
+        cost_usd=None if s.get("cost_nusd") is None else s["cost_nusd"] / NANO_USD,
     )
 
 
@@ -266,6 +281,11 @@ class CallGroup(NamedTuple):
     rate_duration_ns: int | None  # ... and those calls' total duration
     durations_ns: str | Sequence[int]  # comma-joined text (SQL group_concat) or a sequence
     ttfts_s: str | Sequence[float] | None
+    cache_creation_tokens: int | None = None
+    cost_nusd: int | None = None  # sum of the known costs
+    priced: int = 0  # calls with a known cost
+    cache_saved_nusd: int | None = None
+    costs_nusd: str | Sequence[int] | None = None  # each priced call's cost, for percentiles
 
 
 def ints(value: str | Sequence[int] | None) -> list[int]:
@@ -286,8 +306,11 @@ def model_analysis(
     """Totals, exact percentiles and the time series of one model's calls in the window."""
     starts = _time.bucket_starts(window, bucket_s)
     per_bucket: list[dict[str, Any]] = [
-        {"requests": 0, "errors": 0, "in": 0, "out": 0, "durations": [], "ttfts": []} for _ in starts
+        {"requests": 0, "errors": 0, "in": 0, "out": 0, "durations": [], "ttfts": [], "cost": 0, "priced": 0}
+        for _ in starts
     ]
+    costs: list[float] = []
+    write = cost = priced = saved = 0
     durations: list[float] = []
     ttfts: list[float] = []
     error_types: Counter[str] = Counter()
@@ -311,6 +334,11 @@ def model_analysis(
         reasoning += g.reasoning_tokens or 0
         rate_tokens += g.rate_output_tokens or 0
         rate_ns += g.rate_duration_ns or 0
+        write += g.cache_creation_tokens or 0
+        cost += g.cost_nusd or 0
+        priced += g.priced or 0
+        saved += g.cache_saved_nusd or 0
+        costs.extend(n / NANO_USD for n in ints(g.costs_nusd))
         if g.provider:
             providers.add(g.provider)
         if g.failed:
@@ -326,7 +354,10 @@ def model_analysis(
             b["out"] += g.output_tokens or 0
             b["durations"].extend(d)
             b["ttfts"].extend(t)
+            b["cost"] += g.cost_nusd or 0
+            b["priced"] += g.priced or 0
     durations.sort()
+    costs.sort()
     ttfts.sort()
     return ModelAnalysis(
         model=name,
@@ -353,6 +384,12 @@ def model_analysis(
         finish_reasons=dict(sorted(reasons.items())),
         bucket_s=bucket_s,
         series=tuple(_bucket(start, b) for start, b in zip(starts, per_bucket, strict=True)),
+        cost_usd=usd(cost, priced),
+        unpriced_calls=requests - priced,
+        cost_per_call=_stats.summarize(costs, presorted=True) if costs else None,
+        cache_creation_tokens=write,
+        cache_hit_ratio=hit_ratio(cache, tin),
+        cache_saved_usd=usd(saved, priced),
     )
 
 
@@ -377,6 +414,7 @@ def _bucket(start: int, b: dict[str, Any]) -> ModelBucket:
         latency_p99_s=_stats.percentile(durations, 99),
         ttft_p50_s=_stats.percentile(ttfts, 50),
         ttft_p90_s=_stats.percentile(ttfts, 90),
+        cost_usd=usd(b["cost"], b["priced"]),
     )
 
 
@@ -390,6 +428,7 @@ def model_summary(r: Row, durations_s: Sequence[float], ttfts_s: Sequence[float]
     requests = int(r["requests"])
     errors = int(r["errors"])
     tin, tout = int(r["input_tokens"] or 0), int(r["output_tokens"] or 0)
+    priced = int(column(r, "priced_calls", 0) or 0)
     return ModelSummary(
         model=r["model"],
         providers=names(r["providers"]),
@@ -406,6 +445,11 @@ def model_summary(r: Row, durations_s: Sequence[float], ttfts_s: Sequence[float]
         ttft_p50_s=_stats.percentile(ttfts_s, 50),
         first_seen=_time.ns_to_datetime(r["first_ns"]) if r["first_ns"] is not None else None,
         last_seen=_time.ns_to_datetime(r["last_ns"]) if r["last_ns"] is not None else None,
+        cost_usd=usd(column(r, "cost_nusd"), priced),
+        unpriced_calls=requests - priced,
+        cost_per_1k_calls_usd=None if not priced else float(column(r, "cost_nusd")) / NANO_USD / priced * 1000,
+        cache_read_tokens=int(column(r, "cache_read_tokens", 0) or 0),
+        cache_hit_ratio=hit_ratio(column(r, "cache_read_tokens", 0), tin),
     )
 
 
@@ -423,4 +467,6 @@ def user_summary(r: Row, latencies_s: Sequence[float]) -> UserSummary:
         total_tokens=int(r["total_tokens"]),
         errors=int(r["errors"]),
         latency_p95_s=_stats.percentile(sorted(latencies_s), 95),
+        cost_usd=usd(column(r, "cost_nusd"), column(r, "priced_calls")),
+        unpriced_calls=int(column(r, "unpriced_calls", 0) or 0),
     )

@@ -33,6 +33,8 @@ KEYWORD_BOUNDS: Final[dict[str, tuple[str, str]]] = {
     "max_input_tokens": ("input_tokens", "<="),
     "min_output_tokens": ("output_tokens", ">="),
     "max_output_tokens": ("output_tokens", "<="),
+    "min_cost": ("cost", ">="),
+    "max_cost": ("cost", "<="),
 }
 #: ``sessions()`` returns at most this many rows unless told otherwise (``limit=None``: all).
 DEFAULT_LIMIT: Final = 50

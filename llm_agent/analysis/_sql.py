@@ -143,6 +143,9 @@ SESSION_COLUMNS: Final[dict[str, Column]] = {
     "reasoning_tokens": Column("reasoning_tokens"),
     "usage_missing_calls": Column("usage_missing_calls"),
     "errors": Column("error_count"),
+    # Stored in nano-USD; NULL (matching no comparison, sorted last descending) when nothing was priced.
+    "cost": Column("(CASE WHEN priced_calls > 0 THEN cost_nusd END)", 1e9),
+    "unpriced_calls": Column("unpriced_calls"),
 }
 DEFAULT_ORDER: Final = "-start"
 

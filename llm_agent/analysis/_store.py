@@ -59,6 +59,8 @@ class Store(abc.ABC):
         max_input_tokens: int | None = None,
         min_output_tokens: int | None = None,
         max_output_tokens: int | None = None,
+        min_cost: float | None = None,
+        max_cost: float | None = None,
         where: str | Node | None = None,
         order_by: str = DEFAULT_ORDER,
         limit: int | None = DEFAULT_LIMIT,
@@ -82,6 +84,8 @@ class Store(abc.ABC):
             "max_input_tokens": max_input_tokens,
             "min_output_tokens": min_output_tokens,
             "max_output_tokens": max_output_tokens,
+            "min_cost": min_cost,
+            "max_cost": max_cost,
         }
         query = SessionQuery.build(since, until, where, order_by, limit, offset, bounds=bounds)
         return self._select_sessions(query)
@@ -95,7 +99,8 @@ class Store(abc.ABC):
 
         Filters (each optional, all combined with AND): ``session_id``, ``user`` (any of the
         session's users), ``min/max_duration_s`` (seconds or ``"2m"``), ``min/max_traces``,
-        ``min/max_total_tokens``, ``min/max_input_tokens``, ``min/max_output_tokens`` and ``where``
+        ``min/max_total_tokens``, ``min/max_input_tokens``, ``min/max_output_tokens``, ``min/max_cost``
+        (USD; a session with no priced call matches neither) and ``where``
         (the filter language, ``llm_agent.analysis.filter``).  ``order_by`` is a column name,
         ``-`` prefixed for descending (default ``"-start"``); ``limit=None`` returns everything.
         """

@@ -3,6 +3,8 @@
 Shared by every store (SQLite, ClickHouse), the CLI and the web page.  Datetimes are timezone-aware
 UTC; durations are seconds (float); token sums add known values only (``usage_missing_calls``
 counts calls whose usage the provider did not report).  ``None`` means unknown / not applicable.
+Costs are USD (``cost_usd``): the sum of the calls that could be priced, ``None`` when none could;
+``unpriced_calls`` counts the others (unknown is never $0; docs/cost.md).
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ class SessionSummary(_Result):
     errors: int
     models: tuple[str, ...]
     service_name: str | None = None
+    cost_usd: float | None = None
+    unpriced_calls: int = 0
+    cache_creation_tokens: int = 0
+    #: Prompt-cache health: cache-read input / all input (None without input), and what caching
+    #: saved in USD (cost at uncached prices minus the cost; negative when writes cost more).
+    cache_hit_ratio: float | None = None
+    cache_saved_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,13 @@ class TraceSummary(_Result):
     ttft_s: float | None
     #: Think time: seconds from the previous trace's end to this one's start (None for the first).
     gap_s: float | None = None
+    cost_usd: float | None = None
+    unpriced_calls: int = 0
+    cache_read_tokens: int = 0
+    #: A cache bust (docs/cost.md): this turn's cache reads fell to near zero after earlier turns of
+    #: the session had hits while its prompt kept growing; the input billed uncached as a result.
+    cache_bust: bool = False
+    cache_bust_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,7 @@ class SpanNode(_Result):
     ttft_s: float | None
     attributes: dict[str, Any]
     children: tuple[SpanNode, ...] = ()
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +162,11 @@ class ModelSummary(_Result):
     ttft_p50_s: float | None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    cost_usd: float | None = None
+    unpriced_calls: int = 0
+    cost_per_1k_calls_usd: float | None = None  # over the priced calls
+    cache_read_tokens: int = 0
+    cache_hit_ratio: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +181,7 @@ class ModelBucket(_Result):
     latency_p99_s: float | None
     ttft_p50_s: float | None
     ttft_p90_s: float | None
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +209,12 @@ class ModelAnalysis(_Result):
     finish_reasons: dict[str, int]
     bucket_s: int
     series: tuple[ModelBucket, ...] = field(default=())
+    cost_usd: float | None = None
+    unpriced_calls: int = 0
+    cost_per_call: Percentiles | None = None  # USD, over the priced calls
+    cache_creation_tokens: int = 0
+    cache_hit_ratio: float | None = None
+    cache_saved_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,3 +230,5 @@ class UserSummary(_Result):
     total_tokens: int
     errors: int
     latency_p95_s: float | None
+    cost_usd: float | None = None
+    unpriced_calls: int = 0

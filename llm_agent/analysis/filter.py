@@ -61,6 +61,8 @@ FIELDS: Final[dict[str, str]] = {
     "reasoning_tokens": INT,
     "usage_missing_calls": INT,
     "errors": INT,
+    "cost": INT,  # USD (a number; decimals welcome): unknown when no call of the session was priced
+    "unpriced_calls": INT,
 }
 #: Other accepted spellings.
 ALIASES: Final[dict[str, str]] = {
@@ -72,6 +74,7 @@ ALIASES: Final[dict[str, str]] = {
     "session": "session_id",
     "trace_count": "traces",
     "error_count": "errors",
+    "cost_usd": "cost",
 }
 _OPS_BY_TYPE: Final = {
     STR: frozenset({"==", "!=", "<", "<=", ">", ">=", "contains", "in"}),

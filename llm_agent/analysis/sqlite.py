@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -41,19 +42,28 @@ STREAM_BATCH_ROWS: Final = 1000
 
 _USAGE_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
 
+#: Rollup cost columns (schema version 3, docs/cost.md), read as "nothing priced" from older files.
+_COST_ROLLUP: Final = "priced_calls, unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
+_COST_ROLLUP_V2: Final = (
+    "0 AS priced_calls, llm_calls AS unpriced_calls, 0 AS cost_nusd, 0 AS cache_creation_tokens, 0 AS cache_saved_nusd"
+)
 _SESSION_SELECT: Final = (
     "session_id, user_id, users, service_name, start_ns, end_ns, trace_count, span_count, llm_calls, "
     "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
-    "error_count, models"
+    "error_count, models, " + _COST_ROLLUP
 )
 _TRACE_SELECT: Final = (
     "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_s"
+    "total_tokens, usage_missing_calls, error_count, models, ttft_s, cache_read_tokens, " + _COST_ROLLUP
 )
 _SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
-    "model, input_tokens, output_tokens, ttft_s, attributes, session_id, user_id"
+    "model, input_tokens, output_tokens, ttft_s, attributes, session_id, user_id, cost_nusd"
 )
+#: The first schema version with cost columns.
+_COST_SCHEMA: Final = 3
+#: A cost column read (not an alias named so) in a query, for files before ``_COST_SCHEMA``.
+_OLD_COST_COLUMN: Final = re.compile(r"(?<!AS )\b(?:cost_nusd|cache_saved_nusd)\b")
 # One pass over the model's rows (spans_model_start index): everything model() needs, grouped
 # by bucket and outcome, with raw durations / TTFTs for exact percentiles.
 _USAGE_COND: Final = "status <> 'ERROR' AND output_tokens IS NOT NULL AND duration_ns > 0"
@@ -62,7 +72,8 @@ SELECT (start_ns - :first) / :step AS bucket, status = 'ERROR' AS failed, error_
   COUNT(*), SUM(input_tokens), COUNT(input_tokens), SUM(output_tokens), COUNT(output_tokens),
   SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(usage_missing), SUM(duration_ns > :slow),
   SUM(CASE WHEN {_USAGE_COND} THEN output_tokens END), SUM(CASE WHEN {_USAGE_COND} THEN duration_ns END),
-  group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END)
+  group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END),
+  SUM(cache_creation_tokens), SUM(cost_nusd), COUNT(cost_nusd), SUM(cache_saved_nusd), group_concat(cost_nusd)
 FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND span_kind IN {_USAGE_KINDS_SQL}
 GROUP BY bucket, failed, error_type, finish_reasons, provider
 """
@@ -95,6 +106,17 @@ class SQLiteStore(Store):
         except BaseException:
             self.close()
             raise
+        #: Whether the file has cost columns (a file written before them reads as nothing priced
+        #: until an app's sink migrates it and ``llm-agent reprice`` prices it).
+        self.has_costs = self.schema_version >= _COST_SCHEMA or self.schema_version == 0
+
+    def _sql(self, sql: str) -> str:
+        """``sql`` for this file's schema version: cost columns as "unpriced" before they existed."""
+        if self.has_costs:
+            return sql
+        head, sep, tail = sql.partition(_COST_ROLLUP)
+        head, tail = (_OLD_COST_COLUMN.sub("NULL", part) for part in (head, tail))
+        return head + (_COST_ROLLUP_V2 if sep else "") + tail
 
     def _read_schema_version(self) -> int:
         conn = self._connection()
@@ -131,7 +153,7 @@ class SQLiteStore(Store):
 
     def _query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._connection().execute(sql, params).fetchall()
+            return self._connection().execute(self._sql(sql), params).fetchall()
 
     # --- sessions --------------------------------------------------------------------------------------
 
@@ -157,7 +179,7 @@ class SQLiteStore(Store):
         conn = sqlite3.connect(pathlib.Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
-            cursor = conn.execute(sql, params)
+            cursor = conn.execute(self._sql(sql), params)
             while True:
                 rows = cursor.fetchmany(STREAM_BATCH_ROWS)
                 if not rows:
@@ -175,11 +197,13 @@ class SQLiteStore(Store):
             conn.execute("BEGIN")
             try:
                 row = conn.execute(
-                    f"SELECT {_SESSION_SELECT} FROM sessions WHERE session_id = ?", (session_id,)
+                    self._sql(f"SELECT {_SESSION_SELECT} FROM sessions WHERE session_id = ?"), (session_id,)
                 ).fetchone()
                 traces = (
                     conn.execute(
-                        f"SELECT {_TRACE_SELECT} FROM traces WHERE session_id = ? ORDER BY start_ns, trace_id",
+                        self._sql(
+                            f"SELECT {_TRACE_SELECT} FROM traces WHERE session_id = ? ORDER BY start_ns, trace_id"
+                        ),
                         (session_id,),
                     ).fetchall()
                     if row is not None
@@ -200,7 +224,9 @@ class SQLiteStore(Store):
             conn = self._connection()
             conn.execute("BEGIN")
             try:
-                rows = conn.execute(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?", (trace_id,)).fetchall()
+                rows = conn.execute(
+                    self._sql(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?"), (trace_id,)
+                ).fetchall()
                 head = conn.execute("SELECT session_id, user_id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             finally:
                 conn.execute("COMMIT")
@@ -223,7 +249,8 @@ class SQLiteStore(Store):
             SUM(status = 'ERROR') AS errors, SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
             COUNT(input_tokens) AS input_known, COUNT(output_tokens) AS output_known, MIN(start_ns) AS first_ns,
             MAX(start_ns) AS last_ns, group_concat(duration_ns) AS durations,
-            group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts
+            group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts,
+            SUM(cost_nusd) AS cost_nusd, COUNT(cost_nusd) AS priced_calls, SUM(cache_read_tokens) AS cache_read_tokens
             FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND span_kind IN {_USAGE_KINDS_SQL}
             GROUP BY model"""
         rows = self._query(sql, (window.since_ns, window.until_ns))
@@ -262,7 +289,7 @@ class SQLiteStore(Store):
                 "until": window.until_ns,
             }
             with self._lock:
-                cursor = self._connection().execute(_MODEL_GROUPS_SQL, params)
+                cursor = self._connection().execute(self._sql(_MODEL_GROUPS_SQL), params)
                 cursor.row_factory = None  # plain tuples
                 rows = cursor.fetchall()
         groups = [_build.CallGroup(*r) for r in rows]
@@ -281,11 +308,13 @@ class SQLiteStore(Store):
             conn.execute("BEGIN")
             try:
                 sums = conn.execute(
-                    f"""SELECT user_id, MIN(start_ns) AS first_ns, MAX(end_ns) AS last_ns,
+                    self._sql(f"""SELECT user_id, MIN(start_ns) AS first_ns, MAX(end_ns) AS last_ns,
                         COUNT(DISTINCT session_id) AS sessions, COUNT(*) AS traces, SUM(llm_calls) AS llm_calls,
                         SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-                        SUM(total_tokens) AS total_tokens, SUM(error_count) AS errors
-                        FROM traces WHERE {where} GROUP BY user_id""",
+                        SUM(total_tokens) AS total_tokens, SUM(error_count) AS errors,
+                        SUM(priced_calls) AS priced_calls, SUM(unpriced_calls) AS unpriced_calls,
+                        SUM(cost_nusd) AS cost_nusd
+                        FROM traces WHERE {where} GROUP BY user_id"""),
                     params,
                 ).fetchall()
                 values = conn.execute(f"SELECT user_id, duration_ns FROM traces WHERE {where}", params).fetchall()

@@ -24,7 +24,7 @@ from llm_agent.backends import _sqlite_rollups
 from llm_agent.backends._sqlite_checkpoint import Checkpointer
 from llm_agent.backends._sqlite_cost import RowPricer
 from llm_agent.backends._sqlite_rows import INSERT_SPANS_HEAD as _INSERT_SPANS_HEAD
-from llm_agent.backends._sqlite_rows import SPAN_COLUMNS, STORED_COLUMNS, RowConverter, rows_from_values
+from llm_agent.backends._sqlite_rows import STORED_COLUMNS, RowConverter, rows_from_values
 from llm_agent.backends._sqlite_rows import fast_encode as _fast_encode
 from llm_agent.backends._sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 from llm_agent.backends._types import ExportResult, SpanRecord
@@ -333,5 +333,28 @@ def prune(path: str, older_than_s: float) -> int:
     conn = open_sink(path)
     try:
         return prune_connection(conn, older_than_s)
+    finally:
+        conn.close()
+
+
+def reprice(
+    path: str,
+    since_s: float | None = None,
+    prices: Any = None,
+    progress: Any = None,
+) -> int:
+    """Recompute the stored USD costs of the calls that started in the last ``since_s`` seconds
+    (all when ``None``) with the installed genai-prices and ``prices`` (overrides: a file, a dict).
+
+    Returns the number of calls repriced.  Used by ``llm-agent reprice``; resumable (docs/cost.md).
+    """
+    from llm_agent import _cost
+    from llm_agent.backends._sqlite_reprice import reprice_connection
+
+    overrides = _cost.load(prices)
+    since_ns = 0 if since_s is None else time.time_ns() - int(since_s * 1e9)
+    conn = open_sink(path)
+    try:
+        return reprice_connection(conn, since_ns, overrides, progress)
     finally:
         conn.close()

@@ -103,6 +103,36 @@ class RefSession:
     def models(self) -> tuple[str, ...]:
         return tuple(sorted({c.model for c in self.calls}))
 
+    @property
+    def cost_nusd(self) -> int:
+        """The priced calls' cost in nano-USD, from ``PRICES`` (failed calls have no usage: unpriced)."""
+        return sum(call_cost_nusd(c) or 0 for c in self.calls)
+
+    @property
+    def unpriced_calls(self) -> int:
+        return sum(call_cost_nusd(c) is None for c in self.calls)
+
+    @property
+    def cost_usd(self) -> float | None:
+        priced = len(self.calls) - self.unpriced_calls
+        return self.cost_nusd / 1e9 if priced else None
+
+
+#: Declared prices (USD per million tokens) the scenario is recorded with, so its costs do not
+#: depend on the installed price table; ``broken-model`` has none (its calls fail anyway).
+PRICES = {"models": {
+    "gpt-4o": {"provider": "openai", "input": 2.0, "output": 8.0},
+    "gpt-4o-mini": {"input": 1.0, "output": 4.0},
+    "text-embedding-3-small": {"input": 1.0, "output": 0.0},
+}}  # fmt: skip
+
+
+def call_cost_nusd(c: Call) -> int | None:
+    price = PRICES["models"].get(c.model)
+    if c.failed or price is None or c.input_tokens is None:
+        return None
+    return round(c.input_tokens * price["input"] * 1000 + (c.output_tokens or 0) * price["output"] * 1000)
+
 
 def _chat(model: str, lat: float, tin: int, tout: int, **kw: object) -> Call:
     return Call(model, lat, tin, tout, **kw)  # type: ignore[arg-type]
@@ -232,7 +262,9 @@ def build_with_openai(path: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sdk_trace, "time_ns", clock)
         llm_agent.shutdown()
-        llm_agent.init(backends=["sqlite"], sink_path=path, instrument=["openai"], schedule_delay_s=0.05)
+        llm_agent.init(
+            backends=["sqlite"], sink_path=path, instrument=["openai"], schedule_delay_s=0.05, prices=PRICES
+        )
         try:
             client = openai.OpenAI(
                 api_key="test_openai_api_key",
@@ -276,6 +308,7 @@ def _openai_call(client, call: Call) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_with_records(path: str) -> None:
+    from llm_agent._cost import load
     from llm_agent.backends._types import SpanRecord
     from llm_agent.backends.sqlite import SQLiteBackend
 
@@ -309,7 +342,7 @@ def build_with_records(path: str) -> None:
                 start_ns=start, end_ns=t, status="UNSET", session_id=sess.session_id, user_id=sess.user,
                 span_kind="CHAIN",
             ))  # fmt: skip
-    backend = SQLiteBackend(path)
+    backend = SQLiteBackend(path, prices=load(PRICES))
     try:
         # Two batches in reverse order: the rollups must not depend on arrival order.
         half = len(records) // 2

@@ -47,6 +47,7 @@ def test_every_session_summary_matches_the_scenario(store, ref) -> None:
         assert row.users == ((r.user,) if r.user else ())
         assert row.user_id == r.user
         assert row.start.tzinfo == timezone.utc
+        assert (row.cost_usd, row.unpriced_calls) == (r.cost_usd, r.unpriced_calls)
 
 
 def test_literal_values_for_one_session(store) -> None:
@@ -57,6 +58,9 @@ def test_literal_values_for_one_session(store) -> None:
         "traces": 3, "spans": 7, "llm_calls": 4, "input_tokens": 608, "output_tokens": 250, "total_tokens": 858,
         "cache_read_tokens": 0, "reasoning_tokens": 0, "usage_missing_calls": 0, "errors": 0,
         "models": ["gpt-4o", "text-embedding-3-small"], "service_name": row.service_name,
+        # 600 input x $2 + 250 output x $8 (gpt-4o) + 8 input x $1 (embedding), per million tokens
+        "cost_usd": 0.003208, "unpriced_calls": 0, "cache_creation_tokens": 0, "cache_hit_ratio": 0.0,
+        "cache_saved_usd": 0.0,
     }  # fmt: skip
 
 

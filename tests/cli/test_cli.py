@@ -34,13 +34,13 @@ def test_sessions_table(capsys, sink, ref) -> None:
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == [
-        "session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "err", "models"
+        "session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "cost", "err", "models"
     ]  # fmt: skip
     ids = [line.split()[0] for line in lines[2:]]
     assert ids == sorted(ref, key=lambda s: ref[s].start_ns, reverse=True)  # default: newest first
     alice = next(line for line in lines if line.startswith("s-alice-1 "))
     assert alice.split() == [
-        "s-alice-1", "alice", "2026-03-01", "10:00:00Z", "36.7", "3", "4", "608", "250", "858", "0",
+        "s-alice-1", "alice", "2026-03-01", "10:00:00Z", "36.7", "3", "4", "608", "250", "858", "$0.0032", "0",
         "gpt-4o,text-embedding-3-small",
     ]  # fmt: skip
 
@@ -194,12 +194,15 @@ def test_models_and_model(capsys, sink) -> None:
 def test_users(capsys, sink) -> None:
     code, out, _ = run(capsys, "users", "--db", sink, *WINDOW, "--format", "json")
     users = json.loads(out)
-    assert [(u["user_id"], u["sessions"], u["traces"], u["llm_calls"], u["total_tokens"]) for u in users] == [
-        ("alice", 2, 4, 5, 3858), ("dave", 1, 2, 9, 380), ("carol", 1, 2, 2, 0), ("bob", 1, 2, 2, 100)
+    # The users view: most expensive first, unknown cost (carol: every call failed) last.
+    assert [(u["user_id"], u["sessions"], u["traces"], u["llm_calls"], u["total_tokens"], u["cost_usd"],
+             u["unpriced_calls"]) for u in users] == [
+        ("alice", 2, 4, 5, 3858, 0.021208, 0), ("dave", 1, 2, 9, 380, 0.00139, 0), ("bob", 1, 2, 2, 100, 0.00031, 1),
+        ("carol", 1, 2, 2, 0, None, 2),
     ]  # fmt: skip
     code, out, _ = run(capsys, "users", "--db", sink, *WINDOW)
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()[2:]] == ["alice", "dave", "carol", "bob"]
+    assert [line.split()[0] for line in out.splitlines()[2:]] == ["alice", "dave", "bob", "carol"]
 
 
 def test_prune_deletes_old_traces(capsys, tmp_path) -> None:
