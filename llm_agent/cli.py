@@ -243,7 +243,7 @@ def _reprice(args: argparse.Namespace, out: TextIO) -> int:
     count = reprice(path, since_s=args.since, prices=prices, progress=progress)
     if bar:
         print(file=sys.stderr)
-    print(f"repriced {count} calls in {path}", file=out)
+    print(f"repriced {count} spans with usage in {path}", file=out)
     return EXIT_OK
 
 

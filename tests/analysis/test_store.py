@@ -64,6 +64,28 @@ def test_literal_values_for_one_session(store) -> None:
     }  # fmt: skip
 
 
+def test_cost_filters_and_sort(store, ref) -> None:
+    """``min_cost`` / ``max_cost``, ``cost`` in the filter language and ``order_by="-cost"``: exact on the
+    scenario (declared prices, analysis_scenario.PRICES); a session with no priced call has an
+    unknown cost, which no bound matches and which sorts last."""
+    rows = store.sessions(since=SINCE, until=UNTIL, order_by="-cost", limit=None)
+    priced = sorted((r for r in ref.values() if r.cost_usd is not None), key=lambda r: (-r.cost_nusd, r.session_id))
+    assert [r.session_id for r in rows] == [
+        *[r.session_id for r in sorted(priced, key=lambda r: r.cost_nusd, reverse=True)], "s-carol"
+    ]
+    assert [(r.cost_usd, r.unpriced_calls) for r in rows] == [(ref[r.session_id].cost_usd,
+                                                               ref[r.session_id].unpriced_calls) for r in rows]
+    assert rows[-1].cost_usd is None and rows[-1].unpriced_calls == 2
+    expected = sorted(r.session_id for r in priced if r.cost_nusd >= 1_000_000)
+    assert sorted(_ids(store.sessions(since=SINCE, until=UNTIL, min_cost=0.001))) == expected
+    assert sorted(_ids(store.sessions(since=SINCE, until=UNTIL, where="cost >= 0.001"))) == expected
+    cheap = sorted(r.session_id for r in priced if r.cost_nusd <= 500_000)
+    assert sorted(_ids(store.sessions(since=SINCE, until=UNTIL, max_cost=0.0005))) == cheap
+    assert sorted(_ids(store.sessions(since=SINCE, until=UNTIL, where="unpriced_calls > 0 and cost < 1"))) == [
+        "s-bob-1"
+    ]
+
+
 FILTERS = [
     ({"user": "alice"}, ["s-alice-1", "s-alice-2"]),
     ({"session_id": "s-bob-1"}, ["s-bob-1"]),
