@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -57,6 +57,7 @@ PROVIDER_IDS: Final[Mapping[str, str]] = {
 #: Providers that are servers on the user's machine: never priced from the table.
 LOCAL_PROVIDERS: Final = frozenset({"ollama", "vllm", "lmstudio", "llama.cpp"})
 _NS_PER_DAY: Final = 86_400_000_000_000
+NS_PER_DAY: Final = _NS_PER_DAY
 _NS_PER_MINUTE: Final = 60_000_000_000
 _PROBE: Final = 1_000_000
 #: Resolved prices kept per pricer; past this the cache starts again (a bound, not a tuning knob).
@@ -101,7 +102,7 @@ class _ModelEntry:
     def __init__(self, provider: Any, info: Any) -> None:
         self.provider = provider
         self.info = info
-        self.by_slot: dict[int, Coefficients | Any] = {}
+        self.by_slot: dict[int, Regions] = {}
         # Off-peak prices (DeepSeek) change within a day: resolve per minute for such a model.
         conditional = info.prices if isinstance(info.prices, list) else []
         timed = any(type(c.constraint).__name__ == "TimeOfDateConstraint" for c in conditional)
@@ -156,26 +157,33 @@ class Pricer:
         for model in (response_model, request_model):
             if not model:
                 continue
-            if self.overrides is not None:
-                fixed = self.overrides.find(provider, model)
-                if fixed is not None:
-                    cost = fixed.cost(tin, tout, cr, cw, rs)
-                    return cost, fixed.uncached(tin, tout, rs) - cost, OVERRIDE_VERSION
-            entry = self._entry(provider, model)
-            if entry is None:
+            found = self.resolve_model(provider, model, start_ns)
+            if found is None:
                 continue
-            prices = self._prices(entry, start_ns)
-            if prices is None:
-                continue
-            if isinstance(prices, Coefficients):
-                cost = prices.cost(tin, tout, cr, cw, rs)
-                return cost, prices.uncached(tin, tout, rs) - cost, self._version
-            cost = _calc(self._module, prices, tin, tout, cr, cw, rs)
-            uncached = _calc(self._module, prices, tin, tout, 0, 0, rs)
-            if cost is None:
-                return _UNPRICED
-            return cost, None if uncached is None else uncached - cost, self._version
+            regions, version = found
+            prices = pick(regions, tin)
+            cost = prices.cost(tin, tout, cr, cw, rs)
+            return cost, prices.uncached(tin, tout, rs) - cost, version
         return _UNPRICED
+
+    def resolve_model(self, provider: str | None, model: str, start_ns: int) -> tuple[Any, str | None] | None:
+        """(``Regions``, price version) of one model at that time; ``None`` when neither the
+        overrides nor the table know the model."""
+        if self.overrides is not None:
+            fixed = self.overrides.find(provider, model)
+            if fixed is not None:
+                return ((-1, fixed),), OVERRIDE_VERSION
+        entry = self._entry(provider, model)
+        if entry is None:
+            return None
+        return self._prices(entry, start_ns), self._version
+
+    def varies_within_a_day(self, provider: str | None, model: str) -> bool:
+        """Whether the table's price of this model changes during a day (off-peak prices)."""
+        if self.overrides is not None and self.overrides.find(provider, model) is not None:
+            return False
+        entry = self._entry(provider, model)
+        return entry is not None and entry.slot_ns != _NS_PER_DAY
 
     def _entry(self, provider: str | None, model: str) -> _ModelEntry | None:
         key = (provider, model)
@@ -198,7 +206,7 @@ class Pricer:
         self._models[key] = entry
         return entry
 
-    def _prices(self, entry: _ModelEntry, start_ns: int) -> Coefficients | Any:
+    def _prices(self, entry: _ModelEntry, start_ns: int) -> Regions:
         slot = start_ns // entry.slot_ns
         try:
             return entry.by_slot[slot]
@@ -217,35 +225,43 @@ class Pricer:
         return resolved
 
 
-def _usage(module: Any, tin: int, tout: int, cr: int, cw: int, rs: int) -> Any:
-    return module.Usage(
-        input_tokens=tin, output_tokens=tout, cache_read_tokens=cr, cache_write_tokens=cw, output_reasoning_tokens=rs
+#: A model's prices as linear pieces: ``((threshold, Coefficients), ...)``, highest threshold first,
+#: the last one ``-1``.  A call uses the first piece whose threshold its input tokens exceed: tiered
+#: prices (genai-prices' ``TieredPrices``) bill every token at the tier the prompt's size reaches.
+Regions = tuple[tuple[int, Coefficients], ...]
+
+
+def pick(regions: Regions, tin: int) -> Coefficients:
+    for threshold, prices in regions:
+        if tin > threshold:
+            return prices
+    return regions[-1][1]
+
+
+def _probe(module: Any, model_price: Any) -> Regions:
+    """The price as per-token coefficients, one set per tier region, from genai-prices itself."""
+    starts = sorted(
+        {t.start for v in vars(model_price).values() if type(v).__name__ == "TieredPrices" for t in v.tiers}
     )
 
+    def total(**kw: int) -> float:
+        return float(model_price.calc_price(module.Usage(**kw))["total_price"])
 
-def _calc(module: Any, model_price: Any, tin: int, tout: int, cr: int, cw: int, rs: int) -> float | None:
-    try:
-        return float(model_price.calc_price(_usage(module, tin, tout, cr, cw, rs))["total_price"])
-    except (ValueError, ArithmeticError):  # counts genai-prices refuses (a cache count above the input)
-        return None
-
-
-def _probe(module: Any, model_price: Any) -> Coefficients | Any:
-    """Per-token coefficients of a linear price, or the price object itself when it is tiered."""
-    if any(type(v).__name__ == "TieredPrices" for v in vars(model_price).values()):
-        return model_price
-    total: Callable[..., float] = lambda **kw: float(  # noqa: E731
-        model_price.calc_price(module.Usage(**kw))["total_price"]
-    )
     n = _PROBE
-    base = total()  # a per-request fee, if the model has one
-    tin = total(input_tokens=n) - base
-    tout = total(output_tokens=n) - base
-    return Coefficients(
-        input=tin / n,
-        output=tout / n,
-        cache_read=(total(input_tokens=n, cache_read_tokens=n) - base - tin) / n,
-        cache_write=(total(input_tokens=n, cache_write_tokens=n) - base - tin) / n,
-        reasoning=(total(output_tokens=n, output_reasoning_tokens=n) - base - tout) / n,
-        request=base,
-    )
+    request = total()  # a per-request fee, if the model has one
+    out: list[tuple[int, Coefficients]] = []
+    for threshold in [-1, *starts]:
+        # Probe inside the region: inputs just above its threshold (a million for the base region
+        # of an untiered price, so the coefficients are the table's per-million prices exactly).
+        m = n if not starts else (threshold + 1 if threshold >= 0 else 1)
+        tin = total(input_tokens=m)
+        tout = total(input_tokens=m, output_tokens=n)
+        out.append((threshold, Coefficients(
+            input=(tin - request) / m,
+            output=(tout - tin) / n,
+            cache_read=(total(input_tokens=m, cache_read_tokens=m) - tin) / m,
+            cache_write=(total(input_tokens=m, cache_write_tokens=m) - tin) / m,
+            reasoning=(total(input_tokens=m, output_tokens=n, output_reasoning_tokens=n) - tout) / n,
+            request=request,
+        )))  # fmt: skip
+    return tuple(reversed(out))

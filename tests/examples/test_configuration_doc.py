@@ -23,6 +23,7 @@ _RULES = {
     "list": "comma-separated names",
     "backends": "comma-separated names (or objects in code)",
     "map": "`host=provider,...`",
+    "prices": "a JSON or TOML file (or a dict in code)",
 }
 _SPECIAL_DEFAULTS = {"service_name": "the script's name", "instrument": "every supported library installed"}
 _EXTRA_RULES = {
