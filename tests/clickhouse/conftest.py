@@ -71,7 +71,10 @@ def _openai_driver(path: str) -> list[Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sdk_trace, "time_ns", clock)
         llm_agent.shutdown()
-        llm_agent.init(backends=["sqlite", exporter], sink_path=path, instrument=["openai"], schedule_delay_s=0.05)
+        llm_agent.init(
+            backends=["sqlite", exporter], sink_path=path, instrument=["openai"], schedule_delay_s=0.05,
+            prices=scenario.PRICES,
+        )
         try:
             client = openai.OpenAI(
                 api_key="test_openai_api_key",
@@ -139,7 +142,8 @@ def stores(spans_pair: dict[str, Any], chdb_url: str) -> Iterator[tuple[Any, Any
     import llm_agent.analysis
 
     with contextlib.closing(llm_agent.analysis.open(spans_pair["sqlite"])) as lite:
-        with contextlib.closing(llm_agent.analysis.open(chdb_url)) as ch:
+        # The ClickHouse store prices at query time: with the prices the sink was recorded with.
+        with contextlib.closing(llm_agent.analysis.open(chdb_url, prices=scenario.PRICES)) as ch:
             yield lite, ch
 
 

@@ -38,6 +38,11 @@ SESSION_QUERIES: list[dict[str, Any]] = [
     {"min_input_tokens": 100, "max_output_tokens": 300},
     {"min_output_tokens": 200},
     {"max_input_tokens": 30},
+    {"min_cost": 0.001},
+    {"max_cost": 0.0005, "order_by": "-cost"},
+    {"where": "cost > 0.0003 and unpriced_calls == 0"},
+    {"order_by": "-cost"},
+    {"order_by": "cost"},
     # Every keyword at once, then every keyword on its session's exact values (the bounds include them).
     {"user": "alice", "min_duration_s": "1s", "max_duration_s": "1h", "min_traces": 1, "max_traces": 5,
      "min_total_tokens": 1, "max_total_tokens": 100000, "min_input_tokens": 1, "max_input_tokens": 100000,
@@ -213,10 +218,17 @@ def test_model(stores: tuple[Any, Any], name: str, options: dict[str, Any]) -> N
     ids=lambda a: a[0],
 )
 def test_cli_accepts_the_url(
-    spans_pair: dict[str, Any], chdb_url: str, argv: list[str], capsys: pytest.CaptureFixture[str]
+    spans_pair: dict[str, Any], chdb_url: str, argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import json
+
     from llm_agent import cli
 
+    # ClickHouse prices at query time, with LLM_AGENT_PRICES: the prices the sink was recorded with.
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps(scenario.PRICES))
+    monkeypatch.setenv("LLM_AGENT_PRICES", str(prices))
     window = ["--since", scenario.SINCE, "--until", scenario.UNTIL] if argv[0] not in ("session",) else []
     outputs = []
     for db in (spans_pair["sqlite"], chdb_url):

@@ -22,6 +22,7 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.analysis import _sql
 from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis.clickhouse._cost import EMPTY_MAP, cost_columns
 
 # Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
 _INFERRED: Final = (
@@ -71,8 +72,9 @@ def _otel_kind_expr() -> str:
     return f"multiIf({cases}, 'INTERNAL')"
 
 
-def spans_sql(table: str, where: str = "1") -> str:
-    """Typed span rows from ``table`` rows matching ``where`` (SQL over the raw columns)."""
+def spans_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
+    """Typed span rows from ``table`` rows matching ``where`` (SQL over the raw columns), each
+    call priced from ``prices`` (``_cost.price_map``)."""
     tin, tout = semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.GEN_AI_USAGE_OUTPUT_TOKENS
     missing = semconv.USAGE_MISSING
     return f"""SELECT
@@ -90,11 +92,14 @@ def spans_sql(table: str, where: str = "1") -> str:
   span_kind IN {USAGE_KINDS_SQL} AS is_usage,
   {attr(semconv.GEN_AI_PROVIDER_NAME)} AS provider,
   coalesce({attr(semconv.GEN_AI_REQUEST_MODEL)}, {attr(semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
+  {attr(semconv.GEN_AI_REQUEST_MODEL)} AS request_model, {attr(semconv.GEN_AI_RESPONSE_MODEL)} AS response_model,
   {attr(semconv.ERROR_TYPE)} AS error_type,
   toInt64OrNull({attr(tin)}) AS input_tokens,
   toInt64OrNull({attr(tout)}) AS output_tokens,
   toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)}) AS cache_read_tokens,
   toInt64OrNull({attr(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)}) AS reasoning_tokens,
+  toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)}) AS cache_creation_tokens,
+  {cost_columns(prices)},
   {attr(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
   {attr(semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
   if(mapContains(SpanAttributes, {_lit(missing)}), SpanAttributes[{_lit(missing)}] = 'true',
@@ -102,7 +107,7 @@ def spans_sql(table: str, where: str = "1") -> str:
 FROM {table} WHERE {where}"""
 
 
-def traces_sql(table: str, where: str = "1") -> str:
+def traces_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
     """One row per trace with the SQLite ``traces`` columns (``ttft_text`` unparsed).
 
     Aggregates get ``t_`` names first and the table's names in the outer query: ClickHouse
@@ -113,7 +118,9 @@ def traces_sql(table: str, where: str = "1") -> str:
   t_start AS start_ns, t_end AS end_ns, t_end - t_start AS duration_ns, t_spans AS span_count, t_llm AS llm_calls,
   t_errors AS error_count, t_in AS input_tokens, t_out AS output_tokens, t_in + t_out AS total_tokens,
   t_cache AS cache_read_tokens, t_reasoning AS reasoning_tokens, t_missing AS usage_missing_calls,
-  t_ttft AS ttft_text, t_models AS model_list, arrayStringConcat(t_models, ',') AS models
+  t_ttft AS ttft_text, t_models AS model_list, arrayStringConcat(t_models, ',') AS models,
+  t_write AS cache_creation_tokens, t_priced AS priced_calls, t_unpriced AS unpriced_calls, t_cost AS cost_nusd,
+  t_saved AS cache_saved_nusd
 FROM (SELECT trace_id,
   argMinIf(tuple(session_id), (start_ns, span_id), session_id IS NOT NULL).1 AS t_session,
   argMinIf(tuple(user_id), (start_ns, span_id), user_id IS NOT NULL).1 AS t_user,
@@ -127,18 +134,23 @@ FROM (SELECT trace_id,
   toInt64(sumIf(ifNull(cache_read_tokens, 0), {usage})) AS t_cache,
   toInt64(sumIf(ifNull(reasoning_tokens, 0), {usage})) AS t_reasoning,
   toInt64(countIf({usage} AND usage_missing)) AS t_missing,
+  toInt64(sumIf(ifNull(cache_creation_tokens, 0), {usage})) AS t_write,
+  toInt64(countIf({usage} AND cost_nusd IS NOT NULL)) AS t_priced,
+  toInt64(countIf({usage} AND cost_nusd IS NULL)) AS t_unpriced,
+  toInt64(sumIf(ifNull(cost_nusd, 0), {usage})) AS t_cost,
+  toInt64(sumIf(ifNull(cache_saved_nusd, 0), {usage})) AS t_saved,
   argMinIf(tuple(ttft_text), (start_ns, span_id), {usage} AND ttft_text IS NOT NULL).1 AS t_ttft,
   arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models
-FROM ({spans_sql(table, where)}) GROUP BY trace_id)"""
+FROM ({spans_sql(table, where, prices)}) GROUP BY trace_id)"""
 
 
-def sessions_sql(table: str, where: str = "1") -> str:
+def sessions_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
     """One row per session with the SQLite ``sessions`` columns."""
     return f"""SELECT s_id AS session_id, s_user AS user_id, s_users AS users, s_service AS service_name,
   s_start AS start_ns, s_end AS end_ns, s_end - s_start AS duration_ns, s_traces AS trace_count,
   s_spans AS span_count, s_llm AS llm_calls, s_errors AS error_count, s_in AS input_tokens,
   s_out AS output_tokens, s_total AS total_tokens, s_cache AS cache_read_tokens,
-  s_reasoning AS reasoning_tokens, s_missing AS usage_missing_calls, s_models AS models
+  s_reasoning AS reasoning_tokens, s_missing AS usage_missing_calls, s_models AS models, {SESSION_COST_SUMS}
 FROM (SELECT assumeNotNull(session_id) AS s_id,
   argMinIf(tuple(user_id), (start_ns, trace_id), user_id IS NOT NULL).1 AS s_user,
   arrayStringConcat(arraySort(groupUniqArrayIf(assumeNotNull(user_id), user_id IS NOT NULL)), ',') AS s_users,
@@ -149,22 +161,42 @@ FROM (SELECT assumeNotNull(session_id) AS s_id,
   toInt64(sum(output_tokens)) AS s_out, toInt64(sum(total_tokens)) AS s_total,
   toInt64(sum(cache_read_tokens)) AS s_cache, toInt64(sum(reasoning_tokens)) AS s_reasoning,
   toInt64(sum(usage_missing_calls)) AS s_missing,
-  arrayStringConcat(arraySort(groupUniqArrayArray(model_list)), ',') AS s_models
-FROM ({traces_sql(table, where)}) WHERE session_id IS NOT NULL GROUP BY session_id)"""
+  arrayStringConcat(arraySort(groupUniqArrayArray(model_list)), ',') AS s_models, {SESSION_COST_AGGREGATES}
+FROM ({traces_sql(table, where, prices)}) WHERE session_id IS NOT NULL GROUP BY session_id)"""
+
+
+#: A session's cost columns (``sessions`` names) from its traces' (``c_`` names inside, so no
+#: alias shadows a column in an aggregate).
+SESSION_COST_AGGREGATES: Final = (
+    "toInt64(sum(cache_creation_tokens)) AS c_write, toInt64(sum(priced_calls)) AS c_priced, "
+    "toInt64(sum(unpriced_calls)) AS c_unpriced, toInt64(sum(cost_nusd)) AS c_cost, "
+    "toInt64(sum(cache_saved_nusd)) AS c_saved"
+)
+SESSION_COST_SUMS: Final = (
+    "c_write AS cache_creation_tokens, c_priced AS priced_calls, c_unpriced AS unpriced_calls, "
+    "c_cost AS cost_nusd, c_saved AS cache_saved_nusd"
+)
+
+
+def session_costs_sql(table: str, prices: str) -> str:
+    """Per session only its cost columns (joined to the sessions rollup view, which has no prices)."""
+    return f"""SELECT assumeNotNull(session_id) AS session_id, {SESSION_COST_SUMS} FROM (SELECT session_id,
+  {SESSION_COST_AGGREGATES} FROM ({traces_sql(table, "1", prices)}) WHERE session_id IS NOT NULL GROUP BY session_id)"""
 
 
 SESSION_SELECT: Final = (
     "session_id, user_id, users, service_name, start_ns, end_ns, trace_count, span_count, llm_calls, "
     "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
-    "error_count, models"
+    "error_count, models, priced_calls, unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
 )
 TRACE_SELECT: Final = (
     "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_text"
+    "total_tokens, usage_missing_calls, error_count, models, ttft_text, cache_read_tokens, priced_calls, "
+    "unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
 )
 SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
-    "model, input_tokens, output_tokens, ttft_text, session_id, user_id"
+    "model, input_tokens, output_tokens, ttft_text, session_id, user_id, cost_nusd"
 )
 
 

@@ -13,6 +13,7 @@ table, ``sessions()`` reads it instead of aggregating spans, so listing scales w
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,7 @@ from llm_agent.analysis._types import (
     SessionSummary,
     UserSummary,
 )
-from llm_agent.analysis.clickhouse import _client, _queries, _views
+from llm_agent.analysis.clickhouse import _client, _cost, _queries, _views
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
 
@@ -36,8 +37,12 @@ _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fr
 class ClickHouseStore(Store):
     """Read-only analysis of an ``otel_traces`` table on a ClickHouse server or in chdb."""
 
-    def __init__(self, url: str, use_views: bool = True, **options: Any) -> None:
+    def __init__(self, url: str, use_views: bool = True, prices: Any = None, **options: Any) -> None:
+        from llm_agent import _cost as cost
+
         self.url = url
+        # Calls are priced at query time (``_cost``): overrides from ``prices`` or LLM_AGENT_PRICES.
+        self.overrides = cost.load(prices if prices is not None else os.environ.get("LLM_AGENT_PRICES") or None)
         self.target = _client.parse_url(url)
         self._conn: Any = _client.connect(self.target, **options)
         self.table = self.target.qualified_table
@@ -75,10 +80,19 @@ class ClickHouseStore(Store):
 
     # --- sessions --------------------------------------------------------------------------------------
 
+    def _prices(self, where: str = "1", params: dict[str, Any] | None = None) -> str:
+        """The price lookup for the spans ``where`` selects (``_cost.price_map``)."""
+        return _cost.price_map(self._query, _queries.spans_sql(self.table, where), params or {}, self.overrides)
+
     def _sessions_source(self) -> str:
+        prices = self._prices()
         if self.sessions_rollup is not None:
-            return _views.sessions_from_rollup_sql(self.sessions_rollup)
-        return _queries.sessions_sql(self.table)
+            # The rollup view has no prices: its sessions get their cost columns from the spans.
+            return (
+                f"SELECT * FROM ({_views.sessions_from_rollup_sql(self.sessions_rollup)}) AS v "
+                f"LEFT JOIN ({_queries.session_costs_sql(self.table, prices)}) AS c USING (session_id)"
+            )
+        return _queries.sessions_sql(self.table, "1", prices)
 
     def _select_sessions(self, query: SessionQuery) -> Iterator[SessionSummary]:
         sql, params = _queries.select_sessions_sql(self._sessions_source(), query)
@@ -90,15 +104,16 @@ class ClickHouseStore(Store):
         # Only traces that have a span naming this session can belong to it (then the rollup decides).
         named = _queries.first_nonempty(semconv.SESSION_ID_KEYS)
         inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {named} = {{sid:String}})"
+        prices = self._prices(inner, params)
         traces = self._query(
-            f"SELECT {_queries.TRACE_SELECT} FROM ({_queries.traces_sql(self.table, inner)}) "
+            f"SELECT {_queries.TRACE_SELECT} FROM ({_queries.traces_sql(self.table, inner, prices)}) "
             "WHERE session_id = {sid:String}",
             params,
         )
         if not traces:
             return None
         summary = self._query(
-            f"SELECT {_queries.SESSION_SELECT} FROM ({_queries.sessions_sql(self.table, inner)}) "
+            f"SELECT {_queries.SESSION_SELECT} FROM ({_queries.sessions_sql(self.table, inner, prices)}) "
             "WHERE session_id = {sid:String}",
             params,
         )
@@ -112,9 +127,10 @@ class ClickHouseStore(Store):
     # --- traces ----------------------------------------------------------------------------------------
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
+        where = "TraceId = {tid:String}"
         rows = self._query(
             f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
-            + _queries.spans_sql(self.table, "TraceId = {tid:String}").replace(
+            + _queries.spans_sql(self.table, where, self._prices(where, {"tid": trace_id})).replace(
                 "SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1
             )
             + ")",
@@ -133,17 +149,24 @@ class ClickHouseStore(Store):
 
     def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
         window = _time.resolve_window(since, until)
+        window_params = {"since": window.since_ns, "until": window.until_ns}
         sql = f"""SELECT model, arrayStringConcat(groupUniqArrayIf(assumeNotNull(provider), provider IS NOT NULL), ',')
               AS providers, count() AS requests, countIf(status = 'ERROR') AS errors,
             sum(input_tokens) AS m_in, sum(output_tokens) AS m_out,
             count(input_tokens) AS input_known, count(output_tokens) AS output_known,
             min(start_ns) AS first_ns, max(start_ns) AS last_ns, groupArray(duration_ns) AS durations,
-            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
+            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts,
+            sum(cost_nusd) AS m_cost, count(cost_nusd) AS m_priced, sum(cache_read_tokens) AS m_cache
+            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE, self._prices(_WINDOW_WHERE, window_params))})
             WHERE model IS NOT NULL AND ifNull(is_usage, 0) GROUP BY model"""
-        rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
+        rows = self._query(sql, window_params)
         for r in rows:  # aggregates are named apart from the columns they read (see _queries)
             r["input_tokens"], r["output_tokens"] = r.pop("m_in"), r.pop("m_out")
+            r["cost_nusd"], r["priced_calls"], r["cache_read_tokens"] = (
+                r.pop("m_cost"),
+                r.pop("m_priced"),
+                r.pop("m_cache"),
+            )
         out = [
             _build.model_summary(
                 r,
@@ -175,8 +198,10 @@ class ClickHouseStore(Store):
             sum(reasoning_tokens) AS reasoning, countIf(usage_missing) AS missing,
             countIf(duration_ns > {{slow:Int64}}) AS slow, sumIf(output_tokens, {rate}) AS rate_tokens,
             sumIf(duration_ns, {rate}) AS rate_ns, groupArray(duration_ns) AS durations,
-            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
+            groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts,
+            sum(cache_creation_tokens) AS g_write, sum(cost_nusd) AS g_cost, count(cost_nusd) AS g_priced,
+            sum(cache_saved_nusd) AS g_saved, groupArrayIf(assumeNotNull(cost_nusd), cost_nusd IS NOT NULL) AS g_costs
+            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE, "{prices}")})
             WHERE model = {{model:String}} AND ifNull(is_usage, 0)
             GROUP BY bucket, failed, error_type, finish_text, provider"""
         params = {
@@ -207,8 +232,18 @@ class ClickHouseStore(Store):
                 rate_duration_ns=r["rate_ns"],
                 durations_ns=[int(d) for d in r["durations"]],
                 ttfts_s=[f for f in (_float(t) for t in r["ttfts"]) if f is not None],
+                cache_creation_tokens=r["g_write"],
+                cost_nusd=r["g_cost"],
+                priced=int(r["g_priced"]),
+                cache_saved_nusd=r["g_saved"],
+                costs_nusd=[int(c) for c in r["g_costs"]],
             )
-            for r in self._query(sql, params)
+            for r in self._query(
+                sql.replace(
+                    "{prices}", self._prices(_WINDOW_WHERE, {"since": params["since"], "until": params["until"]})
+                ),
+                params,
+            )
         ]
         return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
 
@@ -218,14 +253,21 @@ class ClickHouseStore(Store):
         window = _time.resolve_window(since, until)
         # A trace that starts in the window has its earliest span in it: read only those traces.
         inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {_WINDOW_WHERE})"
+        window_params = {"since": window.since_ns, "until": window.until_ns}
         sql = f"""SELECT user_id, min(start_ns) AS first_ns, max(end_ns) AS last_ns,
             uniqExact(session_id) AS sessions, count() AS traces, sum(llm_calls) AS u_llm,
             sum(input_tokens) AS u_in, sum(output_tokens) AS u_out,
-            sum(total_tokens) AS u_total, sum(error_count) AS errors, groupArray(duration_ns) AS durations
-            FROM ({_queries.traces_sql(self.table, inner)})
+            sum(total_tokens) AS u_total, sum(error_count) AS errors, groupArray(duration_ns) AS durations,
+            sum(priced_calls) AS u_priced, sum(unpriced_calls) AS u_unpriced, sum(cost_nusd) AS u_cost
+            FROM ({_queries.traces_sql(self.table, inner, self._prices(inner, window_params))})
             WHERE start_ns BETWEEN {{since:Int64}} AND {{until:Int64}} AND user_id IS NOT NULL GROUP BY user_id"""
-        rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
+        rows = self._query(sql, window_params)
         for r in rows:
+            r["priced_calls"], r["unpriced_calls"], r["cost_nusd"] = (
+                r.pop("u_priced"),
+                r.pop("u_unpriced"),
+                r.pop("u_cost"),
+            )
             r["llm_calls"], r["input_tokens"] = r.pop("u_llm"), r.pop("u_in")
             r["output_tokens"], r["total_tokens"] = r.pop("u_out"), r.pop("u_total")
         out = [_build.user_summary(r, [int(d) / 1e9 for d in r["durations"]]) for r in rows]
