@@ -56,6 +56,7 @@ _INT_FILTERS: Final = (
     "max_output_tokens",
 )
 _DURATION_FILTERS: Final = ("min_duration_s", "max_duration_s")
+_USD_FILTERS: Final = ("min_cost", "max_cost")
 _TEXT_FILTERS: Final = ("session_id", "user", "where")
 
 Payload = dict[str, Any]
@@ -148,6 +149,9 @@ class Api:
             "filter_fields": dict(FILTER_FIELDS),
             "filter_aliases": dict(FILTER_ALIASES),
             "content_attributes": list(CONTENT_ATTRIBUTES),
+            # USD cost is off without genai-prices: the page says once how to turn it on.
+            "pricing_available": analysis.pricing_available(),
+            "pricing_hint": analysis.PRICING_HINT,
         }
 
     def _sessions(self, _arg: str, query: Mapping[str, str]) -> Response:
@@ -165,6 +169,10 @@ class Api:
             value = query.get(name, "").strip()
             if value:
                 kwargs[name] = _int(name, value, minimum=0)
+        for name in _USD_FILTERS:
+            value = query.get(name, "").strip()
+            if value:
+                kwargs[name] = _usd(name, value)
         limit = _int("limit", query.get("limit", "") or str(DEFAULT_PAGE_LIMIT), minimum=1)
         if limit > MAX_PAGE_LIMIT:
             raise BadRequest(f"limit must be at most {MAX_PAGE_LIMIT}, got {limit}")
@@ -251,6 +259,16 @@ def _int(name: str, text: str, minimum: int) -> int:
         raise BadRequest(f"{name} must be a whole number, got {text!r}") from None
     if value < minimum:
         raise BadRequest(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _usd(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadRequest(f"{name} must be a number of USD, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise BadRequest(f"{name} must be a finite number >= 0, got {text!r}")
     return value
 
 

@@ -141,6 +141,7 @@ def test_filter_sessions_by_user_and_minimum_tokens(browser: Any, server: Any, s
         "input_tokens": fmt_int(s.input_tokens),
         "output_tokens": fmt_int(s.output_tokens),
         "total_tokens": fmt_int(s.total_tokens),
+        "cost_usd": "$0.0017",  # ui_scenario.PRICES: $0.001708
         "errors": "0",
         "models": cells["models"],
     }
@@ -224,6 +225,8 @@ def test_open_a_session_and_see_its_traces(browser: Any, server: Any, store: Any
             "input_tokens": fmt_int(t.input_tokens),
             "output_tokens": fmt_int(t.output_tokens),
             "total_tokens": fmt_int(t.total_tokens),
+            "cache_read_tokens": fmt_int(t.cache_read_tokens),
+            "cost_usd": fmt_usd(t.cost_usd),
             "ttft_s": fmt_duration(t.ttft_s),
             "errors": fmt_int(t.errors),
         }
@@ -242,6 +245,9 @@ def test_open_a_session_and_see_its_traces(browser: Any, server: Any, store: Any
         "sum-input-tokens": "328",
         "sum-output-tokens": "140",
         "sum-total-tokens": "468",
+        "sum-cost": "0.001708",  # ui_scenario.PRICES
+        "sum-cache-hit": "0",  # no cache reads in this session
+        "sum-cache-saved": "0",
         "sum-errors": "0",
     }
     screenshot(browser, artifacts, "session-details")
@@ -525,3 +531,74 @@ def test_content_in_both_shapes_renders(browser: Any, content_sink: str, artifac
         "gen_ai.output.messages": "gen_ai.output.messages\nASSISTANT · STOP\n[reasoning] thinking it over\n"
         'new answ…[truncated]\n→ lookup({\n  "q": 2\n})  [call_3]',
     }
+
+
+# --- USD cost --------------------------------------------------------------------------------------------
+
+
+def fmt_usd(v: float | None) -> str:
+    """The page's fmtUsd."""
+    if v is None:
+        return "\u2014"
+    if v != 0 and abs(v) < 0.0001:
+        return f"${v:.6f}"
+    if v != 0 and abs(v) < 0.01:
+        return f"${v:.4f}"
+    return f"${v:,.2f}"
+
+
+def test_costs_on_sessions_models_and_the_users_view(browser: Any, server: Any, store: Any, artifacts: str) -> None:
+    # Sessions: a Cost column, sortable, unknown never shown as $0.
+    open_page(browser, server, "#/sessions?order_by=-cost")
+    rows = store.sessions(since="24h", order_by="-cost")
+    assert session_ids(browser) == [r.session_id for r in rows]
+    cells = {r.get_attribute("data-session-id"): r.find_element(By.CSS_SELECTOR, 'td[data-col="cost_usd"]').text
+             for r in find_all(browser, "session-row")}  # fmt: skip
+    # alice-1: gpt-4o 300 in / 130 out at $2/$8, gpt-4o-mini 20 / 10 at $1/$4, the embedding 8 at $1.
+    alice = next(r for r in rows if r.session_id == "ui-alice-1")
+    assert (alice.cost_usd, alice.unpriced_calls) == ((300 * 2000 + 130 * 8000 + 20 * 1000 + 10 * 4000 + 8000) / 1e9, 0)
+    carol = next(r for r in rows if r.session_id == "ui-carol-xss")
+    assert carol.unpriced_calls == 1  # the failed call reported no usage
+    assert cells == {
+        r.session_id: fmt_usd(r.cost_usd) + (f" +{r.unpriced_calls} unpriced" if r.unpriced_calls else "") for r in rows
+    }
+
+    # Model analysis: every model side by side first, with cost; cost cards and the cost chart.
+    open_page(browser, server, "#/models?model=gpt-4o")
+    models = store.models(since="24h")
+    overview = find(browser, "models-table")
+    assert browser.execute_script(
+        "return arguments[0].compareDocumentPosition(arguments[1]) & Node.DOCUMENT_POSITION_FOLLOWING",
+        overview, find(browser, "model-summary"),
+    )  # fmt: skip
+    table = [(r.get_attribute("data-model"), r.find_element(By.CSS_SELECTOR, 'td[data-col="cost_usd"]').text,
+              r.find_element(By.CSS_SELECTOR, 'td[data-col="cost_per_1k_calls_usd"]').text)
+             for r in find_all(browser, "model-row")]  # fmt: skip
+    assert table == [
+        (m.model, fmt_usd(m.cost_usd) + (f" +{m.unpriced_calls} unpriced" if m.unpriced_calls else ""),
+         fmt_usd(m.cost_per_1k_calls_usd)) for m in models
+    ]  # fmt: skip
+    m = store.model("gpt-4o", since="24h")
+    assert find(browser, "metric-cost-value").text == fmt_usd(m.cost_usd)
+    assert float(find(browser, "metric-cost").get_attribute("data-value")) == pytest.approx(m.cost_usd)
+    assert m.cost_per_call is not None
+    assert find(browser, "metric-cost-p50-value").text == fmt_usd(m.cost_per_call.p50)
+    assert find(browser, "chart-cost-svg").is_displayed()
+    bars = find(browser, "chart-cost").find_elements(By.CSS_SELECTOR, "rect.bar")
+    assert len(bars) == sum(1 for b in m.series if b.cost_usd)
+    screenshot(browser, artifacts, "models-cost")
+
+    # Users: sorted by cost, most expensive first.
+    click_and_wait(browser, find(browser, "tab-users"))
+    users = sorted(store.users(since="24h"), key=lambda u: -(u.cost_usd if u.cost_usd is not None else -1))
+    shown = [(r.get_attribute("data-user"), r.find_element(By.CSS_SELECTOR, 'td[data-col="cost_usd"]').text)
+             for r in find_all(browser, "user-row")]  # fmt: skip
+    assert shown == [
+        (u.user_id, fmt_usd(u.cost_usd) + (f" +{u.unpriced_calls} unpriced" if u.unpriced_calls else ""))
+        for u in users
+    ]
+    assert [u for u, _ in shown][0] == "dave"  # 1000 in / 500 out of gpt-4o
+    screenshot(browser, artifacts, "users")
+    # A user opens their sessions, most expensive first.
+    click_and_wait(browser, find_all(browser, "user-row")[0])
+    assert session_ids(browser) == ["ui-dave"]

@@ -58,6 +58,13 @@ SCENARIO: tuple[Session, ...] = (
     Session("ui-dave", "dave", 2400, ((0, (Call("gpt-4o", 4.0, 1000, 500),)),)),
 )  # fmt: skip
 
+#: Declared prices (USD per million tokens), so the page's costs do not depend on the installed table;
+#: the failed call (no usage) shows as unpriced.
+PRICES = {"models": {
+    "gpt-4o": {"input": 2.0, "output": 8.0}, "gpt-4o-mini": {"input": 1.0, "output": 4.0},
+    "text-embedding-3-small": {"input": 1.0, "output": 0.0},
+}}  # fmt: skip
+
 #: The trace whose waterfall the tests measure: alice's first turn (1.0 s, 3.0 s and 0.5 s calls).
 WATERFALL_SESSION = "ui-alice-1"
 
@@ -150,7 +157,8 @@ def build_sink(path: str) -> None:
         mp.setattr(sdk_trace, "time_ns", clock)
         llm_agent.shutdown()
         llm_agent.init(
-            backends=["sqlite"], sink_path=path, instrument=["openai"], capture_content=True, schedule_delay_s=0.05
+            backends=["sqlite"], sink_path=path, instrument=["openai"], capture_content=True, schedule_delay_s=0.05,
+            prices=PRICES,
         )
         try:
             client = openai.OpenAI(

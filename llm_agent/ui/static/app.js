@@ -5,12 +5,14 @@ import { renderModels } from "./models.js";
 import { renderSession, renderSessions } from "./sessions.js";
 import { api, errorBox, hashFor, parseHash, windowParams } from "./state.js";
 import { renderTrace } from "./trace.js";
+import { renderUsers } from "./users.js";
 
 const VIEWS = {
   sessions: { tab: "sessions", render: renderSessions, title: "Session analysis" },
   session: { tab: "sessions", render: renderSession, title: "Session" },
   trace: { tab: "sessions", render: renderTrace, title: "Trace" },
   models: { tab: "models", render: renderModels, title: "Model analysis" },
+  users: { tab: "users", render: renderUsers, title: "Users" },
 };
 
 let generation = 0;
@@ -21,6 +23,11 @@ const metaPromise = api("meta").then(
     const db = document.getElementById("db-path");
     db.textContent = meta.db;
     db.title = `Reading ${meta.db} (read-only)`;
+    if (meta.pricing_available === false) {
+      // Said once, above every view: costs read unknown until the price table is installed.
+      document.body.insertBefore(el("div", { class: "banner", "data-testid": "pricing-hint", text: meta.pricing_hint }),
+        document.getElementById("main"));
+    }
     return meta;
   },
   () => ({ content_attributes: [] }),

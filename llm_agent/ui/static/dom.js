@@ -102,6 +102,22 @@ export function modelTags(models, max = 2) {
   return shown;
 }
 
+/** USD: "$0.0123", "$12.40"; unknown (nothing priced) is a dash, never $0. */
+export function fmtUsd(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return DASH;
+  if (v !== 0 && Math.abs(v) < 0.0001) return `$${v.toFixed(6)}`;
+  if (v !== 0 && Math.abs(v) < 0.01) return `$${v.toFixed(4)}`;
+  return `$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A cost with its unpriced calls: "$4.12 + 3 unpriced". */
+export function costCell(cost, unpriced) {
+  const out = [el("span", { "data-testid": "cost", text: fmtUsd(cost) })];
+  if (unpriced)
+    out.push(el("span", { class: "flag", title: `${unpriced} call(s) could not be priced (unknown model or usage): not counted as $0`, text: ` +${unpriced} unpriced` }));
+  return out;
+}
+
 export function fmtPct(ratio) {
   if (ratio === null || ratio === undefined || Number.isNaN(ratio)) return DASH;
   return `${(ratio * 100).toFixed(2)}%`;

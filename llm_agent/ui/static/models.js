@@ -1,7 +1,7 @@
 // Model analysis: one model's figures and time series, and every model side by side.
 
 import { timeSeriesChart } from "./charts.js";
-import { DASH, el, fmtBucket, fmtCompact, fmtDuration, fmtFloat, fmtInt, fmtPct, metricCard } from "./dom.js";
+import { DASH, costCell, el, fmtBucket, fmtCompact, fmtDuration, fmtFloat, fmtInt, fmtPct, fmtUsd, metricCard } from "./dom.js";
 import { api, emptyState, errorBox, loading, missingSink, navigate, windowPicker, windowQuery, withParams } from "./state.js";
 
 const COLORS = {
@@ -12,6 +12,7 @@ const COLORS = {
   p50: "#10b981",
   p90: "#f59e0b",
   p99: "#ef4444",
+  cost: "#16a34a",
 };
 
 function fmtSeconds(v) {
@@ -43,6 +44,9 @@ function comparisonTable(models, selected, params) {
     ["Latency p50", (m) => fmtSeconds(m.latency_p50_s), "latency_p50_s"],
     ["Latency p99", (m) => fmtSeconds(m.latency_p99_s), "latency_p99_s"],
     ["TTFT p50", (m) => fmtSeconds(m.ttft_p50_s), "ttft_p50_s"],
+    ["Cost", (m) => costCell(m.cost_usd, m.unpriced_calls), "cost_usd"],
+    ["Cost / 1k calls", (m) => fmtUsd(m.cost_per_1k_calls_usd), "cost_per_1k_calls_usd"],
+    ["Cache hit", (m) => fmtPct(m.cache_hit_ratio), "cache_hit_ratio"],
   ];
   return el("div", { class: "card table-card" },
     el("div", { class: "card-head" }, el("h3", { text: "All models" }), el("span", { class: "muted", text: "Click a model to analyse it." })),
@@ -112,7 +116,13 @@ export async function renderModels(main, state, isCurrent) {
     metricCard("metric-ttft-p99", "TTFT p99", fmtSeconds(m.ttft.p99), m.ttft.p99),
     metricCard("metric-tokens-per-s", "Output tokens / s", fmtFloat(m.output_tokens_per_s, 1), m.output_tokens_per_s),
     metricCard("metric-cache-read", "Cached input tokens", fmtInt(m.cache_read_tokens), m.cache_read_tokens),
-    metricCard("metric-reasoning", "Reasoning tokens", fmtInt(m.reasoning_tokens), m.reasoning_tokens));
+    metricCard("metric-reasoning", "Reasoning tokens", fmtInt(m.reasoning_tokens), m.reasoning_tokens),
+    metricCard("metric-cost", "Cost", fmtUsd(m.cost_usd), m.cost_usd, m.unpriced_calls ? `+ ${fmtInt(m.unpriced_calls)} unpriced calls` : null),
+    metricCard("metric-cost-p50", "Cost / call p50", fmtUsd(m.cost_per_call ? m.cost_per_call.p50 : null), m.cost_per_call ? m.cost_per_call.p50 : null,
+      m.cost_per_call ? `avg ${fmtUsd(m.cost_per_call.avg)}` : null),
+    metricCard("metric-cost-p99", "Cost / call p99", fmtUsd(m.cost_per_call ? m.cost_per_call.p99 : null), m.cost_per_call ? m.cost_per_call.p99 : null),
+    metricCard("metric-cache-hit", "Cache hit ratio", fmtPct(m.cache_hit_ratio), m.cache_hit_ratio, `${fmtInt(m.cache_creation_tokens)} tokens written`),
+    metricCard("metric-cache-saved", "Saved by caching", fmtUsd(m.cache_saved_usd), m.cache_saved_usd));
 
   const series = m.series;
   const starts = series.map((b) => b.start);
@@ -131,9 +141,13 @@ export async function renderModels(main, state, isCurrent) {
       { label: "p99", color: COLORS.p99, values: pick("latency_p99_s") }] }),
     timeSeriesChart({ ...common, title: "Time to first token", testid: "chart-ttft", format: fmtAxisSeconds, series: [
       { label: "p50", color: COLORS.p50, values: pick("ttft_p50_s") },
-      { label: "p90", color: COLORS.p90, values: pick("ttft_p90_s") }] }));
+      { label: "p90", color: COLORS.p90, values: pick("ttft_p90_s") }] }),
+    timeSeriesChart({ ...common, title: "Cost (USD)", testid: "chart-cost", format: fmtAxisUsd, series: [
+      { label: "Cost", color: COLORS.cost, values: pick("cost_usd"), type: "bar" }] }));
 
   body.replaceChildren(
+    // Every model side by side first (requests, errors, latency, TTFT, tokens, cost), then the one picked.
+    comparisonTable(list.models, m.model, params),
     el("div", { class: "model-title" }, el("h2", { class: "mono", "data-testid": "model-name", text: m.model }),
       el("span", { class: "muted", text: `${m.providers.join(", ") || "unknown provider"} \u00b7 ${fmtBucket(m.bucket_s)} buckets` })),
     metrics,
@@ -141,8 +155,11 @@ export async function renderModels(main, state, isCurrent) {
     el("div", { class: "two-col" },
       smallTable("Errors by type", "error-types", m.error_types, m.errors),
       smallTable("Finish reasons", "finish-reasons", m.finish_reasons, Object.values(m.finish_reasons || {}).reduce((a, b) => a + b, 0))),
-    comparisonTable(list.models, m.model, params),
   );
+}
+
+function fmtAxisUsd(v) {
+  return v === 0 ? "$0" : fmtUsd(v);
 }
 
 function fmtAxisSeconds(v) {

@@ -1,6 +1,6 @@
 // Session analysis: the filtered, sorted, paginated session list and a session's details.
 
-import { DASH, el, fmtDuration, fmtInt, fmtTime, kvList, metricCard, modelTags } from "./dom.js";
+import { DASH, costCell, el, fmtDuration, fmtInt, fmtPct, fmtTime, fmtUsd, kvList, metricCard, modelTags } from "./dom.js";
 import {
   api,
   breadcrumb,
@@ -26,6 +26,7 @@ const RANGE_FILTERS = [
   ["total_tokens", "Total tokens", "min_total_tokens", "max_total_tokens", "", "number"],
   ["input_tokens", "Input tokens", "min_input_tokens", "max_input_tokens", "", "number"],
   ["output_tokens", "Output tokens", "min_output_tokens", "max_output_tokens", "", "number"],
+  ["cost", "Cost (USD)", "min_cost", "max_cost", "", "number"],
 ];
 export const FILTER_KEYS = [
   ...TEXT_FILTERS.map(([k]) => k),
@@ -45,6 +46,8 @@ const CHIP_LABELS = {
   max_input_tokens: "Input tokens \u2264",
   min_output_tokens: "Output tokens \u2265",
   max_output_tokens: "Output tokens \u2264",
+  min_cost: "Cost $ \u2265",
+  max_cost: "Cost $ \u2264",
   where: "Where",
 };
 
@@ -58,6 +61,7 @@ const COLUMNS = [
   { key: "input_tokens", label: "Input tokens", sort: "input_tokens", num: true },
   { key: "output_tokens", label: "Output tokens", sort: "output_tokens", num: true },
   { key: "total_tokens", label: "Total tokens", sort: "total_tokens", num: true },
+  { key: "cost_usd", label: "Cost", sort: "cost", num: true },
   { key: "errors", label: "Errors", sort: "errors", num: true },
   { key: "models", label: "Models" },
 ];
@@ -77,6 +81,8 @@ function cell(row, key) {
       return row.errors ? el("span", { class: "badge badge-error", text: fmtInt(row.errors) }) : "0";
     case "models":
       return modelTags(row.models);
+    case "cost_usd":
+      return costCell(row.cost_usd, row.unpriced_calls);
     case "input_tokens":
     case "output_tokens":
     case "total_tokens": {
@@ -127,7 +133,7 @@ function filterMenu(params, apply, close) {
       el("label", { for: "f-where", text: "Filter expression" }),
       inputs.where,
       el("div", { class: "hint", text:
-        "Fields: session_id, user, duration_s, traces, llm_calls, input_tokens, output_tokens, total_tokens, errors, models, start, end. " +
+        "Fields: session_id, user, duration_s, traces, llm_calls, input_tokens, output_tokens, total_tokens, cost, errors, models, start, end. " +
         "Operators: == != < <= > >= contains in, combined with and / or / not and parentheses; durations like 30s, 2m." })),
     el("div", { class: "filter-actions" },
       el("button", { type: "button", class: "btn", "data-testid": "filter-clear", text: "Clear all",
@@ -305,6 +311,9 @@ export async function renderSession(main, state, isCurrent) {
     metricCard("sum-input-tokens", "Input tokens", fmtInt(s.input_tokens), s.input_tokens),
     metricCard("sum-output-tokens", "Output tokens", fmtInt(s.output_tokens), s.output_tokens),
     metricCard("sum-total-tokens", "Total tokens", fmtInt(s.total_tokens), s.total_tokens),
+    metricCard("sum-cost", "Cost", fmtUsd(s.cost_usd), s.cost_usd, s.unpriced_calls ? `+ ${fmtInt(s.unpriced_calls)} unpriced calls` : null),
+    metricCard("sum-cache-hit", "Cache hit ratio", fmtPct(s.cache_hit_ratio), s.cache_hit_ratio, `${fmtInt(s.cache_read_tokens)} read \u00b7 ${fmtInt(s.cache_creation_tokens)} written`),
+    metricCard("sum-cache-saved", "Saved by caching", fmtUsd(s.cache_saved_usd), s.cache_saved_usd),
     metricCard("sum-errors", "Errors", fmtInt(s.errors), s.errors));
   const info = kvList([
     ["Session ID", el("span", { class: "mono", text: s.session_id })],
@@ -337,12 +346,17 @@ export async function renderSession(main, state, isCurrent) {
       el("td", { class: "num", "data-col": "input_tokens", text: fmtInt(t.input_tokens) }),
       el("td", { class: "num", "data-col": "output_tokens", text: fmtInt(t.output_tokens) }),
       el("td", { class: "num", "data-col": "total_tokens", text: fmtInt(t.total_tokens) }),
+      el("td", { class: "num", "data-col": "cache_read_tokens" }, fmtInt(t.cache_read_tokens),
+        t.cache_bust ? el("span", { class: "badge badge-error", "data-testid": "cache-bust",
+          title: `Cache bust: the prompt kept growing but the cache read fell to near zero; ${fmtInt(t.cache_bust_tokens)} input tokens billed uncached`,
+          text: "cache bust" }) : null),
+      el("td", { class: "num", "data-col": "cost_usd" }, costCell(t.cost_usd, t.unpriced_calls)),
       el("td", { class: "num", "data-col": "ttft_s", text: fmtDuration(t.ttft_s) }),
       el("td", { class: "num", "data-col": "errors" }, t.errors ? el("span", { class: "badge badge-error", text: fmtInt(t.errors) }) : "0"),
       el("td", { "data-col": "models" }, modelTags(t.models)));
   });
-  const headers = ["#", "Trace ID", "Name", "Start", "Timeline", "Duration", "Think time", "LLM calls", "Input", "Output", "Total", "TTFT", "Errors", "Models"];
-  const numeric = new Set(["#", "Duration", "Think time", "LLM calls", "Input", "Output", "Total", "TTFT", "Errors"]);
+  const headers = ["#", "Trace ID", "Name", "Start", "Timeline", "Duration", "Think time", "LLM calls", "Input", "Output", "Total", "Cached", "Cost", "TTFT", "Errors", "Models"];
+  const numeric = new Set(["#", "Duration", "Think time", "LLM calls", "Input", "Output", "Total", "Cached", "Cost", "TTFT", "Errors"]);
   body.replaceChildren(
     el("div", { class: "page-head" }, el("h1", {}, "Session ", el("span", { class: "mono title-id", "data-testid": "session-title", text: s.session_id }))),
     metrics,
