@@ -597,7 +597,7 @@ def test_costs_on_sessions_models_and_the_users_view(browser: Any, server: Any, 
         (u.user_id, fmt_usd(u.cost_usd) + (f" +{u.unpriced_calls} unpriced" if u.unpriced_calls else ""))
         for u in users
     ]
-    assert [u for u, _ in shown][0] == "dave"  # 1000 in / 500 out of gpt-4o
+    assert shown[0][0] == "dave"  # 1000 in / 500 out of gpt-4o
     screenshot(browser, artifacts, "users")
     # A user opens their sessions, most expensive first.
     click_and_wait(browser, find_all(browser, "user-row")[0])
