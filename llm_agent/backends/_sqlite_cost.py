@@ -110,13 +110,18 @@ class RowPricer:
                 if tout is None and key[3] != _EMBEDDINGS:
                     append(r + _NO_COST)
                     continue
-                regions, version = found
-                # The first region whose threshold the input exceeds (the last one's is -1).
-                ci, co, ccr, ccw, crs, creq = next(c for t, c in regions if tin > t)
+                prices, version, regions = found
+                if regions is not None:  # tiered: the first region whose threshold the input exceeds
+                    prices = next(c for t, c in regions if tin > t)
+                ci, co, ccr, ccw, crs, creq = prices
                 uncached = creq + tin * ci + (tout or 0) * co + (r[_REASONING] or 0) * crs
-                cost = uncached + (r[_CACHE] or 0) * ccr + (r[_WRITE] or 0) * ccw
+                cr, cw = r[_CACHE], r[_WRITE]
+                if cr or cw:
+                    cost = uncached + (cr or 0) * ccr + (cw or 0) * ccw
+                    saved = round((uncached - cost) * _NANO)
+                else:  # nothing cached: nothing saved (the common case, one multiplication less)
+                    cost, saved = uncached, 0
                 n = round(cost * _NANO)
-                saved = round((uncached - cost) * _NANO)
                 if n > MAX_CALL_NUSD or not -MAX_CALL_NUSD <= saved <= MAX_CALL_NUSD:
                     n, saved = to_nusd(cost), to_nusd(uncached - cost)
                 append((*r, n, saved, version))
@@ -134,6 +139,8 @@ class RowPricer:
             if found is None:
                 continue
             regions, version = found
-            return tuple((t, (c.input, c.output, c.cache_read, c.cache_write, c.reasoning, c.request))
-                         for t, c in regions), version  # fmt: skip
+            pieces = tuple((t, (c.input, c.output, c.cache_read, c.cache_write, c.reasoning, c.request))
+                           for t, c in regions)  # fmt: skip
+            # (prices, version, None) for one price, (None, version, pieces) for tiered prices.
+            return (pieces[0][1], version, None) if len(pieces) == 1 else (None, version, pieces)
         return None

@@ -141,3 +141,35 @@ def test_response_model_first_request_model_as_fallback() -> None:
     expected = float(_reference("gpt-4o-mini", "openai", input_tokens=1000, output_tokens=100))
     assert dated[0] == pytest.approx(expected, abs=TOLERANCE_USD)
     assert fallback[0] == pytest.approx(expected, abs=TOLERANCE_USD)
+
+
+def test_the_sinks_fast_path_prices_exactly_as_the_pricer() -> None:
+    """``RowPricer`` (one dict lookup and the dot product per row) against ``Pricer.price`` per row."""
+    from llm_agent.backends._sqlite_cost import RowPricer, cost_values
+    from llm_agent.backends._sqlite_rows import SPAN_COLUMNS
+
+    index = {name: i for i, name in enumerate(SPAN_COLUMNS)}
+    cases = [  # provider, model, op, input, output, cache read, cache write, reasoning
+        ("anthropic", "claude-3-5-sonnet-20241022", "chat", 3_050, 400, 2_000, 1_000, None),
+        ("openai", "o3-mini", "chat", 12_000, 3_000, 8_192, None, 2_048),
+        ("anthropic", "claude-sonnet-4-5", "chat", 250_000, 1_000, 50_000, None, None),
+        ("anthropic", "claude-sonnet-4-5", "chat", 150_000, 1_000, 0, None, None),
+        ("openai", "text-embedding-3-small", "embeddings", 7_000, None, None, None, None),
+        ("openai", "gpt-4o", "chat", 10, None, None, None, None),  # no output count: unknown
+        ("openai", "no-such-model-xyz", "chat", 10, 5, None, None, None),
+        ("deepseek", "deepseek-chat", "chat", 1_000, 100, 500, None, None),  # off-peak prices: the general path
+    ]
+    rows = []
+    for provider, model, op, tin, tout, cr, cw, rs in cases:
+        row: list[object] = [None] * len(SPAN_COLUMNS)
+        values = {"provider": provider, "response_model": model, "request_model": model, "operation": op,
+                  "start_ns": WHEN_NS, "input_tokens": tin, "output_tokens": tout, "cache_read_tokens": cr,
+                  "cache_creation_tokens": cw, "reasoning_tokens": rs}  # fmt: skip
+        for name, value in values.items():
+            row[index[name]] = value
+        rows.append(tuple(row))
+    pricer = RowPricer()
+    fast = pricer.extend(rows)
+    assert pricer._pricer is not None
+    assert fast == [r + cost_values(pricer._pricer, r) for r in rows]
+    assert [f[-3] is None for f in fast] == [False, False, False, False, False, True, True, False]

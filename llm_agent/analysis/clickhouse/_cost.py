@@ -57,7 +57,8 @@ def price_map(query: Callable[[str, dict[str, Any]], list[dict[str, Any]]], span
         found = RowPricer._resolve(pricer, key, int(r["day"]) * NS_PER_DAY)
         if found is None or found is _SLOW:
             continue
-        regions, _version = found
+        prices, _version, regions = found
+        regions = regions if regions is not None else ((-1, prices),)
         pieces = ",".join("[" + ",".join(_number(v) for v in (t, *c)) + "]" for t, c in regions)
         entries.append(f"toUInt64({int(r['k'])}), [{pieces}]")
     return "map(" + ", ".join(entries) + ")" if entries else EMPTY_MAP
