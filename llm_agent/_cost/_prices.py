@@ -5,12 +5,13 @@ ClickHouse store, ``llm-agent reprice``) when it reads.  ``genai_prices`` is imp
 
 Speed: ``genai_prices.calc_price`` costs tens of microseconds (model matching, unit decomposition,
 ``Decimal`` arithmetic), too much at the sink's 60k spans/s.  Its price for a model is linear in
-the token counts (apart from tiered prices), so the price object of each (provider, model, day) is
-turned once into per-token coefficients by asking genai-prices itself for the price of a million
-tokens of each class (``_probe``): the same data and the same semantics (cache reads and writes
+the token counts (within each tier of a tiered price), so the price object of each (provider,
+model, day) is turned once into per-token coefficients by asking genai-prices itself for the price
+of tokens of each class (``_probe``): the same data and the same semantics (cache reads and writes
 inside the input, reasoning inside the output, a class without a price of its own priced as its
-parent), then plain float arithmetic per call.  Tiered prices (a rate that depends on the prompt
-size) go through genai-prices per call.  tests/cost checks both against ``calc_price``.
+parent), then plain float arithmetic per call.  A tiered price (every token billed at the tier the
+prompt's size reaches) becomes one set of coefficients per tier.  tests/cost checks them against
+``calc_price``.
 """
 
 from __future__ import annotations
