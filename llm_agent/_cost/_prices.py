@@ -35,26 +35,28 @@ OVERRIDE_VERSION: Final = "override"
 #: Our ``gen_ai.provider.name`` values -> genai-prices provider ids.  Local servers are absent on
 #: purpose: a model they serve is unpriced unless the user declares its price (``llama3.2`` is free
 #: on Ollama, not at a hosted provider's rate).
-PROVIDER_IDS: Final[Mapping[str, str]] = {
-    semconv.PROVIDER_OPENAI: "openai",
-    semconv.PROVIDER_ANTHROPIC: "anthropic",
-    semconv.PROVIDER_AWS_BEDROCK: "aws",
-    semconv.PROVIDER_GCP_GEMINI: "google",
-    semconv.PROVIDER_GCP_VERTEX_AI: "google",
-    "gcp.gen_ai": "google",
-    "azure.ai.openai": "azure",
-    "azure.ai.inference": "azure",
-    "mistral_ai": "mistral",
-    "groq": "groq",
-    "cohere": "cohere",
-    "deepseek": "deepseek",
-    "x_ai": "x-ai",
-    "perplexity": "perplexity",
-    "openrouter": "openrouter",
-    "together": "together",
-    "fireworks": "fireworks",
-    "cerebras": "cerebras",
-}
+PROVIDER_IDS: Final[Mapping[str, str]] = dict(
+    (
+        (semconv.PROVIDER_OPENAI, "openai"),
+        (semconv.PROVIDER_ANTHROPIC, "anthropic"),
+        (semconv.PROVIDER_AWS_BEDROCK, "aws"),
+        (semconv.PROVIDER_GCP_GEMINI, "google"),
+        (semconv.PROVIDER_GCP_VERTEX_AI, "google"),
+        ("gcp.gen_ai", "google"),
+        ("azure.ai.openai", "azure"),
+        ("azure.ai.inference", "azure"),
+        ("mistral_ai", "mistral"),
+        ("groq", "groq"),
+        ("cohere", "cohere"),
+        ("deepseek", "deepseek"),
+        ("x_ai", "x-ai"),
+        ("perplexity", "perplexity"),
+        ("openrouter", "openrouter"),
+        ("together", "together"),
+        ("fireworks", "fireworks"),
+        ("cerebras", "cerebras"),
+    )
+)
 #: Providers that are servers on the user's machine: never priced from the table.
 LOCAL_PROVIDERS: Final = frozenset({"ollama", "vllm", "lmstudio", "llama.cpp"})
 _NS_PER_DAY: Final = 86_400_000_000_000
