@@ -314,8 +314,11 @@ def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         where = display_location(getattr(store, "path", "the store"))
         print(f"llm-agent: no session {args.id!r} in {where}", file=sys.stderr)
         return EXIT_NOT_FOUND
+    transcript = store.transcript(args.id)
     if args.format == "json":
-        json.dump(detail.to_dict(), out, ensure_ascii=False, indent=2)
+        payload = detail.to_dict()
+        payload["transcript"] = transcript.to_dict() if transcript is not None else None
+        json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return EXIT_OK
     if args.format == "csv":
@@ -336,6 +339,9 @@ def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         for t in detail.traces
     ]  # fmt: skip
     print(_text.table(headers, rows, _width()), file=out)
+    if transcript is not None:
+        print(file=out)
+        print(_text.transcript(transcript, _width()), file=out)
     return EXIT_OK
 
 

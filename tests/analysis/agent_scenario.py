@@ -1,5 +1,5 @@
 """An agent session recorded for real: the openai SDK against the demo's local server, each turn an
-``llm_agent.agent()`` with a tool call run under ``llm_agent.tool()`` and the answer after it.
+``llm_agent.agent()`` with a retrieval, a tool call run under ``llm_agent.tool()`` and the answer after it.
 
 Used by the transcript tests of the analysis, the CLI, the web page and ClickHouse parity: it
 returns what the app itself saw (questions, tool calls, results, answers), which is what the
@@ -38,6 +38,8 @@ def run(client: openai.OpenAI, questions: Sequence[str] = QUESTIONS) -> list[dic
         for question in questions:
             with llm_agent.agent("support-bot", id="bot-1"):
                 history.append({"role": "user", "content": question})
+                with llm_agent.retrieval("kb", query=question) as r:
+                    r.set_documents([{"id": "faq-7", "score": 0.82}, {"id": "faq-2", "score": 0.41}])
                 reply = client.chat.completions.create(model="gpt-4o", messages=history, tools=TOOLS,
                                                        tool_choice="required")  # fmt: skip
                 message = reply.choices[0].message
