@@ -29,12 +29,14 @@ def tool_result(arguments: dict[str, Any]) -> dict[str, Any]:
     return {"orders": [{"id": 1042, "status": "shipped"}], "customer": arguments.get("customer")}
 
 
-def run(client: openai.OpenAI, questions: Sequence[str] = QUESTIONS) -> list[dict[str, Any]]:
+def run(
+    client: openai.OpenAI, questions: Sequence[str] = QUESTIONS, session_id: str = SESSION_ID
+) -> list[dict[str, Any]]:
     """Record the session; per turn what the app saw: question, tool calls (id, name, arguments,
     result) and answer."""
     history: list[dict[str, Any]] = [{"role": "system", "content": "You are the help desk."}]
     seen = []
-    with llm_agent.session(SESSION_ID, user_id=USER_ID):
+    with llm_agent.session(session_id, user_id=USER_ID):
         for question in questions:
             with llm_agent.agent("support-bot", id="bot-1"):
                 history.append({"role": "user", "content": question})
@@ -60,7 +62,8 @@ def run(client: openai.OpenAI, questions: Sequence[str] = QUESTIONS) -> list[dic
     return seen
 
 
-def record(sink_path: str, capture_content: bool = True, backends: Sequence[Any] = ("sqlite",)) -> list[dict[str, Any]]:
+def record(sink_path: str, capture_content: bool = True, backends: Sequence[Any] = ("sqlite",),
+           session_id: str = SESSION_ID) -> list[dict[str, Any]]:  # fmt: skip
     """``run()`` under a fresh ``init()`` writing ``sink_path``, against a fresh local server."""
     from llm_agent._demo.server import DemoServer
 
@@ -70,7 +73,7 @@ def record(sink_path: str, capture_content: bool = True, backends: Sequence[Any]
     try:
         with DemoServer(latency_scale=0.0, seed=11) as server:
             client = openai.OpenAI(base_url=server.base_url, api_key="test_openai_api_key", max_retries=0)
-            seen = run(client)
+            seen = run(client, session_id=session_id)
         assert llm_agent.flush(10.0)
     finally:
         llm_agent.shutdown()
