@@ -77,7 +77,10 @@ def record(argv: Sequence[str] | None = None) -> Recorded:
 
     seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     plans = workload.plan(args.sessions, seed, run_tag=uuid.uuid4().hex[:6])
-    agent = llm_agent.init(service_name="llm-agent-demo", sink_path=args.db, backends=["sqlite"], instrument=["openai"])
+    # The demo's conversations are made up, so it records their content: the session's transcript and
+    # the tool calls' arguments show out of the box (an app turns this on itself: capture_content).
+    agent = llm_agent.init(service_name="llm-agent-demo", sink_path=args.db, backends=["sqlite"], instrument=["openai"],
+                           capture_content=True)  # fmt: skip
     db = agent.settings.sink_path
     started = datetime.now(timezone.utc) - timedelta(seconds=1)
     t0 = time.monotonic()
