@@ -12,7 +12,8 @@ the body runs.  The spans follow the GenAI conventions (v1.41.0):
 * ``invoke_agent {gen_ai.agent.name}`` (INTERNAL): ``gen_ai.agent.name``, ``.id``, ``.description``,
   ``.version``.  Outside any span it is the root of a new trace (the turn's trace);
 * ``retrieval {gen_ai.data_source.id}`` (CLIENT, as the conventions' retrieval span):
-  ``gen_ai.data_source.id``, ``gen_ai.request.top_k``, the number of documents returned
+  ``gen_ai.data_source.id``, ``gen_ai.request.top_k`` (``gen_ai.retrieval.top_k`` with the
+  ``gen_ai_latest_experimental`` opt-in, as the conventions' current main), the number of documents returned
   (``llm_agent.retrieval.document_count``); with capture_content the query text and the documents;
 * ``step(name, kind=...)``: a span named ``name`` of any ARMS kind (CHAIN, WORKFLOW, STEP, ...).
 
@@ -33,6 +34,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from llm_agent import _errors, semconv
+from llm_agent._stability import latest_gen_ai
 from llm_agent._state import get_settings, get_tracer
 from llm_agent._util import error_type_name, exception_event_attributes
 from llm_agent.context import _Scope, current_ids, id_attributes
@@ -361,7 +363,8 @@ def retrieval(data_source: str, *, query: str | None = None, top_k: int | None =
         semconv.GEN_AI_DATA_SOURCE_ID: data_source,
     }
     if top_k is not None and not isinstance(top_k, bool):
-        attrs[semconv.GEN_AI_REQUEST_TOP_K] = int(top_k)
+        key = semconv.GEN_AI_RETRIEVAL_TOP_K if latest_gen_ai() else semconv.GEN_AI_REQUEST_TOP_K
+        attrs[key] = int(top_k)
     scope = RetrievalScope(
         f"{semconv.OP_RETRIEVAL} {data_source}", semconv.KIND_RETRIEVER, otel_trace.SpanKind.CLIENT, attrs
     )

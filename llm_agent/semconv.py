@@ -46,6 +46,9 @@ GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
 GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
 GEN_AI_AGENT_VERSION: Final = "gen_ai.agent.version"
 GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+#: The conventions' current main names a retrieval's top_k apart from the request's (v1.41:
+#: ``gen_ai.request.top_k``); written instead of it with ``gen_ai_latest_experimental``.
+GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
 #: How many documents a retrieval returned (the conventions have only the documents themselves, opt-in).
 RETRIEVAL_DOCUMENT_COUNT: Final = "llm_agent.retrieval.document_count"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
@@ -344,6 +347,7 @@ __all__ = [
     "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
     "GEN_AI_RETRIEVAL_DOCUMENTS",
     "GEN_AI_RETRIEVAL_QUERY_TEXT",
+    "GEN_AI_RETRIEVAL_TOP_K",
     "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_TOKEN_CACHE",
     "GEN_AI_TOKEN_MODALITY",

@@ -45,6 +45,7 @@ UNRELEASED: Final = frozenset(
         semconv.GEN_AI_TOKEN_MODALITY,
         semconv.GEN_AI_TOKEN_CACHE,
         semconv.GEN_AI_TOKEN_PHASE,
+        semconv.GEN_AI_RETRIEVAL_TOP_K,  # the retrieval span's top_k on the conventions' current main
     }
 )
 #: Names the conventions do not define, each documented in docs/data-model.md: ARMS's (written

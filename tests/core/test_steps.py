@@ -421,3 +421,11 @@ def test_after_shutdown_nothing_is_recorded_and_nothing_fails() -> None:
     with llm_agent.tool("after") as t:
         t.set_result("ignored")
     assert names == ["execute_tool before"]
+
+
+def test_the_latest_conventions_name_the_retrievals_top_k_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    with capture_spans() as spans, llm_agent.retrieval("kb", top_k=5):
+        pass
+    attrs = spans.one().attributes
+    assert (attrs.get("gen_ai.retrieval.top_k"), "gen_ai.request.top_k" in attrs) == (5, False)
