@@ -220,7 +220,10 @@ class ToolScope(StepScope):
 
     def _called(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if get_settings().capture_content and getattr(self, "_arguments", None) is None:
-            self._arguments = _call_arguments(fn, args, kwargs)
+            try:
+                self._arguments = _call_arguments(fn, args, kwargs)
+            except Exception as err:
+                _errors.report("steps.tool_arguments", err)
 
     def _returned(self, value: Any) -> None:
         entry = self._current()
