@@ -254,7 +254,7 @@ def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
     steps = [
         (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
         (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
-        (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn"),
+        (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn, as a transcript"),
         (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
         (f"llm-agent ui{db_flag}", "all of it in your browser"),
     ]

@@ -99,5 +99,7 @@ def record(argv: Sequence[str] | None = None) -> Recorded:
           f"(on purpose: rate limits, server errors, cut-off streams)\n", file=sys.stderr)  # fmt: skip
     for line in sorted(set(outcome.unexpected)):
         print(f"  unexpected failure (please report it): {line}", file=sys.stderr)
-    longest = max(plans, key=lambda p: p.turns)
+    # The session to open first: the longest agent conversation (its transcript shows tool calls), if any.
+    agents = [p for p in plans if p.scenario == "agent"]
+    longest = max(agents or plans, key=lambda p: p.turns)
     return Recorded(db, started, longest.session_id)
