@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ T0_NS = 1_772_000_000_000_000_000
 def _record(span_id: int, name: str, start_s: float, attributes: dict[str, Any], **fields: Any) -> SpanRecord:
     return SpanRecord(trace_id=f"{1:032x}", span_id=f"{span_id:016x}", parent_span_id=fields.pop("parent", None),
                       name=name, kind=fields.pop("kind", "CLIENT"), start_ns=T0_NS + int(start_s * 1e9),
-                      end_ns=T0_NS + int((start_s + 0.5) * 1e9), status="UNSET",
+                      end_ns=T0_NS + int((start_s + 0.5) * 1e9), status=fields.pop("status", "UNSET"),
                       session_id="old", attributes=attributes, **fields)  # fmt: skip
 
 
@@ -98,3 +99,55 @@ def test_older_rows_in_the_providers_own_shapes(tmp_path: Path) -> None:
                         "result": {"temp_c": 14}, "span_id": None, "error_type": None}],
         "answer": "14 degrees and rain.", "llm_calls": 2, "errors": 0,
     }  # fmt: skip
+
+
+def test_conventions_shape_failed_tools_and_tools_no_call_asked_for(tmp_path: Path) -> None:
+    """The conventions' parts: a tool_call answered by a tool_call_response part (no tool span), a
+    tool span that failed, and a tool span no model call asked for; a turn without LLM calls."""
+    root = f"{1:016x}"
+    first_out = [{"role": "assistant", "finish_reason": "tool_calls", "parts": [
+        {"type": "text", "content": "Let me look."},
+        {"type": "tool_call", "id": "call_a", "name": "lookup", "arguments": {"q": "x"}},
+        {"type": "tool_call", "id": "call_b", "name": "fetch", "arguments": {"url": "u"}}]}]
+    second_in = [{"role": "user", "parts": [{"type": "text", "content": "Find x"}]}, *first_out,
+                 {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_a", "response": "found x"}]}]
+    records = [
+        _record(1, "turn", 0.0, {}, kind="INTERNAL", span_kind="CHAIN"),
+        _record(2, "chat m", 1.0, {"gen_ai.input.messages": json.dumps(second_in[:1]),
+                                   "gen_ai.output.messages": json.dumps(first_out)},
+                parent=root, span_kind="LLM", operation="chat"),
+        _record(3, "execute_tool fetch", 2.0, {"gen_ai.tool.name": "fetch", "gen_ai.tool.call.id": "call_b"},
+                parent=root, kind="INTERNAL", span_kind="TOOL", operation="execute_tool", error_type="TimeoutError",
+                status="ERROR"),
+        _record(4, "execute_tool audit", 3.0, {"gen_ai.tool.name": "audit", "gen_ai.tool.call.result": '"ok"'},
+                parent=root, kind="INTERNAL", span_kind="TOOL", operation="execute_tool"),
+        _record(5, "chat m", 4.0, {"gen_ai.input.messages": json.dumps(second_in),
+                                   "gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": [
+                                       {"type": "text", "content": "x is "}, {"type": "text", "content": "here"}],
+                                       "finish_reason": "stop"}])},
+                parent=root, span_kind="LLM", operation="chat"),
+    ]  # fmt: skip
+    quiet = SpanRecord(trace_id=f"{2:032x}", span_id=f"{9:016x}", parent_span_id=None, name="quiet turn",
+                       kind="INTERNAL", start_ns=T0_NS + 10 * 10**9, end_ns=T0_NS + 11 * 10**9, status="UNSET",
+                       session_id="conv", span_kind="CHAIN")  # fmt: skip
+    records = [dataclasses.replace(r, session_id="conv") for r in records] + [quiet]
+    db = str(tmp_path / "conv.sqlite")
+    backend = SQLiteBackend(db)
+    backend.export(records[::-1])
+    backend.shutdown(5.0)
+    with llm_agent.analysis.open(db) as store:
+        transcript = store.transcript("conv")
+    assert transcript is not None
+    assert [turn.to_dict() | {"start": None} for turn in transcript.turns] == [
+        {"trace_id": f"{1:032x}", "name": "turn", "start": None, "user_message": "Find x",
+         "tool_calls": [
+             {"name": "lookup", "call_id": "call_a", "arguments": {"q": "x"}, "result": "found x", "span_id": None,
+              "error_type": None},
+             {"name": "fetch", "call_id": "call_b", "arguments": {"url": "u"}, "result": None,
+              "span_id": f"{3:016x}", "error_type": "TimeoutError"},
+             {"name": "audit", "call_id": None, "arguments": None, "result": "ok", "span_id": f"{4:016x}",
+              "error_type": None}],
+         "answer": "x is \nhere", "llm_calls": 2, "errors": 1},
+        {"trace_id": f"{2:032x}", "name": "quiet turn", "start": None, "user_message": None, "tool_calls": [],
+         "answer": None, "llm_calls": 0, "errors": 0},
+    ]  # fmt: skip

@@ -429,3 +429,14 @@ def test_the_latest_conventions_name_the_retrievals_top_k_apart(monkeypatch: pyt
         pass
     attrs = spans.one().attributes
     assert (attrs.get("gen_ai.retrieval.top_k"), "gen_ai.request.top_k" in attrs) == (5, False)
+
+
+def test_step_content_stays_on_the_span_whatever_the_content_mode() -> None:
+    # the conventions define an event only for inference content: a tool's stays on its span
+    with capture_spans(capture_content=True, content_mode="event") as spans:
+        with llm_agent.tool("search", arguments={"q": 1}) as t:
+            t.set_result(2)
+    record = spans.one()
+    assert (record.attributes["gen_ai.tool.call.arguments"], record.attributes["gen_ai.tool.call.result"]) == (
+        '{"q":1}', "2")
+    assert record.events == ()
