@@ -100,11 +100,13 @@ def _turn(trace_id: str, name: str | None, start: datetime, errors: int, spans: 
                 responses.setdefault(call_id, response)
         for message in _messages(span.attributes.get(semconv.GEN_AI_OUTPUT_MESSAGES)):
             for call_id, tool_name, arguments in _tool_calls(message):
+                if call_id and call_id in by_id:
+                    continue  # the same call seen twice: a framework's LLM span over the SDK's (issue 20)
                 call = {"name": tool_name, "call_id": call_id, "arguments": arguments, "result": None,
                         "span_id": None, "error_type": None}  # fmt: skip
                 calls.append(call)
                 if call_id:
-                    by_id.setdefault(call_id, call)
+                    by_id[call_id] = call
     for span in ordered:
         if span.operation != semconv.OP_EXECUTE_TOOL and span.span_kind != semconv.KIND_TOOL:
             continue

@@ -151,3 +151,26 @@ def test_conventions_shape_failed_tools_and_tools_no_call_asked_for(tmp_path: Pa
         {"trace_id": f"{2:032x}", "name": "quiet turn", "start": None, "user_message": None, "tool_calls": [],
          "answer": None, "llm_calls": 0, "errors": 0},
     ]  # fmt: skip
+
+
+def test_a_model_call_seen_by_two_instrumentations_is_one_tool_call(tmp_path: Path) -> None:
+    """A framework's LLM span over the SDK's (both with the same content): the call is listed once."""
+    out = json.dumps([{"role": "assistant", "finish_reason": "tool_calls",
+                       "parts": [{"type": "tool_call", "id": "call_z", "name": "lookup", "arguments": {}}]}])
+    inp = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "hi"}]}])
+    records = [
+        _record(1, "ChatOpenAI", 0.0, {"gen_ai.input.messages": inp, "gen_ai.output.messages": out},
+                kind="INTERNAL", span_kind="LLM"),
+        _record(2, "chat gpt-4o", 0.1, {"gen_ai.input.messages": inp, "gen_ai.output.messages": out},
+                parent=f"{1:016x}", span_kind="LLM", operation="chat"),
+    ]  # fmt: skip
+    db = str(tmp_path / "twice.sqlite")
+    backend = SQLiteBackend(db)
+    backend.export([dataclasses.replace(r, session_id="twice") for r in records])
+    backend.shutdown(5.0)
+    with llm_agent.analysis.open(db) as store:
+        transcript = store.transcript("twice")
+    assert transcript is not None
+    (turn,) = transcript.turns
+    assert (turn.user_message, [(c.name, c.call_id) for c in turn.tool_calls], turn.answer) == (
+        "hi", [("lookup", "call_z")], None)
