@@ -175,9 +175,9 @@ def _block(label: str, text: str, pad: int, width: int) -> list[str]:
     """``label text``, the text wrapped to ``width`` and its further lines indented under its first."""
     head = f"  {label.ljust(pad)} " if label or pad else "  "
     room = max(_MIN_TEXT_WIDTH, width - len(head))
-    lines = [part for line in visible(text).splitlines() or [""]
+    lines = [part for line in [visible(line) for line in text.splitlines()] or [""]
              for part in (textwrap.wrap(line, room, break_on_hyphens=False) or [""])]  # fmt: skip
-    return [head + lines[0], *(" " * len(head) + line for line in lines[1:])]
+    return [(head + lines[0]).rstrip(), *((" " * len(head) + line).rstrip() for line in lines[1:])]
 
 
 def _compact(value: Any) -> str:

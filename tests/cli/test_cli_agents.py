@@ -101,3 +101,24 @@ def test_transcript_wraps_to_the_terminal(capsys: pytest.CaptureFixture[str], re
         words = " ".join(line.strip() for line in transcript.splitlines()).split()
         for text in [turn["answer"] for turn in recorded["seen"]] if db == recorded["db"] else [CAPTURE_HINT]:
             assert " ".join(text.split()) in " ".join(words)
+
+
+def test_transcript_lines_keep_line_breaks_and_escape_control_characters() -> None:
+    from datetime import datetime, timezone
+
+    from llm_agent import _terminal
+    from llm_agent.analysis import Transcript, TranscriptToolCall, TranscriptTurn
+
+    start = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
+    call = TranscriptToolCall("lookup", None, {"q": "\x1b[2J"}, None, "0" * 16, "TimeoutError")
+    turn = TranscriptTurn("f" * 32, "turn", start, "first line\n\nsecond \x1b]0;pwned\x07", (call,), None, 1, 1)
+    text = _terminal.transcript(Transcript("s", True, (turn,)), 80)
+    assert text.split("\n") == [
+        "Transcript",
+        "turn 1  turn  2026-03-01 10:00:00Z  (1 error)",
+        "  user:      first line",
+        "",
+        "             second \\x1b]0;pwned\\x07",
+        '  tool:      lookup({"q": "\\u001b[2J"})',
+        "             -> failed: TimeoutError",
+    ]
