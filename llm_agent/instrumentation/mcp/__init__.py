@@ -55,7 +55,6 @@ class MCPInstrumentor(PatchingInstrumentor):
             self.wrap_on_import(_sdk.LOWLEVEL_MODULE, "Server", "_handle_request", _server.handle_request_wrapper)
         for module_name, function, network in (*_sdk.CLIENT_TRANSPORTS, *_sdk.SERVER_TRANSPORTS):
             self._wrap_transport(module_name, function, network)
-            self._wrap_transport("mcp", function, network)  # ``from mcp import stdio_client``
 
     def _wrap_transport(self, module_name: str, function: str, network: str) -> None:
         def patch(module: ModuleType) -> None:

@@ -30,14 +30,22 @@ SESSION_MODULE: Final = "mcp.shared.session"
 #: 1.x: the low-level server's per-request dispatch (``Server._handle_request``).
 LOWLEVEL_MODULE: Final = "mcp.server.lowlevel.server"
 CLIENT_MODULE: Final = "mcp.client.session"
-#: The transports whose streams we tag (module, function, network transport).
+#: The transports whose streams we tag (module, function, network transport), and the modules
+#: that bind them by name at import (``from mcp.server.stdio import stdio_server``), which the
+#: ``mcp`` package's own import runs before any hook of ours can.
 CLIENT_TRANSPORTS: Final = (
     ("mcp.client.stdio", "stdio_client", "pipe"),
+    ("mcp", "stdio_client", "pipe"),
     ("mcp.client.streamable_http", "streamable_http_client", "tcp"),
     ("mcp.client.streamable_http", "streamablehttp_client", "tcp"),  # 1.x's older name
     ("mcp.client.sse", "sse_client", "tcp"),
 )
-SERVER_TRANSPORTS: Final = (("mcp.server.stdio", "stdio_server", "pipe"),)
+SERVER_TRANSPORTS: Final = (
+    ("mcp.server.stdio", "stdio_server", "pipe"),
+    ("mcp", "stdio_server", "pipe"),
+    ("mcp.server.mcpserver.server", "stdio_server", "pipe"),  # 2.x MCPServer.run_stdio_async
+    ("mcp.server.fastmcp.server", "stdio_server", "pipe"),  # 1.x FastMCP.run_stdio_async
+)
 
 
 def self_tracing() -> bool:

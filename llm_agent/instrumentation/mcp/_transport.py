@@ -93,25 +93,37 @@ class _TaggingContext(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_token: contextvars.Token[Transport | None] | None = None
 
     async def __aenter__(self) -> Any:
-        streams = await self.__wrapped__.__aenter__()
+        network, address, port = self._self_tag
+        transport = Transport(network, network == semconv.NETWORK_TRANSPORT_TCP, address, port)
+        # Set before the transport starts its tasks, so that they (and whatever the SDK runs in
+        # their context: 2.x runs handlers in the reader task's) see it too.
+        self._self_token = _opened.set(transport)
         try:
-            network, address, port = self._self_tag
+            streams = await self.__wrapped__.__aenter__()
+        except BaseException:
+            self._reset()
+            raise
+        try:
             values = tuple(streams)
-            session_id = values[2] if len(values) > 2 and callable(values[2]) else None
-            transport = Transport(network, network == semconv.NETWORK_TRANSPORT_TCP, address, port, session_id)
+            if len(values) > 2 and callable(values[2]):  # streamable HTTP (1.x): the session id callback
+                transport = Transport(network, transport.http, address, port, values[2])
             _by_stream[values[1]] = transport
-            self._self_token = _opened.set(transport)
+        except TypeError:
+            pass  # a stream that cannot be weakly referenced (2.x's ContextSendStream): the context tells
         except Exception as exc:
             _errors.report("mcp.transport", exc)
         return streams
 
-    async def __aexit__(self, *exc_info: Any) -> Any:
+    def _reset(self) -> None:
         token, self._self_token = self._self_token, None
         if token is not None:
             try:
                 _opened.reset(token)
             except ValueError:  # left in another context than it was entered in: nothing to undo here
                 pass
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        self._reset()
         return await self.__wrapped__.__aexit__(*exc_info)
 
 
