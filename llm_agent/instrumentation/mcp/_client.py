@@ -106,7 +106,7 @@ def _end(started: tuple[Any, ...], spec: Method, result: Any, exc: BaseException
         else:
             attrs_.record_result(span, spec.method, result)
     except Exception as error:
-        _errors.report("mcp.client", error)
+        _errors.report(f"{_sdk.WHERE}.client", error)
     finally:
         span.end()
 
@@ -118,7 +118,7 @@ def method_wrapper(spec: Method) -> Callable[..., Any]:
         try:
             started: tuple[Any, ...] | None = _start(spec, instance, args, kwargs)
         except Exception as exc:
-            _errors.report("mcp.client", exc)
+            _errors.report(f"{_sdk.WHERE}.client", exc)
             started = None
         if started is None:
             return await wrapped(*args, **kwargs)
@@ -143,7 +143,7 @@ async def initialize_wrapper(
         if isinstance(version, str):
             _versions[instance] = version
     except Exception as exc:
-        _errors.report("mcp.client", exc)
+        _errors.report(f"{_sdk.WHERE}.client", exc)
     return result
 
 
@@ -170,7 +170,7 @@ class _InjectedRequest(wrapt.ObjectProxy):  # type: ignore[misc]
                 for key, value in self._self_carrier.items():
                     meta.setdefault(key, value)  # a context already there (the app's own) wins
         except Exception as exc:
-            _errors.report("mcp.inject", exc)
+            _errors.report(f"{_sdk.WHERE}.inject", exc)
         return data
 
 
@@ -192,7 +192,7 @@ def send_request_wrapper(is_client: Callable[[Any], bool]) -> Callable[..., Any]
             if carrier:
                 args = (_InjectedRequest(request, carrier), *args[1:])
         except Exception as exc:
-            _errors.report("mcp.inject", exc)
+            _errors.report(f"{_sdk.WHERE}.inject", exc)
         return wrapped(*args, **kwargs)
 
     return wrapper
@@ -216,7 +216,7 @@ def dispatcher_otel_span(original: Callable[..., Any]) -> Callable[..., Any]:
                     span.set_attribute(semconv.JSONRPC_REQUEST_ID, str(request_id))
                 return contextlib.nullcontext(span)
         except Exception as exc:
-            _errors.report("mcp.client", exc)
+            _errors.report(f"{_sdk.WHERE}.client", exc)
         return original(name, *args, **kwargs)
 
     return otel_span

@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Final
 
+#: Where our internal errors are reported from (``_errors.report``): ``mcp.client``, ``mcp.server``, ...
+WHERE: Final = "mcp"
 #: The dispatcher of the self-tracing line (2.x): its module-level ``otel_span`` starts the
 #: CLIENT span of every outbound request.
 DISPATCHER_MODULE: Final = "mcp.shared.jsonrpc_dispatcher"
@@ -134,6 +136,7 @@ __all__ = [
     "SERVER_OTEL_MODULE",
     "SERVER_TRANSPORTS",
     "SESSION_MODULE",
+    "WHERE",
     "client_protocol_version",
     "header",
     "http_request",

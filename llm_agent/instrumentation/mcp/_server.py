@@ -123,7 +123,7 @@ def _end(started: tuple[Any, ...], exc: BaseException | None) -> None:
         if exc is not None:
             attrs_.record_exception(span, exc)
     except Exception as error:
-        _errors.report("mcp.server", error)
+        _errors.report(f"{_sdk.WHERE}.server", error)
     finally:
         span.end()
 
@@ -135,7 +135,7 @@ async def handle_request_wrapper(
     try:
         started = _start(args, kwargs)
     except Exception as exc:
-        _errors.report("mcp.server", exc)
+        _errors.report(f"{_sdk.WHERE}.server", exc)
         started = None
     if started is None:
         return await wrapped(*args, **kwargs)
@@ -160,7 +160,7 @@ def respond_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any,
             else:
                 attrs_.record_result(call.span, call.method, response)
     except Exception as exc:
-        _errors.report("mcp.server", exc)
+        _errors.report(f"{_sdk.WHERE}.server", exc)
     return wrapped(*args, **kwargs)
 
 
@@ -199,7 +199,7 @@ def _adopting(ctx: Any, call_next: Callable[..., Any]) -> Callable[..., Any]:
                     current = otel_baggage.set_baggage(key, value, current)
                 token = otel_context.attach(current)
         except Exception as exc:
-            _errors.report("mcp.server", exc)
+            _errors.report(f"{_sdk.WHERE}.server", exc)
         try:
             result = await call_next(inner_ctx)
         finally:
@@ -210,7 +210,7 @@ def _adopting(ctx: Any, call_next: Callable[..., Any]) -> Callable[..., Any]:
                 # the SDK marks an isError result too; we add its text (captured) or the result
                 attrs_.record_result(span, method, result)
             except Exception as exc:
-                _errors.report("mcp.server", exc)
+                _errors.report(f"{_sdk.WHERE}.server", exc)
         return result
 
     return adopted
@@ -226,7 +226,7 @@ def middleware_wrapper(
     try:
         call_next = _adopting(ctx, call_next)
     except Exception as exc:
-        _errors.report("mcp.server", exc)
+        _errors.report(f"{_sdk.WHERE}.server", exc)
     return wrapped(ctx, call_next)
 
 

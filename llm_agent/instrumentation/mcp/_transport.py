@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import wrapt
 
 from llm_agent import _errors, semconv
+from llm_agent.instrumentation.mcp import _sdk
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class _TaggingContext(wrapt.ObjectProxy):  # type: ignore[misc]
         except TypeError:
             pass  # a stream that cannot be weakly referenced (2.x's ContextSendStream): the context tells
         except Exception as exc:
-            _errors.report("mcp.transport", exc)
+            _errors.report(f"{_sdk.WHERE}.transport", exc)
         return streams
 
     def _reset(self) -> None:
@@ -136,7 +137,7 @@ def wrapper_for(network: str) -> Callable[..., Any]:
             address, port = _url_of(args, kwargs) if network == semconv.NETWORK_TRANSPORT_TCP else (None, None)
             return _TaggingContext(context, network, address, port)
         except Exception as exc:
-            _errors.report("mcp.transport", exc)
+            _errors.report(f"{_sdk.WHERE}.transport", exc)
             return context
 
     return wrapper
