@@ -173,3 +173,58 @@ def test_a_json_rpc_error_is_recorded_and_raised_unchanged(spans: SpanCapture) -
     server_side = next(r for r in spans.by_name("resources/read") if r.kind == "SERVER")
     assert (server_side.status, server_side.error_type) == ("ERROR", code)
     assert server_side.parent_span_id == client.span_id
+
+
+@server.tool()
+def boom(reason: str) -> str:
+    raise RuntimeError(f"boom: {reason}")
+
+
+@pytest.mark.parametrize("capture", [True, False])
+def test_a_failing_tool_is_a_tool_error_its_text_only_with_content(capture: bool) -> None:
+    async def work(session: Any) -> Any:
+        await session.list_tools()
+        return await session.call_tool("boom", {"reason": "sk-not-a-key"})
+
+    with capture_spans(capture_content=capture) as capture_:
+        result = asyncio.run(_with_session(work))
+        llm_agent.flush()
+        spans = {r.kind: r for r in capture_.by_name("tools/call boom")}
+    assert _tool_error(result) is True
+    text = result.content[0].text
+    for kind in ("CLIENT", "SERVER"):
+        record = spans[kind]
+        assert (record.status, record.error_type) == ("ERROR", "tool_error")
+        assert record.attributes["error.type"] == "tool_error"
+        assert "gen_ai.tool.call.result" not in record.attributes  # a result only when the call succeeded
+        # the tool's text (secrets scrubbed) only with content; 2.x's server span has the SDK's own status
+        described = capture and not (kind == "SERVER" and MCP_MAJOR >= 2)
+        assert record.status_message == (text.replace("sk-not-a-key", "[REDACTED]") if described else None)
+        assert ("gen_ai.tool.call.arguments" in record.attributes) is capture
+
+
+def _tool_error(result: Any) -> Any:
+    return getattr(result, "isError", getattr(result, "is_error", None))
+
+
+def test_a_raw_request_carries_the_context_and_the_apps_request_is_untouched(spans: SpanCapture) -> None:
+    from mcp import types
+
+    request = types.ClientRequest(types.ListToolsRequest(method="tools/list")) if MCP_MAJOR < 2 else None
+
+    async def work(session: Any) -> Any:
+        with llm_agent.trace("raw"):
+            if request is not None:
+                return await session.send_request(request, types.ListToolsResult)
+            return await session.send_request(types.ListToolsRequest(), types.ListToolsResult)
+
+    result = asyncio.run(_with_session(work))
+    assert sorted(t.name for t in result.tools) == ["boom", "echo"]
+    if request is not None:
+        assert request.root.params is None  # the context went out in a copy of the dump, not in the app's object
+    by_name = {r.name: r for r in spans.records}
+    # over a JSON-RPC transport 2.x keeps its own span for a raw request; in process it has none
+    parent = by_name.get("MCP send tools/list", by_name["raw"])
+    server_span = next(r for r in spans.records if r.name == "tools/list" and r.kind == "SERVER")
+    assert server_span.parent_span_id == parent.span_id
+    assert server_span.trace_id == by_name["raw"].trace_id

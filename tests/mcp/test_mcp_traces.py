@@ -137,4 +137,5 @@ def test_streamable_http_server_tools_join_the_callers_trace_without_content(tmp
     server_sessions = {s.attributes.get("mcp.session.id") for s in mcp_spans if s.kind == "SERVER"}
     assert len(server_sessions) == 1 and None not in server_sessions
     client_sessions = {s.attributes.get("mcp.session.id") for s in mcp_spans if s.kind == "CLIENT"}
-    assert client_sessions in ({None}, server_sessions)
+    # 1.x's transport hands the client its session id; 2.x's does not expose it (docs/mcp.md, Limits)
+    assert client_sessions == (server_sessions if h.MCP_MAJOR == 1 else {None})

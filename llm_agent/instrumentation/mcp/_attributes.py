@@ -13,7 +13,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from llm_agent import semconv
 from llm_agent._state import get_settings
-from llm_agent._util import error_type_name, exception_event_attributes
+from llm_agent._util import error_type_name, exception_event_attributes, scrub_secrets
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.instrumentation._spans import MAX_STATUS_MESSAGE_CHARS, content_json
 
@@ -82,7 +82,7 @@ def record_result(span: Span, method: str, result: Any) -> None:
         span.set_attribute(semconv.ERROR_TYPE, semconv.ERROR_TOOL_ERROR)
         # The tool's error text is the tool's output: content, shown only when content is captured.
         message = _first_text(result) if settings.capture_content else None
-        span.set_status(Status(StatusCode.ERROR, message[:MAX_STATUS_MESSAGE_CHARS] if message else None))
+        span.set_status(Status(StatusCode.ERROR, _description(message)))
         return
     if settings.capture_content:
         span.set_attribute(semconv.MCP_TOOL_CALL_RESULT, content_json(_result_body(result), settings.content_max_chars))
@@ -114,8 +114,15 @@ def record_error_data(span: Span, code: Any, message: Any) -> None:
     """A JSON-RPC error response: its code as ``error.type`` and ``rpc.response.status_code``."""
     value = str(code)
     span.set_attributes({semconv.ERROR_TYPE: value, semconv.RPC_RESPONSE_STATUS_CODE: value})
-    text = message if isinstance(message, str) and message else None
-    span.set_status(Status(StatusCode.ERROR, text[:MAX_STATUS_MESSAGE_CHARS] if text else None))
+    span.set_status(Status(StatusCode.ERROR, _description(message)))
+
+
+def _description(message: Any) -> str | None:
+    """A status description from a peer's message: scrubbed of secrets (servers echo what they
+    were sent), cut to the limit."""
+    if not isinstance(message, str) or not message:
+        return None
+    return scrub_secrets(message)[:MAX_STATUS_MESSAGE_CHARS] or None
 
 
 def record_exception(span: Span, exc: BaseException) -> None:
