@@ -74,11 +74,17 @@ def http_server(env: dict[str, str]) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def stdio_session(env: dict[str, str]) -> AsyncIterator[Any]:
+async def stdio_session(env: dict[str, str], launcher: bool = False) -> AsyncIterator[Any]:
+    """A session with the test server on stdio; ``launcher``: started by ``llm-agent-instrument``
+    instead of initialising llm_agent itself."""
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    params = StdioServerParameters(command=sys.executable, args=[str(SERVER_SCRIPT)], env=env, cwd=str(ROOT))
+    args = [str(SERVER_SCRIPT)]
+    if launcher:
+        args = ["-m", "llm_agent.auto.launcher", sys.executable, *args]
+        env = {**env, "MCP_TEST_INIT": "0", "OTEL_SERVICE_NAME": "mcp-test-server"}
+    params = StdioServerParameters(command=sys.executable, args=args, env=env, cwd=str(ROOT))
     with open(os.devnull, "w") as errlog:
         async with stdio_client(params, errlog=errlog) as streams, ClientSession(streams[0], streams[1]) as session:
             await session.initialize()

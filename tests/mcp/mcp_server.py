@@ -3,7 +3,8 @@
 ``python tests/mcp/mcp_server.py`` serves over stdio; ``... http PORT`` over streamable HTTP on
 127.0.0.1:PORT.  llm_agent is configured from the environment the test passes (the sink path,
 content capture); ``DEMO_BASE_URL`` is a local OpenAI-compatible server the ``lookup`` tool asks,
-so an LLM call made inside a tool is recorded too.  Works with the ``mcp`` 1.x line (FastMCP)
+so an LLM call made inside a tool is recorded too.  ``MCP_TEST_INIT=0`` leaves initialising to
+``llm-agent-instrument`` (zero code).  Works with the ``mcp`` 1.x line (FastMCP)
 and 2.x (MCPServer).
 """
 
@@ -14,9 +15,10 @@ import sys
 
 import llm_agent
 
-llm_agent.init(service_name="mcp-test-server")
+if os.environ.get("MCP_TEST_INIT", "1") == "1":  # "0": started by llm-agent-instrument, no code of ours
+    llm_agent.init(service_name="mcp-test-server")
 
-import openai  # noqa: E402
+import openai
 
 try:  # mcp 2.x
     from mcp.server.mcpserver import MCPServer as Server

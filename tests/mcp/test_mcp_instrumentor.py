@@ -228,3 +228,9 @@ def test_a_raw_request_carries_the_context_and_the_apps_request_is_untouched(spa
     server_span = next(r for r in spans.records if r.name == "tools/list" and r.kind == "SERVER")
     assert server_span.parent_span_id == parent.span_id
     assert server_span.trace_id == by_name["raw"].trace_id
+
+
+def test_init_finds_and_instruments_mcp_when_installed() -> None:
+    agent = llm_agent.init(backends=["memory"])
+    assert "mcp" in agent.instrumented
+    assert isinstance(_patched()["call_tool"], wrapt.FunctionWrapper)

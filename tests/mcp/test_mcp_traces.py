@@ -34,7 +34,9 @@ HTTP_CLIENT = {"network.transport": "tcp", "network.protocol.name": "http", "ser
 HTTP_SERVER = {"network.transport": "tcp", "network.protocol.name": "http"}
 
 
-def _run(tmp_path: Path, transport: str, capture: bool) -> tuple[Path, dict[str, Any], str | None]:
+def _run(
+    tmp_path: Path, transport: str, capture: bool, launcher: bool = False
+) -> tuple[Path, dict[str, Any], str | None]:
     sink = tmp_path / "sink.sqlite"
     llm_agent.init(service_name="mcp-client", backends=["sqlite"], sink_path=str(sink), capture_content=capture)
     url: str | None = None
@@ -43,7 +45,7 @@ def _run(tmp_path: Path, transport: str, capture: bool) -> tuple[Path, dict[str,
         nonlocal url
         env = h.server_env(sink, demo, capture)
         if transport == "stdio":
-            async with h.stdio_session(env) as session:
+            async with h.stdio_session(env, launcher) as session:
                 return await h.one_turn(session)
         with h.http_server(env) as url:
             async with h.http_session(url) as session:
@@ -139,3 +141,11 @@ def test_streamable_http_server_tools_join_the_callers_trace_without_content(tmp
     client_sessions = {s.attributes.get("mcp.session.id") for s in mcp_spans if s.kind == "CLIENT"}
     # 1.x's transport hands the client its session id; 2.x's does not expose it (docs/mcp.md, Limits)
     assert client_sessions == (server_sessions if h.MCP_MAJOR == 1 else {None})
+
+
+@pytest.mark.timeout(180)
+def test_a_server_started_by_llm_agent_instrument_joins_the_trace_with_no_code(tmp_path: Path) -> None:
+    sink, results, _ = _run(tmp_path, "stdio", capture=False, launcher=True)
+    tree = h.wait_for_trace(sink, "turn", 12)
+    assert h.view(tree) == _expected(STDIO, STDIO, False, _answer(results))
+    assert [(client, server) for client, server, _ in h.pairs(tree)] == PAIRS
