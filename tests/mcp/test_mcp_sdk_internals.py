@@ -49,6 +49,9 @@ COMMON = [
              lambda: callable(_attr("mcp.client.stdio", "stdio_client"))
              and callable(_attr("mcp.server.stdio", "stdio_server")),
              "no network.transport on stdio spans"),
+    Internal("mcp.client.streamable_http.StreamableHTTPTransport(...).session_id",
+             lambda: "session_id" in _attr(*_sdk.HTTP_TRANSPORT, "__init__").__code__.co_names,
+             "no mcp.session.id on a streamable-HTTP client's spans"),
     Internal("mcp.client.streamable_http.streamable_http_client(url)",
              lambda: _parameters(_attr("mcp.client.streamable_http", "streamable_http_client"))[0] == "url",
              "no network.transport, server.address or server.port on streamable-HTTP client spans"),

@@ -135,12 +135,11 @@ def test_streamable_http_server_tools_join_the_callers_trace_without_content(tmp
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     mcp_spans = [s for s in tree.spans if s.kind in ("CLIENT", "SERVER") and s.span_kind != "LLM"]
     assert {s.attributes.get("server.port") for s in mcp_spans if s.kind == "CLIENT"} == {port}
-    # the streamable-HTTP session: the server reads it from its header; a client that knows it agrees
+    # the streamable-HTTP session: the server reads it from its header, the client from its transport
     server_sessions = {s.attributes.get("mcp.session.id") for s in mcp_spans if s.kind == "SERVER"}
     assert len(server_sessions) == 1 and None not in server_sessions
     client_sessions = {s.attributes.get("mcp.session.id") for s in mcp_spans if s.kind == "CLIENT"}
-    # 1.x's transport hands the client its session id; 2.x's does not expose it (docs/mcp.md, Limits)
-    assert client_sessions == (server_sessions if h.MCP_MAJOR == 1 else {None})
+    assert client_sessions == server_sessions
 
 
 @pytest.mark.timeout(180)

@@ -53,6 +53,7 @@ class MCPInstrumentor(PatchingInstrumentor):
             )
             self.wrap_on_import(_sdk.SESSION_MODULE, "RequestResponder", "respond", _server.respond_wrapper)
             self.wrap_on_import(_sdk.LOWLEVEL_MODULE, "Server", "_handle_request", _server.handle_request_wrapper)
+        self.wrap_on_import(*_sdk.HTTP_TRANSPORT, "__init__", _transport.http_transport_init)
         for module_name, function, network in (*_sdk.CLIENT_TRANSPORTS, *_sdk.SERVER_TRANSPORTS):
             self._wrap_transport(module_name, function, network)
 

@@ -42,6 +42,8 @@ CLIENT_TRANSPORTS: Final = (
     ("mcp.client.streamable_http", "streamablehttp_client", "tcp"),  # 1.x's older name
     ("mcp.client.sse", "sse_client", "tcp"),
 )
+#: The streamable-HTTP client transport object (both lines), whose ``session_id`` is the MCP session.
+HTTP_TRANSPORT: Final = ("mcp.client.streamable_http", "StreamableHTTPTransport")
 SERVER_TRANSPORTS: Final = (
     ("mcp.server.stdio", "stdio_server", "pipe"),
     ("mcp", "stdio_server", "pipe"),
@@ -131,6 +133,7 @@ __all__ = [
     "CLIENT_MODULE",
     "CLIENT_TRANSPORTS",
     "DISPATCHER_MODULE",
+    "HTTP_TRANSPORT",
     "LOWLEVEL_MODULE",
     "SERVER_OTEL_CLASS",
     "SERVER_OTEL_MODULE",

@@ -23,12 +23,13 @@ from llm_agent import _errors, semconv
 from llm_agent.instrumentation.mcp import _sdk
 
 
-@dataclass(frozen=True)
+@dataclass
 class Transport:
     network: str  # the conventions' network.transport value: "pipe" (stdio) or "tcp" (HTTP)
     http: bool
     address: str | None = None
     port: int | None = None
+    #: Reads the streamable-HTTP session id (assigned by the server at ``initialize``), once known.
     session_id: Callable[[], Any] | None = None
 
     def attributes(self) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class _TaggingContext(wrapt.ObjectProxy):  # type: ignore[misc]
         try:
             values = tuple(streams)
             if len(values) > 2 and callable(values[2]):  # streamable HTTP (1.x): the session id callback
-                transport = Transport(network, transport.http, address, port, values[2])
+                transport.session_id = values[2]
             _by_stream[values[1]] = transport
         except TypeError:
             pass  # a stream that cannot be weakly referenced (2.x's ContextSendStream): the context tells
@@ -128,6 +129,21 @@ class _TaggingContext(wrapt.ObjectProxy):  # type: ignore[misc]
         return await self.__wrapped__.__aexit__(*exc_info)
 
 
+def http_transport_init(
+    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """``StreamableHTTPTransport.__init__``, built inside ``streamable_http_client``: the session
+    id it will hold, for the transport being opened (2.x yields no callback for it; 1.x does too)."""
+    result = wrapped(*args, **kwargs)
+    try:
+        opened = _opened.get()
+        if opened is not None and opened.http and opened.session_id is None:
+            opened.session_id = lambda: getattr(instance, "session_id", None)
+    except Exception as exc:
+        _errors.report(f"{_sdk.WHERE}.transport", exc)
+    return result
+
+
 def wrapper_for(network: str) -> Callable[..., Any]:
     """A wrapt wrapper for a transport function whose streams run over ``network``."""
 
@@ -143,4 +159,4 @@ def wrapper_for(network: str) -> Callable[..., Any]:
     return wrapper
 
 
-__all__ = ["Transport", "of", "wrapper_for"]
+__all__ = ["Transport", "http_transport_init", "of", "wrapper_for"]
