@@ -41,6 +41,19 @@ def server_env(sink: Path, demo: DemoServer, capture: bool) -> dict[str, str]:
     return env
 
 
+def other_line_python() -> Path | None:
+    """An interpreter with the other SDK line (``.venv-mcp1`` for 1.x, ``.venv`` for 2.x, as
+    ``.ci/run`` builds them), or None when there is none."""
+    venv = ROOT / (".venv-mcp1" if MCP_MAJOR >= 2 else ".venv")
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    if not python.exists():
+        return None
+    probe = subprocess.run([str(python), "-c", "from importlib.metadata import version; print(version('mcp'))"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    major = probe.stdout.strip().split(".")[0]
+    return python if probe.returncode == 0 and major.isdigit() and int(major) != MCP_MAJOR else None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,17 +87,19 @@ def http_server(env: dict[str, str]) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def stdio_session(env: dict[str, str], launcher: bool = False) -> AsyncIterator[Any]:
+async def stdio_session(
+    env: dict[str, str], launcher: bool = False, python: str = sys.executable
+) -> AsyncIterator[Any]:
     """A session with the test server on stdio; ``launcher``: started by ``llm-agent-instrument``
-    instead of initialising llm_agent itself."""
+    instead of initialising llm_agent itself; ``python``: the interpreter (and so the SDK line) it runs on."""
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
     args = [str(SERVER_SCRIPT)]
     if launcher:
-        args = ["-m", "llm_agent.auto.launcher", sys.executable, *args]
+        args = ["-m", "llm_agent.auto.launcher", python, *args]
         env = {**env, "MCP_TEST_INIT": "0", "OTEL_SERVICE_NAME": "mcp-test-server"}
-    params = StdioServerParameters(command=sys.executable, args=args, env=env, cwd=str(ROOT))
+    params = StdioServerParameters(command=python, args=args, env=env, cwd=str(ROOT))
     with open(os.devnull, "w") as errlog:
         async with stdio_client(params, errlog=errlog) as streams, ClientSession(streams[0], streams[1]) as session:
             await session.initialize()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ HTTP_SERVER = {"network.transport": "tcp", "network.protocol.name": "http"}
 
 
 def _run(
-    tmp_path: Path, transport: str, capture: bool, launcher: bool = False
+    tmp_path: Path, transport: str, capture: bool, launcher: bool = False, python: str = sys.executable
 ) -> tuple[Path, dict[str, Any], str | None]:
     sink = tmp_path / "sink.sqlite"
     llm_agent.init(service_name="mcp-client", backends=["sqlite"], sink_path=str(sink), capture_content=capture)
@@ -45,7 +46,7 @@ def _run(
         nonlocal url
         env = h.server_env(sink, demo, capture)
         if transport == "stdio":
-            async with h.stdio_session(env, launcher) as session:
+            async with h.stdio_session(env, launcher, python) as session:
                 return await h.one_turn(session)
         with h.http_server(env) as url:
             async with h.http_session(url) as session:
@@ -147,4 +148,17 @@ def test_a_server_started_by_llm_agent_instrument_joins_the_trace_with_no_code(t
     sink, results, _ = _run(tmp_path, "stdio", capture=False, launcher=True)
     tree = h.wait_for_trace(sink, "turn", 12)
     assert h.view(tree) == _expected(STDIO, STDIO, False, _answer(results))
+    assert [(client, server) for client, server, _ in h.pairs(tree)] == PAIRS
+
+
+@pytest.mark.timeout(180)
+def test_a_server_on_the_other_sdk_line_joins_the_trace(tmp_path: Path) -> None:
+    """A 2.x client and a 1.x server (or the reverse): the context in ``params._meta`` is the same
+    W3C carrier on both lines, whoever injects and extracts it."""
+    python = h.other_line_python()
+    if python is None:
+        pytest.skip("no environment with the other mcp line (.ci/run builds .venv-mcp1)")
+    sink, results, _ = _run(tmp_path, "stdio", capture=True, python=str(python))
+    tree = h.wait_for_trace(sink, "turn", 12)
+    assert h.view(tree) == _expected(STDIO, STDIO, True, _answer(results))
     assert [(client, server) for client, server, _ in h.pairs(tree)] == PAIRS
