@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-pytest.importorskip("mcp")
+pytest.importorskip("mcp.client.session")  # not "mcp": without the SDK, tests/mcp is a namespace package of that name
 
 from llm_agent.instrumentation.mcp import _sdk
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("mcp")
+pytest.importorskip("mcp.client.session")  # not "mcp": without the SDK, tests/mcp is a namespace package of that name
 
 import llm_agent
 from llm_agent._demo.server import DemoServer
