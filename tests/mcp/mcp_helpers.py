@@ -173,11 +173,8 @@ def view(tree: TraceTree) -> list[tuple[Any, ...]]:
         attrs = {k: v for k, v in span.attributes.items() if k not in _VARYING}
         if span.span_kind == "LLM":
             attrs = {k: attrs[k] for k in ("session.id", "user.id", "gen_ai.request.model") if k in attrs}
-        for key in ("gen_ai.tool.call.result",):
-            if key in attrs:  # 2.x adds its resultType to the client's copy
-                body = json.loads(attrs[key])
-                body.pop("resultType", None)
-                attrs[key] = body
+        if "gen_ai.tool.call.result" in attrs:
+            attrs["gen_ai.tool.call.result"] = json.loads(attrs["gen_ai.tool.call.result"])
         rows.append((span.depth, span.name, span.kind, span.span_kind, span.status, span.error_type, attrs))
     return rows
 

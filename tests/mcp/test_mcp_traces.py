@@ -124,6 +124,19 @@ def test_stdio_server_tools_join_the_callers_trace_with_content(tmp_path: Path) 
         assert [(t.name, t.spans, t.llm_calls, t.errors) for t in detail.traces] == [("turn", 12, 1, 2)]
         llm = next(s for s in tree.spans if s.span_kind == "LLM")
         assert (detail.summary.input_tokens, detail.summary.output_tokens) == (llm.input_tokens, llm.output_tokens)
+        # the transcript lists each tool call once: the server's span is the same call as the client's
+        transcript = store.transcript(h.SESSION)
+    assert transcript is not None and transcript.content_captured
+    [turn] = transcript.turns
+    client = {s.name: s.span_id for s in tree.spans if s.kind == "CLIENT"}
+    answer = _answer(results)
+    assert [c.to_dict() for c in turn.tool_calls] == [
+        {"name": "lookup", "call_id": None, "arguments": {"order_id": "42"}, "span_id": client["tools/call lookup"],
+         "result": {"content": [{"type": "text", "text": answer}], "structuredContent": {"result": answer}},
+         "error_type": None},
+        {"name": "fail", "call_id": None, "arguments": {"reason": "no stock"}, "result": None,
+         "span_id": client["tools/call fail"], "error_type": "tool_error"},
+    ]  # fmt: skip
 
 
 @pytest.mark.timeout(180)

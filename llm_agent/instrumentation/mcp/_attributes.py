@@ -51,7 +51,7 @@ def arguments_attribute(arguments: Any) -> dict[str, Any]:
     settings = get_settings()
     if not settings.capture_content or arguments is None:
         return {}
-    return {semconv.MCP_TOOL_CALL_ARGUMENTS: content_json(arguments, settings.content_max_chars)}
+    return {semconv.GEN_AI_TOOL_CALL_ARGUMENTS: content_json(arguments, settings.content_max_chars)}
 
 
 def _field(result: Any, *names: str) -> Any:
@@ -85,18 +85,21 @@ def record_result(span: Span, method: str, result: Any) -> None:
         span.set_status(Status(StatusCode.ERROR, _description(message)))
         return
     if settings.capture_content:
-        span.set_attribute(semconv.MCP_TOOL_CALL_RESULT, content_json(_result_body(result), settings.content_max_chars))
+        span.set_attribute(
+            semconv.GEN_AI_TOOL_CALL_RESULT, content_json(_result_body(result), settings.content_max_chars)
+        )
 
 
 def _result_body(result: Any) -> Any:
-    """The result as the wire carries it, without the envelope (``_meta``, ``isError``)."""
+    """The result as the wire carries it, without the envelope (``_meta``, ``isError``, and 2.x's
+    ``resultType``, which says whether the call completed, not what it returned)."""
     if hasattr(result, "model_dump"):
         body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     elif isinstance(result, dict):
         body = dict(result)
     else:
         return result
-    for key in ("_meta", "meta", "isError", "is_error"):
+    for key in ("_meta", "meta", "isError", "is_error", "resultType", "result_type"):
         body.pop(key, None)
     return body
 
