@@ -23,8 +23,8 @@ from openai.types.responses import Response
 MODEL: Final = "gpt-4o-mini"
 SNAPSHOT: Final = "gpt-4o-mini-2024-07-18"
 #: The usage every reply reports (the tests assert sums of exactly these).
-USAGE: Final = {"input_tokens": 30, "input_tokens_details": {"cached_tokens": 4, "cache_write_tokens": 0}, "output_tokens": 7,
-                "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 37}  # fmt: skip
+USAGE: Final = {"input_tokens": 30, "input_tokens_details": {"cached_tokens": 4, "cache_write_tokens": 0},
+                "output_tokens": 7, "output_tokens_details": {"reasoning_tokens": 2}, "total_tokens": 37}  # fmt: skip
 
 
 @dataclass
@@ -145,7 +145,8 @@ def events(final: dict[str, Any]) -> list[dict[str, Any]]:
     emit("response.created", response={**final, "status": "in_progress", "output": [], "usage": None})
     for index, item in enumerate(final["output"]):
         if item["type"] == "message":
-            emit("response.output_item.added", output_index=index, item={**item, "content": [], "status": "in_progress"})
+            opened = {**item, "content": [], "status": "in_progress"}
+            emit("response.output_item.added", output_index=index, item=opened)
             answer = item["content"][0]["text"]
             for piece in (answer[: len(answer) // 2], answer[len(answer) // 2 :]):
                 emit("response.output_text.delta", item_id=item["id"], output_index=index, content_index=0,

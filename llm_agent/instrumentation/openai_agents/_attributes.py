@@ -169,7 +169,7 @@ def sdk_usage(usage: Any) -> dict[str, Any]:
     ):
         _count(out, name, usage.get(key))
     _count(out, semconv.AGENTS_USAGE_CACHE_READ_TOKENS, _cached(usage))
-    _count(out, semconv.AGENTS_USAGE_REASONING_TOKENS, _detail(usage, "output_tokens_details", "reasoning_tokens"))
+    _count(out, semconv.AGENTS_USAGE_REASONING_TOKENS, _reasoning(usage))
     return out
 
 
@@ -181,13 +181,17 @@ def conventions_usage(usage: Any) -> dict[str, Any]:
     _count(out, semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.get("input_tokens"))
     _count(out, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.get("output_tokens"))
     _count(out, semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, _cached(usage))
-    _count(out, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _detail(usage, "output_tokens_details", "reasoning_tokens"))
+    _count(out, semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _reasoning(usage))
     return out
 
 
 def _cached(usage: Mapping[str, Any]) -> Any:
     found = _detail(usage, "input_tokens_details", "cached_tokens")
     return found if found is not None else usage.get("cached_input_tokens")
+
+
+def _reasoning(usage: Mapping[str, Any]) -> Any:
+    return _detail(usage, "output_tokens_details", "reasoning_tokens")
 
 
 def _detail(usage: Mapping[str, Any], group: str, key: str) -> Any:
