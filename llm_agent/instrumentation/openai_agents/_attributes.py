@@ -53,11 +53,6 @@ def span_start(kind_name: str, data: Any) -> Start:
         name = str(data.name)
         attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_INVOKE_AGENT
         attrs[semconv.GEN_AI_AGENT_NAME] = name
-        _strings(attrs, semconv.AGENTS_TOOLS, getattr(data, "tools", None))
-        _strings(attrs, semconv.AGENTS_HANDOFFS, getattr(data, "handoffs", None))
-        output_type = getattr(data, "output_type", None)
-        if isinstance(output_type, str):
-            attrs[semconv.AGENTS_OUTPUT_TYPE] = output_type
         return Start(f"{semconv.OP_INVOKE_AGENT} {name}", semconv.KIND_AGENT, attrs)
     if kind_name == "function":
         name = str(data.name)
@@ -106,6 +101,13 @@ def span_end(kind_name: str, data: Any, capture: bool, limit: int) -> dict[str, 
         mcp = getattr(data, "mcp_data", None)
         if isinstance(mcp, Mapping) and isinstance(mcp.get("server"), str):
             attrs[semconv.AGENTS_MCP_SERVER] = mcp["server"]
+    elif kind_name == "agent":
+        # The SDK fills these in once the agent's tools are resolved, after the span started.
+        _strings(attrs, semconv.AGENTS_TOOLS, getattr(data, "tools", None))
+        _strings(attrs, semconv.AGENTS_HANDOFFS, getattr(data, "handoffs", None))
+        output_type = getattr(data, "output_type", None)
+        if isinstance(output_type, str):
+            attrs[semconv.AGENTS_OUTPUT_TYPE] = output_type
     elif kind_name in ("task", "turn"):
         # The SDK's roll-up of the model calls below: kept to read, never summed (not gen_ai.usage.*).
         attrs.update(sdk_usage(getattr(data, "usage", None)))
