@@ -19,6 +19,7 @@ from typing import Any
 
 import wrapt
 
+from llm_agent import _errors
 from llm_agent.instrumentation._base import Instrumentor
 from llm_agent.instrumentation.openai_agents import _sdk
 
@@ -43,11 +44,24 @@ class OpenAIAgentsInstrumentor(Instrumentor):
             self._processor = AgentsProcessor()
             self._hooks = ScopeHooks(self._processor)
             _hook_scope(self._hooks)
+        self._register(module)
+        self._processor.enabled = True
+
+    def instrument(self) -> None:
+        super().instrument()
+        with self._lock:  # applied already: still make sure the SDK's provider in force has ours
+            if self._applied_to is not None and self._processor is not None:
+                try:
+                    self._register(self._applied_to)
+                except Exception as exc:
+                    _errors.report(f"{self.name}.instrument", exc)
+
+    def _register(self, module: ModuleType) -> None:
+        """Add our processor to the SDK's trace provider in force, unless it has it already."""
         provider = _sdk.trace_provider(module)
         if provider is None or provider is not self._provider or not _registered(provider, self._processor):
             module.add_trace_processor(self._processor)
             self._provider = provider
-        self._processor.enabled = True
 
     def _uninstrument(self, module: ModuleType) -> None:
         if self._processor is not None:
