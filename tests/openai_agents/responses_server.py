@@ -1,12 +1,13 @@
 """A loopback server speaking the OpenAI Responses API with scripted answers, for the Agents SDK.
 
 The SDK's ``OpenAIResponsesModel`` reaches it through the real ``openai`` client on a real socket
-on 127.0.0.1 (never the network).  ``script(*replies)`` queues what the next ``POST /v1/responses``
-get, one reply per request: ``tool_calls(("name", {args}), ...)`` (function calls; a handoff is
-the SDK's ``transfer_to_<agent>`` tool), ``text("...")`` (a final answer), or ``fail()`` (an HTTP
-500).  A request with ``"stream": true`` gets the same response as server-sent events
-(``response.created``, each output item, text deltas, ``response.completed``); ``cut_after``
-closes the connection mid-stream after that many events.  Every reply reports ``USAGE``.
+on 127.0.0.1 (never the network); ``POST /v1/chat/completions`` gets the same replies as Chat
+Completions answers (non-streamed), for the SDK's chat-completions model.  ``script(*replies)``
+queues what the next requests get, one reply per request: ``tool_calls(("name", {args}), ...)``
+(function calls; a handoff is the SDK's ``transfer_to_<agent>`` tool), ``text("...")`` (a final
+answer), or ``fail()`` (an HTTP 500).  A request with ``"stream": true`` gets the same response as
+server-sent events (``response.created``, each output item, text deltas, ``response.completed``);
+``cut_after`` closes the connection mid-stream after that many events.  Every reply reports ``USAGE``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ class ResponsesServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 reply, response = server._next(body)
-                if reply.status != 200:
+                if self.path.endswith("/chat/completions") and reply.status == 200:
+                    self._send(200, "application/json", json.dumps(chat_body(response)).encode())
+                elif reply.status != 200:
                     data = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
                     self._send(reply.status, "application/json", data)
                 elif body.get("stream"):
@@ -134,6 +137,22 @@ def response_body(response_id: str, output: list[dict[str, Any]], status: str = 
             "incomplete_details": None, "instructions": None, "metadata": {}, "temperature": 1.0, "top_p": 1.0,
             "usage": USAGE if status == "completed" else None}  # fmt: skip
     return Response.model_validate(body).model_dump(mode="json", exclude_none=True)
+
+
+def chat_body(response: dict[str, Any]) -> dict[str, Any]:
+    """The same reply as a Chat Completions answer (for the SDK's chat-completions model)."""
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    calls = [item for item in response["output"] if item["type"] == "function_call"]
+    if calls:
+        message["tool_calls"] = [
+            {"id": c["call_id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            for c in calls
+        ]
+    else:
+        message["content"] = response["output"][0]["content"][0]["text"]
+    return {"id": f"chatcmpl-{response['id']}", "object": "chat.completion", "created": 1700000000, "model": SNAPSHOT,
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 7, "total_tokens": 37}}  # fmt: skip
 
 
 def events(final: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from agents import (
     Agent,
     GuardrailFunctionOutput,
     InputGuardrailTripwireTriggered,
+    OpenAIChatCompletionsModel,
     Runner,
     function_tool,
     input_guardrail,
@@ -28,7 +29,7 @@ import llm_agent
 from llm_agent.instrumentation import get_instrumentor
 from llm_agent.instrumentation.openai_agents import _sdk
 from llm_agent.testing import capture_spans
-from tests.openai_agents.conftest import Recorder
+from tests.openai_agents.conftest import Recorder, get_weather
 from tests.openai_agents.responses_server import MODEL, SNAPSHOT, text, tool_calls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,3 +164,18 @@ def test_guardrail_spans(message: str, team: Any, server: Any, recorder: Recorde
     assert guard.span_kind == "CHAIN"
     assert guard.attributes["llm_agent.openai_agents.guardrail.triggered"] is triggered
     assert guard.trace_id == agent_span.trace_id
+
+
+def test_the_chat_completions_model_generation_span_wraps_our_span(team: Any, server: Any, recorder: Recorder) -> None:
+    model = OpenAIChatCompletionsModel(model=MODEL, openai_client=team.client)
+    agent = Agent(name="Chatty", instructions="x", model=model, tools=[get_weather])
+    server.script(tool_calls(("get_weather", {"city": "Paris"})), text("Sunny."))
+    with capture_spans(instrument=["openai", "openai_agents"]) as spans:
+        assert Runner.run_sync(agent, "weather?").final_output == "Sunny."
+        records = spans.records
+    by_id = {r.span_id: r for r in records}
+    llm = [(r.name, r.input_tokens, by_id[r.parent_span_id].name, by_id[r.parent_span_id].span_kind)
+           for r in records if r.span_kind == "LLM"]  # fmt: skip
+    assert llm == [(f"chat {MODEL}", 30, f"generation {MODEL}", "CHAIN")] * 2
+    (tool,) = [r for r in records if r.name == "execute_tool get_weather"]
+    assert tool.attributes["gen_ai.tool.call.id"] == "call_get_weather_0"  # from the generation's tool_calls

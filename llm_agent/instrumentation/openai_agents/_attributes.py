@@ -149,9 +149,8 @@ def model_call_end(kind_name: str, data: Any, claimed: bool) -> ModelCall:
         return ModelCall(f"{kind_name} {model}" if model else kind_name, semconv.KIND_CHAIN, attrs)
     attrs[semconv.GEN_AI_OPERATION_NAME] = semconv.OP_CHAT
     if model is not None:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-        if response is not None:
-            attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
+        # A response span knows the model that answered; a generation span the model it asked for.
+        attrs[semconv.GEN_AI_RESPONSE_MODEL if response is not None else semconv.GEN_AI_REQUEST_MODEL] = model
     counts = conventions_usage(usage)
     attrs.update(counts)
     if semconv.GEN_AI_USAGE_INPUT_TOKENS not in counts and semconv.GEN_AI_USAGE_OUTPUT_TOKENS not in counts:

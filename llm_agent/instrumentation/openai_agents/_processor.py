@@ -168,8 +168,7 @@ class AgentsProcessor(_base()):  # type: ignore[misc]
             attrs = call.attributes
             if settings.arms_compat:
                 attrs[semconv.ARMS_SPAN_KIND] = call.kind
-            if kind_name == "response":
-                self._calls.remember(span, data)
+            self._calls.remember(span, data)
         else:
             attrs = A.span_end(kind_name, data, settings.capture_content, settings.content_max_chars)
             if kind_name == "handoff":
