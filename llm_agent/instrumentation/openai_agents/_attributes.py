@@ -144,6 +144,8 @@ def model_call_end(kind_name: str, data: Any, claimed: bool) -> ModelCall:
     if response_id is not None:
         attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
     usage = getattr(data, "usage", None)
+    if usage is None and response is not None:
+        usage = _sdk.response_usage(response)  # SDK releases before span usage: the response's own
     if claimed:
         attrs.update(sdk_usage(usage))
         return ModelCall(f"{kind_name} {model}" if model else kind_name, semconv.KIND_CHAIN, attrs)

@@ -56,10 +56,27 @@ def response_id(data: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def response_usage(response: Any) -> dict[str, Any] | None:
+    """A Responses API response's usage as the SDK's span usage dict (``input_tokens``,
+    ``output_tokens``, the details), for SDK releases whose response spans carry none."""
+    usage = getattr(response, "usage", None)
+    dump = getattr(usage, "model_dump", None)
+    found = dump() if callable(dump) else None
+    return found if isinstance(found, dict) else None
+
+
 def group_id(trace: Any) -> str | None:
     """The trace's group id (a conversation thread in the SDK's own dashboard), if any."""
     value = getattr(trace, "group_id", None)
     return value if isinstance(value, str) and value else None
 
 
-__all__ = ["SCOPE_METHODS", "group_id", "registered_processors", "response_id", "scope_class", "trace_provider"]
+__all__ = [
+    "SCOPE_METHODS",
+    "group_id",
+    "registered_processors",
+    "response_id",
+    "response_usage",
+    "scope_class",
+    "trace_provider",
+]
