@@ -23,6 +23,7 @@ from agents import (
     input_guardrail,
     set_trace_processors,
 )
+from agents import trace as sdk_trace
 from agents.tracing import get_trace_provider
 
 import llm_agent
@@ -179,3 +180,21 @@ def test_the_chat_completions_model_generation_span_wraps_our_span(team: Any, se
     assert llm == [(f"chat {MODEL}", 30, f"generation {MODEL}", "CHAIN")] * 2
     (tool,) = [r for r in records if r.name == "execute_tool get_weather"]
     assert tool.attributes["gen_ai.tool.call.id"] == "call_get_weather_0"  # from the generation's tool_calls
+
+
+def test_the_sdk_tree_joins_the_app_trace(team: Any, server: Any, recorder: Recorder) -> None:
+    server.script(text("One."), text("Two."))
+    with capture_spans(instrument=["openai", "openai_agents"]) as spans:
+        with llm_agent.trace("answer"), sdk_trace("Support flow", group_id="thread-7"):
+            Runner.run_sync(team.triage, "first")
+            Runner.run_sync(team.triage, "second")
+        records = spans.records
+    assert len({r.trace_id for r in records}) == 1  # the app's trace, with both runs in it
+    by_id = {r.span_id: r for r in records}
+    (root,) = [r for r in records if r.parent_span_id is None]
+    (workflow,) = [r for r in records if r.name == "invoke_workflow Support flow"]
+    assert (root.name, by_id[workflow.parent_span_id].name) == ("answer", "answer")
+    assert workflow.attributes["llm_agent.openai_agents.group_id"] == "thread-7"
+    assert workflow.attributes["gen_ai.workflow.name"] == "Support flow"
+    tasks = [r for r in records if r.attributes.get("llm_agent.openai_agents.span_type") == "task"]
+    assert [by_id[t.parent_span_id].name for t in tasks] == ["invoke_workflow Support flow"] * 2
