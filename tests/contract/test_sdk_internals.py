@@ -292,7 +292,7 @@ INTERNALS = [
             Internal(
                 "openai-agents",
                 "DefaultTraceProvider._multi_processor._processors",
-                lambda: _agents_sdk().registered_processors(_attr("agents", "get_trace_provider")()) is not None,
+                lambda: _agents_sdk().registered_processors(_agents_provider()) is not None,
                 "instrument() cannot see whether the app replaced the SDK's processors; it registers only once",
                 "openai_agents",
             ),
@@ -314,6 +314,10 @@ def _agents_sdk() -> Any:
     from llm_agent.instrumentation.openai_agents import _sdk
 
     return _sdk
+
+
+def _agents_provider() -> Any:
+    return _attr("agents.tracing", "get_trace_provider")()
 
 
 def _litellm_attr(module: str, *path: str) -> Any:
