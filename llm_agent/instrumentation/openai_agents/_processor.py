@@ -23,9 +23,11 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llm_agent import _errors, semconv
+from llm_agent._secrets import scrub_secrets
 from llm_agent._state import get_settings, get_tracer
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.instrumentation._claims import CLAIM_KEY, UsageClaim
+from llm_agent.instrumentation._spans import MAX_STATUS_MESSAGE_CHARS
 from llm_agent.instrumentation.openai_agents import _attributes as A
 from llm_agent.instrumentation.openai_agents._calls import ToolCalls
 
@@ -183,7 +185,9 @@ class AgentsProcessor(_base()):  # type: ignore[misc]
         if error:
             message = error.get("message") if isinstance(error, dict) else None
             ours.set_attribute(semconv.ERROR_TYPE, ERROR_TYPE_OTHER)
-            ours.set_status(Status(StatusCode.ERROR, str(message)[:512] if message else None))
+            # The SDK's message may quote an exception's text: scrubbed like any error we record.
+            described = scrub_secrets(str(message))[:MAX_STATUS_MESSAGE_CHARS] if message else None
+            ours.set_status(Status(StatusCode.ERROR, described))
 
 
 __all__ = ["MAX_OPEN_SPANS", "AgentsProcessor"]
