@@ -198,3 +198,19 @@ def test_the_sdk_tree_joins_the_app_trace(team: Any, server: Any, recorder: Reco
     assert workflow.attributes["gen_ai.workflow.name"] == "Support flow"
     tasks = [r for r in records if r.attributes.get("llm_agent.openai_agents.span_type") == "task"]
     assert [by_id[t.parent_span_id].name for t in tasks] == ["invoke_workflow Support flow"] * 2
+
+
+def test_the_session_transcript_of_an_agents_app(team: Any, server: Any, recorder: Recorder, tmp_path: Path) -> None:
+    sink = tmp_path / "t.sqlite"
+    server.script(tool_calls(("get_weather", {"city": "Paris"})), text("Sunny."))
+    options: dict[str, Any] = {"backends": ["sqlite"], "sink_path": str(sink), "capture_content": True}
+    with capture_spans(instrument=["openai", "openai_agents"], **options), llm_agent.session("s-tr"):
+        Runner.run_sync(team.triage, "weather in Paris?")
+    store = llm_agent.analysis.open(sink)
+    (turn,) = store.transcript("s-tr").turns
+    store.close()
+    assert (turn.name, turn.user_message, turn.answer, turn.llm_calls, turn.errors) == (
+        "invoke_workflow Agent workflow", "weather in Paris?", "Sunny.", 2, 0)  # fmt: skip
+    assert [(c.name, c.call_id, c.arguments, c.result) for c in turn.tool_calls] == [
+        ("get_weather", "call_get_weather_0", {"city": "Paris"}, "sunny in Paris")
+    ]
