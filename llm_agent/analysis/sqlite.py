@@ -30,7 +30,7 @@ from llm_agent.analysis._types import (
     SessionSummary,
     UserSummary,
 )
-from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
+from llm_agent.backends._sqlite_schema import SCHEMA_VERSION, USAGE_COUNTED_VERSION
 
 #: How long a read waits when a writer holds an exclusive lock (checkpoints, schema migration).
 DEFAULT_BUSY_TIMEOUT_S: Final = 5.0
@@ -63,7 +63,7 @@ SELECT (start_ns - :first) / :step AS bucket, status = 'ERROR' AS failed, error_
   SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(usage_missing), SUM(duration_ns > :slow),
   SUM(CASE WHEN {_USAGE_COND} THEN output_tokens END), SUM(CASE WHEN {_USAGE_COND} THEN duration_ns END),
   group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END)
-FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND span_kind IN {_USAGE_KINDS_SQL}
+FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND {{counted}}
 GROUP BY bucket, failed, error_type, finish_reasons, provider
 """
 
@@ -95,6 +95,10 @@ class SQLiteStore(Store):
         except BaseException:
             self.close()
             raise
+        # The spans a model query counts: each model call once (the sink's usage rule).
+        self._counted = (
+            "usage_counted" if self.schema_version >= USAGE_COUNTED_VERSION else f"span_kind IN {_USAGE_KINDS_SQL}"
+        )
 
     def _read_schema_version(self) -> int:
         conn = self._connection()
@@ -224,7 +228,7 @@ class SQLiteStore(Store):
             COUNT(input_tokens) AS input_known, COUNT(output_tokens) AS output_known, MIN(start_ns) AS first_ns,
             MAX(start_ns) AS last_ns, group_concat(duration_ns) AS durations,
             group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts
-            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND span_kind IN {_USAGE_KINDS_SQL}
+            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND {self._counted}
             GROUP BY model"""
         rows = self._query(sql, (window.since_ns, window.until_ns))
         out = [
@@ -262,7 +266,7 @@ class SQLiteStore(Store):
                 "until": window.until_ns,
             }
             with self._lock:
-                cursor = self._connection().execute(_MODEL_GROUPS_SQL, params)
+                cursor = self._connection().execute(_MODEL_GROUPS_SQL.format(counted=self._counted), params)
                 cursor.row_factory = None  # plain tuples
                 rows = cursor.fetchall()
         groups = [_build.CallGroup(*r) for r in rows]

@@ -14,6 +14,9 @@ V1_EXTRA_INDEXES = (
     "CREATE INDEX IF NOT EXISTS spans_user_start ON spans (user_id, start_ns)",
 )
 
+# Schema versions 1 and 2 had no usage_counted column.
+V2_SPANS_WITHOUT_FLAG = ("ALTER TABLE spans DROP COLUMN usage_counted",)
+
 
 def _indexes(path: str) -> set[str]:
     conn = sqlite3.connect(path)
@@ -26,7 +29,7 @@ def _indexes(path: str) -> set[str]:
 def test_version_1_file_is_migrated_and_keeps_its_data(tmp_path, make_span, llm_attrs):
     path = str(tmp_path / "v1.sqlite")
     conn = sqlite3.connect(path)
-    for stmt in (*SCHEMA, *V1_EXTRA_INDEXES):
+    for stmt in (*SCHEMA, *V1_EXTRA_INDEXES, *V2_SPANS_WITHOUT_FLAG):
         conn.execute(stmt)
     conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
     conn.commit()
