@@ -13,7 +13,8 @@ Definitions, over the *usage spans* of one trace (``span_kind`` LLM or EMBEDDING
 * ``ancestors(s)``: the parent ids followed upwards while the parent's row is there (the first
   missing parent's id included), at most ``MAX_ANCESTRY_DEPTH`` of them.
 * ``covers(o, i)`` (``o`` is outside ``i``, ``i`` a more specific span of the same call), ``o != i``:
-  **tree**: ``i`` is a descendant of ``o``; or
+  **tree**: ``i`` is a descendant of ``o`` (and ``o`` not of ``i``: on a malformed, cyclic
+  parent chain neither covers the other, so both count rather than neither); or
   **time**: ``o`` is not a ``CLIENT`` span (one request on the wire cannot hold another request
   unless that one is its descendant: so two parallel SDK calls never merge), neither is an
   ancestor of the other, they share an ancestor, and ``o``'s interval holds ``i``'s
@@ -73,11 +74,12 @@ def uncounted(spans: Iterable[UsageSpan]) -> set[str]:
     def covers(o: UsageSpan, i: UsageSpan) -> bool:
         if o.span_id == i.span_id:
             return False
+        if i.span_id in anc[o.span_id]:  # i is above o (or both on a malformed cyclic chain)
+            return False
         if o.span_id in anc[i.span_id]:
             return True
         return (
             not o.client
-            and i.span_id not in anc[o.span_id]
             and not anc[i.span_id].isdisjoint(anc[o.span_id])
             and o.start_ns <= i.start_ns
             and i.end_ns <= o.end_ns

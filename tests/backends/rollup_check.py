@@ -31,7 +31,7 @@ def counted_span_ids(rows: list[Any]) -> set[str]:
         return r["input_tokens"] is not None or r["output_tokens"] is not None
 
     def covers(o: Any, i: Any) -> bool:
-        if o is i:
+        if o is i or i["span_id"] in anc[o["span_id"]]:  # i above o (or a cyclic chain)
             return False
         if o["span_id"] in anc[i["span_id"]]:  # i below o in the tree
             return True

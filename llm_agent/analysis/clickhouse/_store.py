@@ -139,8 +139,8 @@ class ClickHouseStore(Store):
             count(input_tokens) AS input_known, count(output_tokens) AS output_known,
             min(start_ns) AS first_ns, max(start_ns) AS last_ns, groupArray(duration_ns) AS durations,
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
-            WHERE model IS NOT NULL AND ifNull(is_usage, 0) GROUP BY model"""
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False)})
+            WHERE model IS NOT NULL AND usage_counted GROUP BY model"""
         rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
         for r in rows:  # aggregates are named apart from the columns they read (see _queries)
             r["input_tokens"], r["output_tokens"] = r.pop("m_in"), r.pop("m_out")
@@ -176,8 +176,8 @@ class ClickHouseStore(Store):
             countIf(duration_ns > {{slow:Int64}}) AS slow, sumIf(output_tokens, {rate}) AS rate_tokens,
             sumIf(duration_ns, {rate}) AS rate_ns, groupArray(duration_ns) AS durations,
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
-            WHERE model = {{model:String}} AND ifNull(is_usage, 0)
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False)})
+            WHERE model = {{model:String}} AND usage_counted
             GROUP BY bucket, failed, error_type, finish_text, provider"""
         params = {
             "first": window.since_ns - window.since_ns % step,
