@@ -204,7 +204,10 @@ class SQLiteStore(Store):
             conn = self._connection()
             conn.execute("BEGIN")
             try:
-                rows = conn.execute(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?", (trace_id,)).fetchall()
+                rows = conn.execute(
+                    f"SELECT {_SPAN_SELECT}, {self._counted} AS usage_counted FROM spans WHERE trace_id = ?",
+                    (trace_id,),
+                ).fetchall()
                 head = conn.execute("SELECT session_id, user_id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             finally:
                 conn.execute("COMMIT")

@@ -114,3 +114,16 @@ def test_a_model_window_holding_only_the_outer_span_still_applies_the_rule(store
     # The framework span starts at +100 ms, the SDK span at +200 ms: a window of [+100, +150] ms.
     window = {"since": (start + 100 * trees.MS) / 1e9, "until": (start + 150 * trees.MS) / 1e9}
     assert ch.models(**window) == lite.models(**window) == []
+
+
+def test_the_trace_tree_marks_the_spans_that_count(stores: tuple[Any, Any]) -> None:
+    lite, ch = stores
+    for case in trees.CASES:
+        tid = format(trees.trace_id(case), "032x")
+        for store in (lite, ch):
+            tree = store.trace(tid)
+            assert {s.name for s in tree.spans if s.usage_counted} == case.counted, (case.name, store)
+            # The outer spans keep their own usage.
+            assert {s.name: (s.input_tokens, s.output_tokens) for s in tree.spans if s.input_tokens is not None} == {
+                s.name: (s.usage[0], s.usage[1]) for s in case.spans if s.usage is not None
+            }

@@ -29,6 +29,7 @@ from llm_agent.analysis._types import (
     UserSummary,
 )
 from llm_agent.analysis.clickhouse import _client, _queries, _views
+from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
 
@@ -112,13 +113,12 @@ class ClickHouseStore(Store):
     # --- traces ----------------------------------------------------------------------------------------
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
+        where = "TraceId = {tid:String}"
+        spans = _queries.spans_sql(self.table, where)
+        with_attributes = spans.replace("SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1)
+        counted = counted_spans_sql(with_attributes, spans)
         rows = self._query(
-            f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
-            + _queries.spans_sql(self.table, "TraceId = {tid:String}").replace(
-                "SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1
-            )
-            + ")",
-            {"tid": trace_id},
+            f"SELECT {_queries.SPAN_SELECT}, usage_counted, attributes FROM ({counted})", {"tid": trace_id}
         )
         spans = []
         for r in rows:
