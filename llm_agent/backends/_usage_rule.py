@@ -69,6 +69,10 @@ def uncounted(spans: Iterable[UsageSpan]) -> set[str]:
     if len(usage) < 2:
         return set()
     parent_of = {s.span_id: s.parent_span_id for s in spans if s.parent_span_id is not None}
+    # The common trace (the app's own calls under llm_agent.trace()): requests only, none the
+    # parent of another span, so nothing covers anything; one pass instead of every pair.
+    if all(s.client for s in usage) and {s.span_id for s in usage}.isdisjoint(parent_of.values()):
+        return set()
     anc = {s.span_id: _ancestors(parent_of, s.parent_span_id) for s in usage}
 
     def covers(o: UsageSpan, i: UsageSpan) -> bool:
