@@ -19,12 +19,11 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._sql import SESSION_COLUMNS
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner
+from llm_agent.analysis._store import Store, TraceOwner
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
-    ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
@@ -222,8 +221,7 @@ class SQLiteStore(Store):
 
     # --- models ----------------------------------------------------------------------------------------
 
-    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
-        window = _time.resolve_window(since, until)
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
         if self.empty:
             return []
         sql = f"""SELECT model, group_concat(DISTINCT provider) AS providers, COUNT(*) AS requests,
@@ -234,7 +232,7 @@ class SQLiteStore(Store):
             FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND {self._counted}
             GROUP BY model"""
         rows = self._query(sql, (window.since_ns, window.until_ns))
-        out = [
+        return [
             _build.model_summary(
                 r,
                 sorted(ns / 1e9 for ns in _build.ints(r["durations"])),
@@ -242,38 +240,15 @@ class SQLiteStore(Store):
             )
             for r in rows
         ]
-        out.sort(key=lambda m: (-m.requests, m.model))
-        return out
 
-    def model(
-        self,
-        name: str,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        bucket: str | int = "auto",
-        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
-    ) -> ModelAnalysis:
-        window = _time.resolve_window(since, until)
-        bucket_s = _time.bucket_seconds(bucket, window)
-        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
-            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
-        rows: list[Any] = []
-        if not self.empty:
-            step = bucket_s * 1_000_000_000
-            params = {
-                "first": window.since_ns - window.since_ns % step,
-                "step": step,
-                "slow": int(slow_threshold_s * 1e9),
-                "model": name,
-                "since": window.since_ns,
-                "until": window.until_ns,
-            }
-            with self._lock:
-                cursor = self._connection().execute(_MODEL_GROUPS_SQL.format(counted=self._counted), params)
-                cursor.row_factory = None  # plain tuples
-                rows = cursor.fetchall()
-        groups = [_build.CallGroup(*r) for r in rows]
-        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
+        if self.empty:
+            return []
+        with self._lock:
+            cursor = self._connection().execute(_MODEL_GROUPS_SQL.format(counted=self._counted), query.params)
+            cursor.row_factory = None  # plain tuples
+            rows = cursor.fetchall()
+        return [_build.CallGroup(*r) for r in rows]
 
     # --- users -----------------------------------------------------------------------------------------
 
