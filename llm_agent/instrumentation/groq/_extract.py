@@ -23,8 +23,7 @@ from llm_agent.instrumentation._chat import (
 from llm_agent.instrumentation._chat import input_messages as chat_input_messages
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import output_type
+from llm_agent.instrumentation._values import output_type, request_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
@@ -53,15 +52,8 @@ REQUEST_KEYS: Final = frozenset(
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters (keyword-only in the SDK); content only with capture_content."""
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    model = get("model")
-    if type(model) is str and model:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
+    attrs = request_params(operation, get, _NUMBER_PARAMS)
     for key in _MAX_TOKENS_KEYS:
         value = get(key)
         if type(value) is int:
@@ -70,11 +62,9 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     seed = get("seed")
     if type(seed) is int:
         attrs[semconv.GEN_AI_REQUEST_SEED] = seed
-    stop = get("stop")
-    if type(stop) is str and stop:
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    stop = string_list(get("stop"), lone=True)
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
     n = get("n")
     if type(n) is int and n != 1:
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n

@@ -50,12 +50,8 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
-    return attrs
+    request = request_attributes(op.name, kwargs, settings)
+    return _servers.request_side(base_url, settings, request, PROVIDER, kind=op.kind)
 
 
 class GroqProvider(Provider):

@@ -18,8 +18,7 @@ from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import output_type
+from llm_agent.instrumentation._values import output_type, read_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
@@ -56,10 +55,7 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     only with capture_content."""
     attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
+    read_params(get, attrs, _NUMBER_PARAMS)
     for key in _MAX_TOKENS_KEYS:
         value = get(key)
         if type(value) is int:
@@ -71,11 +67,9 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     seed = get("seed")
     if type(seed) is int:
         attrs[semconv.GEN_AI_REQUEST_SEED] = seed
-    stop = get("stop")
-    if type(stop) is str and stop:
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    stop = string_list(get("stop"), lone=True)
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
     n = get("n")
     if type(n) is int and n != 1:
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
