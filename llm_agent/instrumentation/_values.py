@@ -80,6 +80,16 @@ def is_number(value: Any) -> bool:
 ParamTable = tuple[tuple[str, str], ...]
 
 
+#: The sampling parameters of OpenAI's API, which OpenAI-compatible SDKs (Groq, Mistral, LiteLLM)
+#: name alike.
+OPENAI_NUMBER_PARAMS: Final[ParamTable] = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+
+
 def request_params(
     operation: str, get: Callable[[str], Any], numbers: ParamTable = (), ints: ParamTable = ()
 ) -> dict[str, Any]:

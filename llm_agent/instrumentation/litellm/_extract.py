@@ -17,16 +17,11 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import OPENAI_NUMBER_PARAMS, output_type, read_params, string_list
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import output_type, read_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 
-_NUMBER_PARAMS: Final = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
+_NUMBER_PARAMS: Final = OPENAI_NUMBER_PARAMS
 _MAX_TOKENS_KEYS: Final = ("max_tokens", "max_completion_tokens")
 #: Every keyword argument ``request_attributes`` reads with content capture off: a call's span keeps
 #: only these until it is built (tests/litellm/test_litellm_request_keys.py checks the list).

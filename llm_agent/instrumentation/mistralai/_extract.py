@@ -24,17 +24,12 @@ from llm_agent.instrumentation._chat import (
 )
 from llm_agent.instrumentation._chat import input_messages as chat_input_messages
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import OPENAI_NUMBER_PARAMS, output_type, request_params, string_list
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import output_type, request_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 from llm_agent.instrumentation.mistralai._sdk import reported
 
-_NUMBER_PARAMS: Final = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
+_NUMBER_PARAMS: Final = OPENAI_NUMBER_PARAMS
 _INT_PARAMS: Final = (
     ("max_tokens", semconv.GEN_AI_REQUEST_MAX_TOKENS),
     ("top_k", semconv.GEN_AI_REQUEST_TOP_K),
