@@ -106,58 +106,38 @@ def test_each_model_call_counts_once_in_any_arrival_order(tmp_path, make_span, o
     assert users == {k: tuple(v) for k, v in expected_users.items()}
 
 
-def test_a_late_inner_span_moves_the_count_and_the_session_follows(tmp_path, make_span):
-    """The outer span counts until its inner span arrives in a later batch; then only the inner one."""
-    (case,) = [c for c in trees.CASES if c.name == "siblings-in-time"]
+LATE = "SELECT llm_calls, input_tokens, output_tokens, usage_missing_calls FROM traces"
+
+
+@pytest.mark.parametrize(
+    ("case_name", "late", "before"),
+    [
+        # The outer span counts until its inner span arrives in a later batch; then only the inner one.
+        ("siblings-in-time", {"sdk"}, (1, 100, 50, 0)),
+        # The known step last: before it, ai.generateText counts (its step without usage does
+        # not); after it, both steps count and the outer span does not.
+        ("vercel-step-missing", {"ai.generateText.doGenerate"}, (1, 30, 11, 0)),
+        # Before the root arrives, langchain's ancestry ends at "chain" and sdk's at "root": no
+        # shared ancestor, both count; the root and the chain link them, and the covering one stops.
+        ("cousins-in-time", {"root", "chain"}, (2, 110, 55, 0)),
+    ],
+)
+def test_a_later_batch_moves_the_count(tmp_path, make_span, case_name, late, before):
+    (case,) = [c for c in trees.CASES if c.name == case_name]
     spans = trees.make_spans(make_span, case)
-    sdk = next(s for s in spans if s.name == "sdk")
     path = str(tmp_path / "sink.sqlite")
     backend = SQLiteBackend(path)
-    backend.export([to_record(s) for s in spans if s is not sdk])
-    totals = "SELECT llm_calls, input_tokens, output_tokens FROM sessions"
+    backend.export([to_record(s) for s in spans if s.name not in late])
     conn = sqlite3.connect(path)
-    assert conn.execute(totals).fetchall() == [(1, 100, 50)]
-    backend.export([to_record(sdk)])
-    assert conn.execute(totals).fetchall() == [(1, 10, 5)]
-    conn.close()
-    backend.shutdown(1.0)
-    assert_rollups_match(path)
-
-
-def test_an_unknown_step_counts_again_when_its_outer_span_is_shadowed(tmp_path, make_span):
-    """vercel-step-missing, the known step last: before it, ai.generateText counts (its step without
-    usage does not); after it, both steps count and the outer span does not."""
-    (case,) = [c for c in trees.CASES if c.name == "vercel-step-missing"]
-    spans = trees.make_spans(make_span, case)
-    known_step = next(s for s in spans if s.name == "ai.generateText.doGenerate")
-    path = str(tmp_path / "sink.sqlite")
-    backend = SQLiteBackend(path)
-    backend.export([to_record(s) for s in spans if s is not known_step])
-    conn = sqlite3.connect(path)
-    query = "SELECT llm_calls, input_tokens, output_tokens, usage_missing_calls FROM traces"
-    assert conn.execute(query).fetchall() == [(1, 30, 11, 0)]
-    backend.export([to_record(known_step)])
-    assert conn.execute(query).fetchall() == [case.figures]
-    conn.close()
-    backend.shutdown(1.0)
-
-
-def test_a_late_middle_span_links_the_tree(tmp_path, make_span):
-    """Before the chain span arrives the two spans share no known ancestor and both count; the
-    chain span links them under one parent, and the covering one stops counting."""
-    (case,) = [c for c in trees.CASES if c.name == "cousins-in-time"]
-    spans = trees.make_spans(make_span, case)
-    # Without the root, langchain's ancestry ends at "chain" and sdk's at "root": no shared ancestor.
-    first = [s for s in spans if s.name in ("langchain", "sdk")]
-    path = str(tmp_path / "sink.sqlite")
-    backend = SQLiteBackend(path)
-    backend.export([to_record(s) for s in first])
-    conn = sqlite3.connect(path)
-    query = "SELECT llm_calls, input_tokens FROM traces"
-    assert conn.execute(query).fetchall() == [(2, 110)]
-    backend.export([to_record(s) for s in spans if s not in first])
-    assert conn.execute(query).fetchall() == [(1, 10)]
-    conn.close()
+    try:
+        assert conn.execute(LATE).fetchall() == [before]
+        backend.export([to_record(s) for s in spans if s.name in late])
+        assert conn.execute(LATE).fetchall() == [case.figures]
+        calls, tin, tout, _ = case.figures
+        sessions = "SELECT llm_calls, input_tokens, output_tokens FROM sessions"
+        assert conn.execute(sessions).fetchall() == [(calls, tin, tout)]  # the session follows
+    finally:
+        conn.close()
     backend.shutdown(1.0)
     assert_rollups_match(path)
 
