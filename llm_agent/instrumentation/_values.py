@@ -116,6 +116,23 @@ def read_params(get: Callable[[str], Any], attrs: dict[str, Any], numbers: Param
             attrs[name] = value
 
 
+def read_chat_params(get: Callable[[str], Any], attrs: dict[str, Any], max_tokens_keys: tuple[str, ...] = ()) -> None:
+    """Into ``attrs``, the chat-completions parameters OpenAI-compatible SDKs name alike: the
+    first of ``max_tokens_keys`` that is an int, ``stop`` (a string or a list of strings) and
+    ``n`` when not 1."""
+    for key in max_tokens_keys:
+        value = get(key)
+        if type(value) is int:
+            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    stop = string_list(get("stop"), lone=True)
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
+    n = get("n")
+    if type(n) is int and n != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+
+
 def string_list(value: Any, lone: bool = False) -> list[str] | None:
     """A non-empty list or tuple of strings as a list (``lone``: one non-empty string as a list of
     one too), else None: how stop sequences and encoding formats are read."""

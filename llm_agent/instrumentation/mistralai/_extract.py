@@ -24,7 +24,12 @@ from llm_agent.instrumentation._chat import (
 )
 from llm_agent.instrumentation._chat import input_messages as chat_input_messages
 from llm_agent.instrumentation._spans import content_json
-from llm_agent.instrumentation._values import OPENAI_NUMBER_PARAMS, output_type, request_params, string_list
+from llm_agent.instrumentation._values import (
+    OPENAI_NUMBER_PARAMS,
+    output_type,
+    read_chat_params,
+    request_params,
+)
 from llm_agent.instrumentation._values import field as _g
 from llm_agent.instrumentation._values import token_count as _tok
 from llm_agent.instrumentation.mistralai._sdk import reported
@@ -57,12 +62,7 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     """Request parameters (keyword-only in the SDK); content only with capture_content."""
     get = kwargs.get
     attrs = request_params(operation, get, _NUMBER_PARAMS, _INT_PARAMS)
-    stop = string_list(get("stop"), lone=True)
-    if stop is not None:
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
-    n = get("n")
-    if type(n) is int and n != 1:
-        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    read_chat_params(get, attrs)
     kind = output_type(get("response_format"))
     if kind is not None:
         attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind
