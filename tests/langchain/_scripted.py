@@ -40,12 +40,6 @@ def script(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
     return message, {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def expected_usage(turns: int) -> tuple[int, int]:
-    """(input, output) tokens of ``turns`` turns of one thread-less agent conversation per turn."""
-    # each turn: request 1 sees [user] (+ history), request 2 sees [..., assistant, tool, tool]
-    return 0, 0
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
