@@ -132,7 +132,9 @@ def test_chat_model_span_has_model_provider_and_usage(openai_run: dict[str, Any]
     assert first.finish_reasons == ("tool_calls",)
 
 
-@pytest.mark.xfail(not USAGE_RULE, reason="needs the usage rule at ingest (usage counted once per model call)", strict=True)
+@pytest.mark.xfail(
+    not USAGE_RULE, reason="needs the usage rule at ingest (usage counted once per model call)", strict=True
+)
 def test_rollups_count_each_model_call_once(openai_run: dict[str, Any]) -> None:
     requests = openai_run["requests"]
     inputs = sum(10 * len(r["messages"]) for r in requests)
