@@ -155,7 +155,12 @@ def test_rollups_count_each_model_call_once(openai_run: dict[str, Any]) -> None:
         outputs,
     )
     (model,) = openai_run["rollups"]["models"]
-    assert (model["model"], model["input_tokens"], model["output_tokens"]) == (f"{MODEL}-2024-07-18", inputs, outputs)
+    assert (model["model"], model["requests"], model["input_tokens"], model["output_tokens"]) == (
+        MODEL,
+        2 * TURNS,
+        inputs,
+        outputs,
+    )
 
 
 # --- a provider llm_agent does not instrument: the tokens LangChain reports ------------------------------
