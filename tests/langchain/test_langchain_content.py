@@ -41,7 +41,12 @@ def test_retriever_span(capture: bool) -> None:
     with capture_spans(capture_content=capture) as cap:
         assert len(Docs().invoke("refunds")) == 3
         (span,) = cap.records
-    assert (span.name, span.span_kind, span.kind, span.operation) == ("retrieval Docs", "RETRIEVER", "CLIENT", "retrieval")
+    assert (span.name, span.span_kind, span.kind, span.operation) == (
+        "retrieval Docs",
+        "RETRIEVER",
+        "CLIENT",
+        "retrieval",
+    )
     attrs = span.attributes
     assert (attrs["gen_ai.data_source.id"], attrs["llm_agent.retrieval.document_count"]) == ("Docs", 3)
     if capture:
