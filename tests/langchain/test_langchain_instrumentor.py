@@ -79,3 +79,13 @@ def test_a_tracer_on_langchains_tracer_base_keeps_its_runs() -> None:
             ("RunnableSequence", "CHAIN", (("chat", "LLM", ()), ("upper", "CHAIN", ())))
         ]
     assert tracer.persisted == [("RunnableSequence", 2)]
+
+
+def test_the_apps_kind_marks_the_run_not_its_children() -> None:
+    # LangChain hands a run's metadata down to every child run: only the marked run is the AGENT.
+    chain = RunnableLambda(lambda text: text.upper(), name="upper") | _model()
+    with capture_spans() as cap:
+        chain.invoke("hello", config={"metadata": {"gen_ai.span.kind": "AGENT"}, "run_name": "support"})
+        assert trees(cap.records) == [
+            ("invoke_agent support", "AGENT", (("chat", "LLM", ()), ("upper", "CHAIN", ())))
+        ]

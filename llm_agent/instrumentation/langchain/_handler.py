@@ -54,10 +54,11 @@ AGENT_GRAPH_NAMES: Final = frozenset({"LangGraph", "agent"})
 
 
 class _Run:
-    __slots__ = ("context", "ids", "span", "token", "tool_call_id")
+    __slots__ = ("chosen_kind", "context", "ids", "span", "token", "tool_call_id")
 
     def __init__(self, span: Span, ids: tuple[str | None, str | None]) -> None:
         self.span = span
+        self.chosen_kind: str | None = None
         self.ids = ids
         self.token: Any = None
         self.context: otel_context.Context | None = None
@@ -180,7 +181,12 @@ class LLMAgentCallbackHandler:
         kwargs: dict[str, Any],
     ) -> None:
         name = _run_name(serialized, kwargs, "chain")
-        kind = _chosen_kind(metadata)
+        chosen = kind = _chosen_kind(metadata)
+        if kind is not None and parent_run_id is not None:
+            with self._lock:
+                parent = self._open.get(parent_run_id)
+            if parent is not None and parent.chosen_kind == kind:
+                kind = None  # LangChain passes a run's metadata on to its children: the kind is the parent's
         if kind is None:
             # A graph at the top (not itself a node of a graph) under a prebuilt agent's name.
             top = not (metadata or {}).get("langgraph_node")
@@ -197,7 +203,9 @@ class LLMAgentCallbackHandler:
             step = (metadata or {}).get("langgraph_step")
             if isinstance(step, int) and not isinstance(step, bool):
                 attrs["langgraph.step"] = step
-        self._start(run_id, parent_run_id, span_name, kind, SpanKind.INTERNAL, attrs)
+        run = self._start(run_id, parent_run_id, span_name, kind, SpanKind.INTERNAL, attrs)
+        if run is not None:
+            run.chosen_kind = chosen
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._guard("chain_end", self._end, run_id)
