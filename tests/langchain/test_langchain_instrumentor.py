@@ -89,3 +89,22 @@ def test_the_apps_kind_marks_the_run_not_its_children() -> None:
         assert trees(cap.records) == [
             ("invoke_agent support", "AGENT", (("chat", "LLM", ()), ("upper", "CHAIN", ())))
         ]
+
+
+def test_a_helper_inside_a_tool_nests_under_the_tool_run() -> None:
+    from langchain_core.tools import tool
+
+    @tool
+    def lookup(query: str) -> str:
+        """Looks it up."""
+        with llm_agent.retrieval("kb") as r:
+            r.set_documents(2)
+        return "found"
+
+    with capture_spans() as cap:
+        assert lookup.invoke({"query": "refunds"}) == "found"
+        assert trees(cap.records) == [("execute_tool lookup", "TOOL", (("retrieval kb", "RETRIEVER", ()),))]
+        # and the app's context is its own again after the run
+        with llm_agent.trace("after"):
+            pass
+        assert cap.one("after").parent_span_id is None
