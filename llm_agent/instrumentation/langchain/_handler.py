@@ -202,7 +202,7 @@ class LLMAgentCallbackHandler:
         if isinstance(node, str) and node == name:
             step = (metadata or {}).get("langgraph_step")
             if isinstance(step, int) and not isinstance(step, bool):
-                attrs["langgraph.step"] = step
+                attrs[semconv.LANGGRAPH_STEP] = step
         run = self._start(run_id, parent_run_id, span_name, kind, SpanKind.INTERNAL, attrs)
         if run is not None:
             run.chosen_kind = chosen
