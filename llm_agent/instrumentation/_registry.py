@@ -20,6 +20,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
+    "openai_agents": "llm_agent.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     "langchain": "llm_agent.instrumentation.langchain:LangChainInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
@@ -34,6 +35,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
     "dashscope": "dashscope",
+    "openai_agents": "agents",  # the OpenAI Agents SDK (openai-agents)
     "langchain": "langchain_core",  # LangChain and LangGraph both run on langchain-core's callbacks
 }
 
