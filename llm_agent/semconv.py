@@ -51,6 +51,8 @@ GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
 #: How many documents a retrieval returned (the conventions have only the documents themselves, opt-in).
 RETRIEVAL_DOCUMENT_COUNT: Final = "llm_agent.retrieval.document_count"
+#: The superstep of a LangGraph graph a node's run belongs to (LangGraph's ``langgraph_step``).
+LANGGRAPH_STEP: Final = "langgraph.step"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
@@ -435,6 +437,7 @@ __all__ = [
     "KIND_STEP",
     "KIND_TOOL",
     "KIND_WORKFLOW",
+    "LANGGRAPH_STEP",
     "LEGACY_EMBEDDINGS_DIMENSION_COUNT",
     "METRIC_INFERENCE_TOKENS",
     "METRIC_INPUT_TOKENS_BY_CACHE",

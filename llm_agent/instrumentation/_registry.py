@@ -22,6 +22,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
     "openai_agents": "llm_agent.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
     "mcp": "llm_agent.instrumentation.mcp:MCPInstrumentor",
+    "langchain": "llm_agent.instrumentation.langchain:LangChainInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -37,6 +38,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "dashscope": "dashscope",
     "openai_agents": "agents",  # the OpenAI Agents SDK (openai-agents)
     "mcp": "mcp",
+    "langchain": "langchain_core",  # LangChain and LangGraph both run on langchain-core's callbacks
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]
