@@ -19,7 +19,10 @@ lock once.  The hot path therefore has no lock of its own.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
+import weakref
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -198,9 +201,8 @@ class MetricStore:
     """Our instruments, and one ``ReaderState`` per SDK reader that collects them."""
 
     def __init__(self) -> None:
-        import threading
-
         self.lock = threading.Lock()
+        _STORES.add(self)
         self._instruments: dict[str, FastInstrument] = {}
         #: Instruments in the order of their first measurement (the SDK's order of metrics).
         self._order: list[FastInstrument] = []
@@ -273,6 +275,22 @@ class MetricStore:
                 out.append((inst, temporality, points))
             state.previous_ns = now
             return out
+
+
+#: Every store, for the fork hook below.
+_STORES: weakref.WeakSet[MetricStore] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A fork while another thread held a store's lock would leave it held forever in the child
+    (whose worker and the app's reader would then wait on it): give each store a fresh lock.  The
+    series are the parent's, as the SDK's own aggregations are after a fork."""
+    for store in list(_STORES):
+        store.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _point(inst: FastInstrument, series: Any, now_ns: int) -> dict[str, Any]:

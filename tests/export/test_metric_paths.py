@@ -249,3 +249,28 @@ def test_a_failing_aggregation_never_breaks_the_apps_collection(monkeypatch: pyt
     assert [sm.scope.name for rm in data.resource_metrics for sm in rm.scope_metrics] == ["app"]
     assert [(where, type(exc).__name__) for where, exc in _errors.collected] == [("metrics.collect", "RuntimeError")]
     _errors.collected.clear()  # expected here: not the autouse fixture's failure
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_fork_while_the_store_is_locked_leaves_the_child_a_free_lock() -> None:
+    import os
+
+    reader = InMemoryMetricReader()
+    target = MetricsTarget(MeterProvider(metric_readers=[reader]), latest=False)
+    target.export([make_span(attributes=_CHAT)])
+    assert target._hook is not None
+    store = target._hook.store
+    with store.lock:  # as if the worker were recording when the app forks
+        pid = os.fork()
+        if pid == 0:  # the child: record and collect, then report by exit status
+            import signal
+
+            signal.alarm(20)  # a child stuck on the inherited lock dies instead of hanging the test
+            try:
+                target.export([make_span(attributes=_CHAT)])
+                shape = _shape(reader.get_metrics_data())
+                os._exit(0 if [p["count"] for p in shape[0][-1]] == [2] else 1)
+            except BaseException:
+                os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
