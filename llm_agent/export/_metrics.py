@@ -22,7 +22,7 @@ from llm_agent.backends._types import ExportResult, RetryAfter
 from llm_agent.export import _metric_hook
 from llm_agent.export._convert import _INFERRED_KINDS
 from llm_agent.export._metric_hook import ProviderHook
-from llm_agent.export._metric_sets import ArmsMetrics, GenAIMetrics, LatestTokenMetrics
+from llm_agent.export._metric_sets import ArmsMetrics, GenAIMetrics, LabelCache, LatestTokenMetrics
 from llm_agent.export._metric_store import FastMeter, MetricStore
 from llm_agent.export._processor import BatchingProcessor
 
@@ -49,17 +49,19 @@ class _Recorders:
         self.genai = GenAIMetrics(meter, token_histogram=not latest)
         self.latest = LatestTokenMetrics(meter) if latest else None
         self.arms = ArmsMetrics(meter) if arms else None
+        self.labels = LabelCache()
         #: Our store when these record into it (its lock held per batch), else None.
         self.store = store
 
     def record(self, span: ReadableSpan) -> None:
-        attrs = span.attributes or {}
+        attrs = _otel_compat.span_attributes(span)
         duration_s = None
         if span.end_time is not None and span.start_time is not None:
             duration_s = (span.end_time - span.start_time) / _NS_PER_S
-        self.genai.record(attrs, duration_s)
+        labels = self.labels.get(attrs)
+        self.genai.record(attrs, duration_s, labels)
         if self.latest is not None:
-            self.latest.record(attrs)
+            self.latest.record(attrs, labels)
         if self.arms is not None:
             kind = _kind(attrs)
             if kind is not None:
@@ -136,7 +138,7 @@ class MetricsTarget:
             return [], 0  # instruments would discard everything: spare the app's GIL the work
         out = []
         for span in spans:
-            kind = _kind(span.attributes or {})
+            kind = _kind(_otel_compat.span_attributes(span))
             if kind in semconv.USAGE_SPAN_KINDS:
                 out.append(span)
         return out, 0
