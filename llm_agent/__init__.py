@@ -5,6 +5,10 @@ llm_agent.init()
 with llm_agent.session("sess-42", user_id="alice"):
     with llm_agent.trace("answer-question"):
         client.chat.completions.create(...)
+
+with llm_agent.agent("support-bot"):                # the app's own steps: agent, tool, retrieval, step
+    with llm_agent.tool("search_orders", call_id=call.id) as t:
+        t.set_result(search(...))
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ if TYPE_CHECKING:  # for type checkers: the lazy attributes below are these (exp
     from llm_agent._agent import shutdown as shutdown
     from llm_agent._agent import stats as stats
     from llm_agent._agent import uninstrument as uninstrument
+    from llm_agent._steps import agent as agent
+    from llm_agent._steps import retrieval as retrieval
+    from llm_agent._steps import step as step
+    from llm_agent._steps import tool as tool
     from llm_agent.config import ConfigError as ConfigError
     from llm_agent.config import Settings as Settings
     from llm_agent.context import current_ids as current_ids
@@ -45,6 +53,10 @@ _LAZY: Final = {
     "shutdown": "llm_agent._agent",
     "stats": "llm_agent._agent",
     "uninstrument": "llm_agent._agent",
+    "agent": "llm_agent._steps",
+    "retrieval": "llm_agent._steps",
+    "step": "llm_agent._steps",
+    "tool": "llm_agent._steps",
     "ConfigError": "llm_agent.config",
     "Settings": "llm_agent.config",
     "current_ids": "llm_agent.context",
@@ -78,13 +90,17 @@ __all__ = [
     "ConfigError",
     "Settings",
     "__version__",
+    "agent",
     "current_ids",
     "flush",
     "init",
     "instrument",
+    "retrieval",
     "session",
     "shutdown",
     "stats",
+    "step",
+    "tool",
     "trace",
     "uninstrument",
     "user",
