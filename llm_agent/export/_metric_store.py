@@ -27,6 +27,8 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+#: Attribute dicts remembered by identity per instrument between two collections (a bound on memory).
+_BY_DICT_SIZE: Final = 4096
 #: The SDK's own per-stream limit when a reader sets none (``_DEFAULT_CARDINALITY_LIMIT``).
 DEFAULT_CARDINALITY_LIMIT: Final = 2000
 
@@ -76,7 +78,7 @@ class FastInstrument:
     sets give equal keys (the SDK sorts; we need not).
     """
 
-    __slots__ = ("_pending", "_store", "boundaries", "description", "kind", "name", "unit")
+    __slots__ = ("_by_dict", "_pending", "_store", "boundaries", "description", "kind", "name", "unit")
 
     def __init__(
         self, store: MetricStore, kind: str, name: str, unit: str, description: str, boundaries: Sequence[float]
@@ -89,16 +91,26 @@ class FastInstrument:
         self.boundaries = tuple(boundaries)
         #: attribute key -> series, measured since the last drain (dict order = first seen).
         self._pending: dict[tuple[Any, ...], Any] = {}
+        #: id(attribute dict) -> (that dict, its series) since the last drain: the dict is kept, so
+        #: its id cannot be reused meanwhile.  Callers never change a dict they recorded with.
+        self._by_dict: dict[int, tuple[Any, Any]] = {}
 
     def record(self, amount: float, attributes: Mapping[str, Any] | None = None) -> None:
         # The SDK ignores (with a warning) what a histogram or counter cannot hold; so do we.
         if not (amount >= 0 and amount != math.inf):  # also false for NaN
             return
-        attrs = attributes or {}
-        key = tuple(attrs.items())
-        series = self._pending.get(key)
-        if series is None:
-            series = self._new(key, attrs)
+        # The label dicts are shared objects (``_metric_sets.LabelCache``): by identity first.
+        seen = self._by_dict.get(id(attributes))
+        if seen is not None and seen[0] is attributes:
+            series = seen[1]
+        else:
+            attrs = attributes or {}
+            key = tuple(attrs.items())
+            series = self._pending.get(key)
+            if series is None:
+                series = self._new(key, attrs)
+            if len(self._by_dict) < _BY_DICT_SIZE:
+                self._by_dict[id(attributes)] = (attributes, series)
         if self.kind is HISTOGRAM:
             series.counts[bisect_left(self.boundaries, amount)] += 1
             series.total += amount
@@ -122,6 +134,7 @@ class FastInstrument:
 
     def drain(self) -> dict[tuple[Any, ...], Any]:
         pending, self._pending = self._pending, {}
+        self._by_dict = {}
         return pending
 
 
