@@ -9,6 +9,7 @@ replaced.  The handler's spans are parented by LangChain's run ids (``_handler``
 
 from __future__ import annotations
 
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +28,8 @@ class LangChainInstrumentor(Instrumentor):
         super().__init__()
         self._handler: Any = None
         self._original: Any = None
+        self._wanted = False
+        self._hooked = False
 
     @property
     def handler(self) -> Any:
@@ -34,9 +37,26 @@ class LangChainInstrumentor(Instrumentor):
         return self._handler
 
     def _instrument(self, module: ModuleType) -> None:
-        import importlib
+        # Patched when the app imports LangChain's callbacks, never imported by us: init() must
+        # not load modules an app that never runs a chain would not load (tests/core/test_lazy_patching.py).
+        self._wanted = True
+        base = sys.modules.get(_MANAGER_MODULE)
+        if base is not None:
+            self._patch(base)
+        elif not self._hooked:
+            self._hooked = True
+            wrapt.register_post_import_hook(self._imported, _MANAGER_MODULE)
 
-        base = importlib.import_module(_MANAGER_MODULE)
+    def _imported(self, base: ModuleType) -> None:
+        if self._wanted:
+            try:
+                self._patch(base)
+            except Exception as exc:
+                from llm_agent import _errors
+
+                _errors.report("langchain.instrument", exc)
+
+    def _patch(self, base: ModuleType) -> None:
         from llm_agent.instrumentation.langchain._handler import LLMAgentCallbackHandler
 
         if self._handler is None:
@@ -64,9 +84,10 @@ class LangChainInstrumentor(Instrumentor):
         self._original = original
 
     def _uninstrument(self, module: ModuleType) -> None:
-        import importlib
-
-        base = importlib.import_module(_MANAGER_MODULE)
+        self._wanted = False
+        base = sys.modules.get(_MANAGER_MODULE)
+        if base is None:
+            return
         if self._handler is not None:
             self._handler.enabled = False
         if self._original is not None:
