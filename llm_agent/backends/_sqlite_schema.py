@@ -19,7 +19,24 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+
+#: The tool name of a TOOL span, as the ``spans_tool`` index and the Trace Explorer's ``tool``
+#: test spell it (a query uses the index only when its expression is this text exactly).  The
+#: ``json_valid`` guard keeps a malformed attributes text from failing the sink's INSERT.
+TOOL_NAME_SQL: Final = "CASE WHEN json_valid(attributes) THEN json_extract(attributes, '$.\"gen_ai.tool.name\"') END"
+#: Span kinds the ``spans_kind`` index leaves out: a trace's LLM / EMBEDDING spans are counted by
+#: its rollup (``llm_calls``) and CHAIN is every ``llm_agent.trace`` root, so indexing them would
+#: cost every call at ingest and find nearly every trace.
+UNINDEXED_KINDS_SQL: Final = "('CHAIN', 'EMBEDDING', 'LLM')"
+# Partial indexes for the Trace Explorer's tests over a trace's spans (error_type, tool, kind):
+# they hold only the spans that carry one, so the calls an app makes most cost nothing extra.
+_TRACE_EXPLORER_INDEXES: Final = (
+    "CREATE INDEX IF NOT EXISTS spans_error_type ON spans (error_type, trace_id) WHERE error_type IS NOT NULL",
+    f"CREATE INDEX IF NOT EXISTS spans_tool ON spans (({TOOL_NAME_SQL}), trace_id) WHERE span_kind = 'TOOL'",
+    "CREATE INDEX IF NOT EXISTS spans_kind ON spans (span_kind, trace_id) "
+    f"WHERE span_kind IS NOT NULL AND span_kind NOT IN {UNINDEXED_KINDS_SQL}",
+)
 
 #: Statements that create the current schema (``SCHEMA_VERSION``) on an empty database (idempotent).
 SCHEMA: Final[tuple[str, ...]] = (
@@ -116,6 +133,7 @@ SCHEMA: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_ns)",
     "CREATE INDEX IF NOT EXISTS sessions_end ON sessions (end_ns)",
     "CREATE INDEX IF NOT EXISTS sessions_user_start ON sessions (user_id, start_ns)",
+    *_TRACE_EXPLORER_INDEXES,
 )
 
 #: Migrations: version N -> N+1 statements, applied in order inside one transaction each.
@@ -123,4 +141,6 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     # 1 -> 2: no query reads spans by session or by user (sessions and users are found through the
     # rollups, then spans by trace id), and each index cost the sink ~1 us per span at ingest.
     1: ("DROP INDEX IF EXISTS spans_session", "DROP INDEX IF EXISTS spans_user_start"),
+    # 2 -> 3: the Trace Explorer's partial indexes (error types, tool names, rare span kinds).
+    2: _TRACE_EXPLORER_INDEXES,
 }
