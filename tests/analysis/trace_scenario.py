@@ -61,7 +61,8 @@ def extra_records() -> list[SpanRecord]:
         # 4: a retrieval step before an embeddings call
         _span(4, 30, None, "retrieve kb", 4000, 4004, span_kind="RETRIEVER"),
         _span(4, 31, 30, "embeddings text-embedding-3-small", 4000.5, 4001, kind="CLIENT", span_kind="EMBEDDING",
-              operation="embeddings", model="text-embedding-3-small", input_tokens=12),
+              operation="embeddings", request_model="text-embedding-3-small", model="text-embedding-3-small",
+              input_tokens=12),
     ]  # fmt: skip
 
 
