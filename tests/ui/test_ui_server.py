@@ -112,7 +112,7 @@ def test_detail_endpoints_equal_the_analysis_results(server: Any, store: Any) ->
     status, payload = get_json(server, "/api/models")
     assert status == 200
     assert payload["models"] == [m.to_dict() for m in store.models(since="24h")]
-    assert [m["model"] for m in payload["models"]] == ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
+    assert [m["model"] for m in payload["models"]] == ["gpt-4o", "gpt-4.1", "gpt-4o-mini", "text-embedding-3-small"]
 
     status, payload = get_json(server, "/api/model/gpt-4o-mini?bucket=5m")
     expected = store.model("gpt-4o-mini", since=payload["since"], until=payload["until"], bucket="5m").to_dict()
