@@ -15,10 +15,11 @@ from typing import Any, Final
 from llm_agent.analysis import _sql
 from llm_agent.analysis._traces import TRACE_COLUMNS, TraceQuery, trace_order
 from llm_agent.analysis.filter import TRACE_FIELDS
-from llm_agent.backends._sqlite_schema import TOOL_NAME_SQL, UNINDEXED_KINDS_SQL
+from llm_agent.backends._sqlite_schema import KIND_INDEX_WHERE, TOOL_NAME_SQL, UNINDEXED_KINDS
 
-_UNINDEXED_KINDS: Final = ("CHAIN", "EMBEDDING", "LLM")
-assert UNINDEXED_KINDS_SQL == "(" + ", ".join(f"'{k}'" for k in _UNINDEXED_KINDS) + ")"
+#: The kinds neither partial index holds: a correlated EXISTS over the trace's spans answers them.
+_SCANNED_KINDS: Final = tuple(k for k in UNINDEXED_KINDS if k != "TOOL")
+_SCANNED_KINDS_SQL: Final = "(" + ", ".join(f"'{k}'" for k in _SCANNED_KINDS) + ")"
 
 #: The traces row columns a listing returns (``_build.trace_summary``'s names); tool names come
 #: from the trace's TOOL spans (its primary key, then the rows), only for the rows returned.
@@ -50,22 +51,28 @@ class TraceDialect(_sql.Dialect):
             cond = self._test(f"({TOOL_NAME_SQL})", test, values)
             return f"trace_id IN (SELECT trace_id FROM spans WHERE span_kind = 'TOOL' AND {cond})"
         assert name == "kind", name
+        # Three places hold a kind: spans_kind (the rare kinds), spans_tool (TOOL) and, for the
+        # kinds nearly every trace has, the trace's own spans; gates on the bound values skip
+        # the branches a value cannot match.
         indexed = self._test("span_kind", test, values)
-        gate = self._gate(test, values)
-        common = self._test("x.span_kind", test, values)
+        tool_gate = self._gate(test, values, ("TOOL",))
+        scan_gate = self._gate(test, values, _SCANNED_KINDS)
+        scanned = self._test("x.span_kind", test, values)
         return (
-            "(trace_id IN (SELECT trace_id FROM spans WHERE span_kind IS NOT NULL AND span_kind NOT IN "
-            f"{UNINDEXED_KINDS_SQL} AND {indexed}) OR ({gate} AND EXISTS (SELECT 1 FROM spans x "
-            f"WHERE x.trace_id = traces.trace_id AND x.span_kind IN {UNINDEXED_KINDS_SQL} AND {common})))"
+            f"(trace_id IN (SELECT trace_id FROM spans WHERE {KIND_INDEX_WHERE} AND {indexed}) "
+            f"OR ({tool_gate} AND trace_id IN (SELECT trace_id FROM spans WHERE span_kind = 'TOOL')) "
+            f"OR ({scan_gate} AND EXISTS (SELECT 1 FROM spans x WHERE x.trace_id = traces.trace_id "
+            f"AND x.span_kind IN {_SCANNED_KINDS_SQL} AND {scanned})))"
         )
 
-    def _gate(self, test: str, values: list[Any]) -> str:
-        """True when a value could name one of the unindexed kinds (evaluated on the bound values
-        alone, so SQLite skips the EXISTS for every row when it is false)."""
+    def _gate(self, test: str, values: list[Any], kinds: tuple[str, ...]) -> str:
+        """True when a value could name one of ``kinds`` (evaluated on the bound values alone, so
+        SQLite skips the branch for every row when it is false)."""
         if test == "contains":
-            p = [self.param(values[0], "str") for _ in _UNINDEXED_KINDS]
-            return "(" + " OR ".join(f"instr('{k}', {q}) > 0" for k, q in zip(_UNINDEXED_KINDS, p, strict=True)) + ")"
-        return "(" + " OR ".join(f"{self.param(v, 'str')} IN {UNINDEXED_KINDS_SQL}" for v in values) + ")"
+            p = [self.param(values[0], "str") for _ in kinds]
+            return "(" + " OR ".join(f"instr('{k}', {q}) > 0" for k, q in zip(kinds, p, strict=True)) + ")"
+        listed = "(" + ", ".join(f"'{k}'" for k in kinds) + ")"
+        return "(" + " OR ".join(f"{self.param(v, 'str')} IN {listed}" for v in values) + ")"
 
 
 def select_traces_sql(query: TraceQuery) -> tuple[str, list[Any]]:
