@@ -195,14 +195,17 @@ class SQLiteStore(Store):
     def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
         if self.empty:
             return iter(())
-        sql, params = _sqlite_traces.select_traces_sql(query)
+        sql, params = _sqlite_traces.select_traces_sql(query, self._count)
         paged = query.limit is not None and query.limit <= MAX_PAGE_ROWS
         return self._stream(sql, params, paged=paged, build=_build.trace_summary)
 
     def _count_traces(self, query: TraceQuery) -> int:
         if self.empty:
             return 0
-        sql, params = _sqlite_traces.count_traces_sql(query)
+        sql, params = _sqlite_traces.count_traces_sql(query, self._count)
+        return self._count(sql, params)
+
+    def _count(self, sql: str, params: list[Any]) -> int:
         return int(self._query(sql, params)[0][0])
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:

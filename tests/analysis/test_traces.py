@@ -214,3 +214,17 @@ def test_missing_session_detail_rows_have_the_new_columns(tstore: Store) -> None
     listed = {t.trace_id: t for t in tstore.traces(**W, session_id="s-alice-1", limit=None)}
     for t in detail.traces:
         assert dataclasses.replace(t, gap_s=None) == listed[t.trace_id]
+
+
+@pytest.mark.parametrize("query,pred", [c for c in CASES if "where" in c[0]], ids=_case_id)
+def test_both_query_shapes_give_the_same_rows(
+    tstore: Store, monkeypatch: pytest.MonkeyPatch, query: dict[str, Any], pred: Pred
+) -> None:
+    """Span tests read the matching traces by key when few spans match and scan the listing when
+    many do (``DRIVE_LIMIT``): both shapes select the same rows."""
+    from llm_agent.analysis import _sqlite_traces
+
+    expected = _select(pred)
+    monkeypatch.setattr(_sqlite_traces, "DRIVE_LIMIT", 1)  # every non-empty match: the scanning shape
+    assert tstore.traces(**W, **query, limit=None) == expected
+    assert tstore.traces(**W, **query, order_by="-duration_s", limit=3) == _select(pred, lambda t: t.duration_s)[:3]
