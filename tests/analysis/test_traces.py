@@ -228,3 +228,28 @@ def test_both_query_shapes_give_the_same_rows(
     monkeypatch.setattr(_sqlite_traces, "DRIVE_LIMIT", 1)  # every non-empty match: the scanning shape
     assert tstore.traces(**W, **query, limit=None) == expected
     assert tstore.traces(**W, **query, order_by="-duration_s", limit=3) == _select(pred, lambda t: t.duration_s)[:3]
+
+
+def test_the_agent_helpers_spans_are_found_by_the_span_tests(tmp_path: Any) -> None:
+    """A real agent session (``llm_agent.agent()`` turns, ``llm_agent.tool()`` calls, the openai SDK
+    against the demo server): its traces are found by tool, kind and model, with their tool names."""
+    import agent_scenario
+
+    db = str(tmp_path / "sink.sqlite")
+    seen = agent_scenario.record(db, capture_content=False)
+    tools = sorted({call["name"] for turn in seen for call in turn["calls"]})
+    assert tools == ["search_orders"]  # the scenario's one tool, called each turn
+    with llm_agent.analysis.open(db) as store:
+        everything = store.traces(since="3650d", until="2262-01-01T00:00:00Z", limit=None)
+        assert everything and all(t.session_id == agent_scenario.SESSION_ID for t in everything)
+        window = {"since": "3650d", "until": "2262-01-01T00:00:00Z", "limit": None}
+        with_tool = store.traces(**window, where=f"tool == '{tools[0]}'")
+        assert len(with_tool) == len(seen) and all(t.tool_names == ("search_orders",) for t in with_tool)
+        assert [t.trace_id for t in store.traces(**window, where="kind == 'TOOL'")] == [
+            t.trace_id for t in everything if t.tool_names
+        ]
+        agents = store.traces(**window, where="kind == 'AGENT'")
+        assert len(agents) == len(seen) and agents == [
+            t for t in everything if t.name and t.name.startswith("invoke_agent")
+        ]
+        assert store.traces(**window, where="tool == 'no-such-tool'") == []
