@@ -233,6 +233,7 @@ def _span_node(
         ttft_s=s.get("ttft_s"),
         attributes=current_names(s.get("attributes")),
         children=kids,
+        usage_counted=bool(s.get("usage_counted")),
     )
 
 
