@@ -2,6 +2,7 @@
 
     llm-agent sessions --since 7d --user alice --min-duration 30s --sort -total_tokens
     llm-agent sessions --where "duration_s > 30 and (user == 'alice' or user == 'bob')" --format csv > s.csv
+    llm-agent traces --where "session_id is null"      (every trace, with or without a session)
     llm-agent session SESSION_ID          llm-agent trace TRACE_ID
     llm-agent models --since 24h          llm-agent model gpt-4o --since 7d --bucket 1h
     llm-agent users                       llm-agent prune --older-than 30d
@@ -26,8 +27,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from llm_agent import _cli_traces, analysis
 from llm_agent import _terminal as _text
-from llm_agent import analysis
 from llm_agent.analysis import (
     DEFAULT_SLOW_THRESHOLD_S,
     FILTER_FIELDS,
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_typed(int), help="rows to show (default 50 for tables, all for json/csv)")
     p.add_argument("--offset", type=_typed(int), default=0)
 
+    _cli_traces.add_parser(sub, [common, window], _typed)
     p = sub.add_parser("session", parents=[common], help="one session and its traces")
     p.add_argument("id")
     p = sub.add_parser("trace", parents=[common], help="one trace as a span tree with a waterfall")
@@ -300,12 +302,21 @@ def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         order_by=args.sort, limit=limit, offset=args.offset, **filters,
     )  # fmt: skip
     headers = ("session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "err", "models")
-    return _emit(
+    code = _emit(
         rows, args, out, headers,
         lambda s: (s.session_id, ",".join(s.users) or None, s.start, s.duration_s, s.traces, s.llm_calls,
                    s.input_tokens, s.output_tokens, s.total_tokens, s.errors, s.models),
         f"No sessions {_window_text(args)} match.",
     )  # fmt: skip
+    if args.format == "table":  # the traces no session lists (an app without llm_agent.session)
+        note = _cli_traces.sessionless_note(store, args.since, args.until)
+        if note:
+            print(_text.visible(note), file=out)
+    return code
+
+
+def _traces(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    return _cli_traces.run(store, args, out, _emit, _window_text(args))
 
 
 def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
@@ -436,6 +447,7 @@ def _users(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 _HANDLERS = {
     "sessions": _sessions,
     "session": _session,
+    "traces": _traces,
     "trace": _trace,
     "models": _models,
     "model": _model,

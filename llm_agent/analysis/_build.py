@@ -88,7 +88,20 @@ def trace_summary(r: Row, gap_s: float | None = None) -> TraceSummary:
         models=names(r["models"]),
         ttft_s=r["ttft_s"],
         gap_s=gap_s,
+        cache_read_tokens=int(_optional(r, "cache_read_tokens") or 0),
+        reasoning_tokens=int(_optional(r, "reasoning_tokens") or 0),
+        service_name=_optional(r, "service_name"),
+        tool_names=names(_optional(r, "tool_names")),
     )
+
+
+def _optional(r: Row, key: str) -> Any:
+    """``r[key]``, None when the row has no such column (stores select the extra trace columns
+    only where they list traces)."""
+    try:
+        return r[key]
+    except (KeyError, IndexError):
+        return None
 
 
 def session_traces(rows: Iterable[Row]) -> tuple[TraceSummary, ...]:

@@ -153,8 +153,8 @@ def _parse_where(where: str | Node | None, now_ns: int) -> Node | None:
     return where
 
 
-def _keyword_value(name: str, field: str, value: Any) -> Any:
-    ftype = FIELDS[field]
+def _keyword_value(name: str, field: str, value: Any, fields: Mapping[str, str] = FIELDS) -> Any:
+    ftype = fields[field]
     if ftype == SECONDS:
         return _time.parse_duration(value)
     if ftype == INT:

@@ -27,11 +27,13 @@ from llm_agent.analysis import _build, _time, _transcript
 from llm_agent.analysis._query import DEFAULT_LIMIT, DEFAULT_SLOW_THRESHOLD_S, ModelQuery, SessionQuery
 from llm_agent.analysis._sql import DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import DEFAULT_TRACE_ORDER, TraceQuery
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     TraceTree,
     UserSummary,
 )
@@ -101,6 +103,80 @@ class Store(abc.ABC):
         """
         return list(self.iter_sessions(**kwargs))
 
+    def iter_traces(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        session_id: str | None = None,
+        user: str | None = None,
+        model: str | None = None,
+        min_duration_s: float | str | None = None,
+        max_duration_s: float | str | None = None,
+        min_total_tokens: int | None = None,
+        max_total_tokens: int | None = None,
+        has_error: bool | None = None,
+        name: str | None = None,
+        where: str | Node | None = None,
+        order_by: str = DEFAULT_TRACE_ORDER,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+    ) -> Iterator[TraceSummary]:
+        """Like ``traces()`` but streaming; every argument is checked at the call."""
+        query = self._trace_query(
+            since, until, session_id, user, model, min_duration_s, max_duration_s, min_total_tokens,
+            max_total_tokens, has_error, name, where, order_by, limit, offset,
+        )  # fmt: skip
+        return self._select_traces(query)
+
+    def traces(self, **kwargs: Any) -> list[TraceSummary]:
+        """Every trace overlapping the window, with or without a session (the Trace Explorer).
+
+        Filters (all optional, combined with AND): ``session_id``, ``user``, ``model`` (any of the
+        trace's models), ``min/max_duration_s``, ``min/max_total_tokens``, ``has_error``, ``name``
+        (the root span's) and ``where`` in the trace vocabulary of the filter language
+        (``filter.TRACE_FIELDS``: also ``error_type``, ``tool`` and ``kind`` over the trace's
+        spans, and ``session_id is null``).  ``order_by`` as for ``sessions()`` (default ``-start``).
+        """
+        return list(self.iter_traces(**kwargs))
+
+    def count_traces(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        where: str | Node | None = None,
+        **filters: Any,
+    ) -> int:
+        """How many traces ``traces(since, until, where, **filters)`` would list without paging
+        (e.g. ``where="session_id is null"``: the traces outside every session)."""
+        query = TraceQuery.build(since, until, where, limit=None, bounds=_bounds_only(filters),
+                                 has_error=filters.get("has_error"))  # fmt: skip
+        return self._count_traces(query)
+
+    def _trace_query(
+        self, since: Any, until: Any, session_id: Any, user: Any, model: Any, min_duration_s: Any,
+        max_duration_s: Any, min_total_tokens: Any, max_total_tokens: Any, has_error: Any, name: Any,
+        where: Any, order_by: str, limit: int | None, offset: int,
+    ) -> TraceQuery:  # fmt: skip
+        bounds = {
+            "session_id": session_id,
+            "user": user,
+            "model": model,
+            "name": name,
+            "min_duration_s": min_duration_s,
+            "max_duration_s": max_duration_s,
+            "min_total_tokens": min_total_tokens,
+            "max_total_tokens": max_total_tokens,
+        }
+        return TraceQuery.build(since, until, where, order_by, limit, offset, bounds=bounds, has_error=has_error)
+
+    @abc.abstractmethod
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        """The traces ``query`` selects, in its order and page: the store's own SQL for it."""
+
+    @abc.abstractmethod
+    def _count_traces(self, query: TraceQuery) -> int:
+        """How many traces ``query`` selects, paging ignored."""
+
     @abc.abstractmethod
     def session(self, session_id: str) -> SessionDetail | None:
         """The session's summary and its traces in start order (with think time), or ``None``."""
@@ -167,6 +243,10 @@ class Store(abc.ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _bounds_only(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in filters.items() if k != "has_error"}
 
 
 class TraceOwner(NamedTuple):

@@ -73,6 +73,11 @@ class TraceSummary(_Result):
     ttft_s: float | None
     #: Think time: seconds from the previous trace's end to this one's start (None for the first).
     gap_s: float | None = None
+    cache_read_tokens: int = 0
+    reasoning_tokens: int = 0
+    service_name: str | None = None
+    #: Distinct ``gen_ai.tool.name`` of the trace's TOOL spans, sorted.
+    tool_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

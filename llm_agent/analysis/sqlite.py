@@ -18,15 +18,17 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from llm_agent import semconv
-from llm_agent.analysis import _build, _sql, _time
+from llm_agent.analysis import _build, _sql, _sqlite_traces, _time
 from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._sql import SESSION_COLUMNS
 from llm_agent.analysis._store import Store, TraceOwner
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import TraceQuery
 from llm_agent.analysis._types import (
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     UserSummary,
 )
 from llm_agent.backends._sqlite_schema import SCHEMA_VERSION, USAGE_COUNTED_VERSION
@@ -45,10 +47,7 @@ _SESSION_SELECT: Final = (
     "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
     "error_count, models"
 )
-_TRACE_SELECT: Final = (
-    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_s"
-)
+_TRACE_SELECT: Final = _sqlite_traces.TRACE_LIST_SELECT
 _SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
     "model, input_tokens, output_tokens, ttft_s, attributes, session_id, user_id"
@@ -150,12 +149,12 @@ class SQLiteStore(Store):
         params = [*dialect.params, -1 if query.limit is None else query.limit, query.offset]
         return self._stream(sql, params, paged=query.limit is not None and query.limit <= MAX_PAGE_ROWS)
 
-    def _stream(self, sql: str, params: list[Any], paged: bool) -> Iterator[SessionSummary]:
+    def _stream(self, sql: str, params: list[Any], paged: bool, build: Any = _build.session_summary) -> Iterator[Any]:
         # A page is read in one go under the lock; a longer listing streams from its own
         # connection, so a long export neither holds the lock nor sees a changing table.
         if paged:
             for row in self._query(sql, params):
-                yield _build.session_summary(row)
+                yield build(row)
             return
         conn = sqlite3.connect(pathlib.Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -166,7 +165,7 @@ class SQLiteStore(Store):
                 if not rows:
                     return
                 for row in rows:
-                    yield _build.session_summary(row)
+                    yield build(row)
         finally:
             conn.close()
 
@@ -195,6 +194,22 @@ class SQLiteStore(Store):
         return SessionDetail(summary=_build.session_summary(row), traces=_build.session_traces(traces))
 
     # --- traces ----------------------------------------------------------------------------------------
+
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        if self.empty:
+            return iter(())
+        sql, params = _sqlite_traces.select_traces_sql(query, self._count)
+        paged = query.limit is not None and query.limit <= MAX_PAGE_ROWS
+        return self._stream(sql, params, paged=paged, build=_build.trace_summary)
+
+    def _count_traces(self, query: TraceQuery) -> int:
+        if self.empty:
+            return 0
+        sql, params = _sqlite_traces.count_traces_sql(query, self._count)
+        return self._count(sql, params)
+
+    def _count(self, sql: str, params: list[Any]) -> int:
+        return int(self._query(sql, params)[0][0])
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         if self.empty:

@@ -24,10 +24,30 @@ from typing import Final
 
 from llm_agent.backends._sqlite_rollups import recount_all
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 #: The first version with ``spans.usage_counted`` (a reader of an older, unmigrated file counts
 #: every usage span, as that llm_agent did).
 USAGE_COUNTED_VERSION: Final = 3
+
+#: The tool name of a TOOL span, as the ``spans_tool`` index and the Trace Explorer's ``tool``
+#: test spell it (a query uses the index only when its expression is this text exactly).  The
+#: ``json_valid`` guard keeps a malformed attributes text from failing the sink's INSERT.
+TOOL_NAME_SQL: Final = "CASE WHEN json_valid(attributes) THEN json_extract(attributes, '$.\"gen_ai.tool.name\"') END"
+#: Span kinds the ``spans_kind`` index leaves out: LLM / EMBEDDING spans and CHAIN roots (every
+#: call and every ``llm_agent.trace``: indexing them would cost every call at ingest and find
+#: nearly every trace), and TOOL spans, which ``spans_tool`` holds already (one index per span).
+UNINDEXED_KINDS: Final = ("CHAIN", "EMBEDDING", "LLM", "TOOL")
+#: The ``spans_kind`` index's WHERE (a query repeats it verbatim to use the index).  Written as
+#: ``<>`` terms: a ``NOT IN (...)`` list here cost the sink ~7% of its insert CPU on every span,
+#: indexed or not (SQLite 3.40), the ``<>`` chain nothing measurable.
+KIND_INDEX_WHERE: Final = " AND ".join(f"span_kind <> '{k}'" for k in UNINDEXED_KINDS)
+# Partial indexes for the Trace Explorer's tests over a trace's spans (error_type, tool, kind):
+# they hold only the spans that carry one, so the calls an app makes most cost nothing extra.
+_TRACE_EXPLORER_INDEXES: Final = (
+    "CREATE INDEX IF NOT EXISTS spans_error_type ON spans (error_type, trace_id) WHERE error_type IS NOT NULL",
+    f"CREATE INDEX IF NOT EXISTS spans_tool ON spans (({TOOL_NAME_SQL}), trace_id) WHERE span_kind = 'TOOL'",
+    f"CREATE INDEX IF NOT EXISTS spans_kind ON spans (span_kind, trace_id) WHERE {KIND_INDEX_WHERE}",
+)
 
 #: Statements that create the current schema (``SCHEMA_VERSION``) on an empty database (idempotent).
 SCHEMA: Final[tuple[str, ...]] = (
@@ -125,6 +145,7 @@ SCHEMA: Final[tuple[str, ...]] = (
     "CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_ns)",
     "CREATE INDEX IF NOT EXISTS sessions_end ON sessions (end_ns)",
     "CREATE INDEX IF NOT EXISTS sessions_user_start ON sessions (user_id, start_ns)",
+    *_TRACE_EXPLORER_INDEXES,
 )
 
 #: Migrations: version N -> N+1 statements, applied in order inside one transaction each.
@@ -136,4 +157,6 @@ MIGRATIONS: Final[dict[int, tuple[str | Callable[[sqlite3.Connection], None], ..
     # 2 -> 3: usage counts once per model call (backends/_usage_rule.py): the flag, computed for
     # the stored traces, and the rollups of the traces (and sessions) whose sums it changes.
     2: ("ALTER TABLE spans ADD COLUMN usage_counted INTEGER NOT NULL DEFAULT 0", recount_all),
+    # 3 -> 4: the Trace Explorer's partial indexes (error types, tool names, rare span kinds).
+    3: _TRACE_EXPLORER_INDEXES,
 }

@@ -276,8 +276,22 @@ def _openai_call(client, call: Call) -> None:  # type: ignore[no-untyped-def]
 
 
 def build_with_records(path: str) -> None:
-    from llm_agent.backends._types import SpanRecord
     from llm_agent.backends.sqlite import SQLiteBackend
+
+    records = scenario_records()
+    backend = SQLiteBackend(path)
+    try:
+        # Two batches in reverse order: the rollups must not depend on arrival order.
+        half = len(records) // 2
+        backend.export(records[half:])
+        backend.export(records[:half])
+    finally:
+        backend.shutdown(5.0)
+
+
+def scenario_records() -> list:  # type: ignore[type-arg]
+    """The scenario as ``SpanRecord``s (what ``build_with_records`` writes)."""
+    from llm_agent.backends._types import SpanRecord
 
     records = []
     ids = iter(range(1, 10_000))
@@ -309,14 +323,7 @@ def build_with_records(path: str) -> None:
                 start_ns=start, end_ns=t, status="UNSET", session_id=sess.session_id, user_id=sess.user,
                 span_kind="CHAIN",
             ))  # fmt: skip
-    backend = SQLiteBackend(path)
-    try:
-        # Two batches in reverse order: the rollups must not depend on arrival order.
-        half = len(records) // 2
-        backend.export(records[half:])
-        backend.export(records[:half])
-    finally:
-        backend.shutdown(5.0)
+    return records
 
 
 @pytest.fixture(scope="session", params=["records", "openai"])

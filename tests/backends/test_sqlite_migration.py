@@ -53,7 +53,7 @@ def test_new_file_has_the_current_schema(tmp_path):
     SQLiteBackend(path).shutdown(1.0)
     assert _indexes(path) == {
         "spans_model_start", "spans_start", "traces_session_start", "traces_start",
-        "sessions_start", "sessions_end", "sessions_user_start",
+        "sessions_start", "sessions_end", "sessions_user_start", "spans_error_type", "spans_tool", "spans_kind",
     }  # fmt: skip
 
 
@@ -87,3 +87,44 @@ def test_version_2_file_gets_the_usage_rule_for_its_stored_traces(tmp_path, make
     finally:
         conn.close()
     assert figures == [c.figures for c in trees.CASES]
+
+
+def test_version_3_file_gains_the_trace_explorer_indexes(tmp_path, make_span, llm_attrs):
+    """Version 3 -> 4 adds the partial span indexes the Trace Explorer's span tests read."""
+    path = str(tmp_path / "v3.sqlite")
+    conn = sqlite3.connect(path)
+    trace_explorer = {"spans_error_type", "spans_tool", "spans_kind"}
+    for stmt in SCHEMA:
+        if not any(name in stmt for name in trace_explorer):
+            conn.execute(stmt)
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '3')")
+    conn.commit()
+    conn.close()
+    assert not trace_explorer & _indexes(path)
+    backend = SQLiteBackend(path)  # migrates
+    backend.export([to_record(make_span(attributes=llm_attrs(session="s1", user="u1")))])
+    backend.shutdown(1.0)
+    assert trace_explorer <= _indexes(path)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+        assert conn.execute("SELECT session_id, trace_count FROM sessions").fetchall() == [("s1", 1)]
+    finally:
+        conn.close()
+
+
+def test_a_tool_span_with_malformed_attributes_does_not_fail_the_batch(tmp_path):
+    """The tool-name index reads the attributes JSON; text that is not JSON is no tool name, not an error."""
+    path = str(tmp_path / "bad.sqlite")
+    backend = SQLiteBackend(path)
+    backend.shutdown(1.0)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "INSERT INTO spans (trace_id, span_id, name, kind, start_ns, end_ns, duration_ns, status, span_kind, "
+            "attributes) VALUES ('t', 's', 'execute_tool x', 'INTERNAL', 1, 2, 1, 'UNSET', 'TOOL', '{not json')"
+        )
+        conn.commit()
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        conn.close()

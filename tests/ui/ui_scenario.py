@@ -10,6 +10,7 @@ default 24 h window shows all of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -57,6 +58,14 @@ SCENARIO: tuple[Session, ...] = (
     )),
     Session("ui-dave", "dave", 2400, ((0, (Call("gpt-4o", 4.0, 1000, 500),)),)),
 )  # fmt: skip
+
+#: Calls made outside every session (an app that never calls llm_agent.session): (start offset,
+#: trace name or None for a bare call, calls).  Only the Traces tab lists them.
+SESSIONLESS: tuple[tuple[float, str | None, tuple[Call, ...]], ...] = (
+    (3000, None, (Call("gpt-4.1", 6.0, 500, 300),)),
+    (3100, None, (Call("gpt-4.1", 0.2, status=429),)),
+    (3200, "nightly-job", (Call("gpt-4.1", 1.0, 50, 20), Call("gpt-4.1", 1.5, 60, 30))),
+)
 
 #: The trace whose waterfall the tests measure: alice's first turn (1.0 s, 3.0 s and 0.5 s calls).
 WATERFALL_SESSION = "ui-alice-1"
@@ -167,6 +176,11 @@ def build_sink(path: str) -> None:
                         with llm_agent.trace(f"turn-{n}"):
                             for call in calls:
                                 _call(client, call)
+            for offset_s, name, calls in SESSIONLESS:
+                clock.ns = start + round(offset_s * S)
+                with llm_agent.trace(name) if name else contextlib.nullcontext():
+                    for call in calls:
+                        _call(client, call)
             assert llm_agent.flush(10.0)
         finally:
             llm_agent.shutdown()

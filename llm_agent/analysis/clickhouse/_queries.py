@@ -93,6 +93,7 @@ def spans_sql(table: str, where: str = "1") -> str:
   {attr(semconv.GEN_AI_PROVIDER_NAME)} AS provider,
   coalesce({attr(semconv.GEN_AI_REQUEST_MODEL)}, {attr(semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
   {attr(semconv.ERROR_TYPE)} AS error_type,
+  if(span_kind = {_lit(semconv.KIND_TOOL)}, {attr(semconv.GEN_AI_TOOL_NAME)}, NULL) AS tool_name,
   toInt64OrNull({attr(tin)}) AS input_tokens,
   toInt64OrNull({attr(tout)}) AS output_tokens,
   toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)}) AS cache_read_tokens,
@@ -123,7 +124,10 @@ def traces_sql(table: str, where: str = "1") -> str:
   t_start AS start_ns, t_end AS end_ns, t_end - t_start AS duration_ns, t_spans AS span_count, t_llm AS llm_calls,
   t_errors AS error_count, t_in AS input_tokens, t_out AS output_tokens, t_in + t_out AS total_tokens,
   t_cache AS cache_read_tokens, t_reasoning AS reasoning_tokens, t_missing AS usage_missing_calls,
-  t_ttft AS ttft_text, t_models AS model_list, arrayStringConcat(t_models, ',') AS models
+  t_ttft AS ttft_text, toFloat64OrNull(ifNull(t_ttft, '')) AS ttft_s,
+  t_models AS model_list, arrayStringConcat(t_models, ',') AS models,
+  arrayStringConcat(t_tools, ',') AS tool_names, arrayStringConcat(t_kinds, ',') AS span_kinds,
+  arrayStringConcat(t_errtypes, ',') AS error_types
 FROM (SELECT trace_id,
   argMinIf(tuple(session_id), (start_ns, span_id), session_id IS NOT NULL).1 AS t_session,
   argMinIf(tuple(user_id), (start_ns, span_id), user_id IS NOT NULL).1 AS t_user,
@@ -138,7 +142,10 @@ FROM (SELECT trace_id,
   toInt64(sumIf(ifNull(reasoning_tokens, 0), {usage})) AS t_reasoning,
   toInt64(countIf({usage} AND usage_missing)) AS t_missing,
   argMinIf(tuple(ttft_text), (start_ns, span_id), {usage} AND ttft_text IS NOT NULL).1 AS t_ttft,
-  arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models
+  arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models,
+  arraySort(groupUniqArrayIf(assumeNotNull(tool_name), tool_name IS NOT NULL AND tool_name <> '')) AS t_tools,
+  arraySort(groupUniqArrayIf(assumeNotNull(span_kind), span_kind IS NOT NULL)) AS t_kinds,
+  arraySort(groupUniqArrayIf(assumeNotNull(error_type), error_type IS NOT NULL)) AS t_errtypes
 FROM ({counted_spans(table, where)}) GROUP BY trace_id)"""
 
 
@@ -169,8 +176,9 @@ SESSION_SELECT: Final = (
     "error_count, models"
 )
 TRACE_SELECT: Final = (
-    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_text"
+    "trace_id, session_id, user_id, service_name, name, start_ns, end_ns, span_count, llm_calls, input_tokens, "
+    "output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, error_count, models, "
+    "ttft_text, tool_names"
 )
 SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "

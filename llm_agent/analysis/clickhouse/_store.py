@@ -21,13 +21,15 @@ from llm_agent.analysis import _build, _time
 from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._store import Store, TraceOwner, display_location
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import TraceQuery
 from llm_agent.analysis._types import (
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     UserSummary,
 )
-from llm_agent.analysis.clickhouse import _client, _queries, _views
+from llm_agent.analysis.clickhouse import _client, _queries, _traces, _views
 from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
@@ -110,6 +112,15 @@ class ClickHouseStore(Store):
         )
 
     # --- traces ----------------------------------------------------------------------------------------
+
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        sql, params = _traces.select_traces_sql(self.table, query)
+        return iter([_build.trace_summary(_trace_row(r)) for r in self._query(sql, params)])
+
+    def _count_traces(self, query: TraceQuery) -> int:
+        sql, params = _traces.count_traces_sql(self.table, query)
+        rows = self._query(sql, params)
+        return int(rows[0]["n"]) if rows else 0
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         where = "TraceId = {tid:String}"
