@@ -87,7 +87,7 @@ SYNONYMS: Final[Mapping[str, tuple[Synonym, ...]]] = {
                       ("embedding.invocation_parameters", "json:model")),
     "response_model": (("llm.model_name", None), ("embedding.model_name", None), ("ai.response.model", None)),
     "input_tokens": (("gen_ai.usage.prompt_tokens", None), ("llm.token_count.prompt", None),
-                     ("ai.usage.inputTokens", None), ("ai.usage.promptTokens", None)),
+                     ("ai.usage.inputTokens", None), ("ai.usage.promptTokens", None), ("ai.usage.tokens", None)),
     "output_tokens": (("gen_ai.usage.completion_tokens", None), ("llm.token_count.completion", None),
                       ("ai.usage.outputTokens", None), ("ai.usage.completionTokens", None)),
     "cache_read_tokens": (("gen_ai.usage.cache_read_input_tokens", None),
