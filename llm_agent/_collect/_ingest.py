@@ -31,7 +31,12 @@ class Ingest:
     """Counts: ``received`` (decoded spans), ``rejected`` (unusable or refused), ``stored`` (committed)."""
 
     def __init__(
-        self, sink_path: str | None, *, queue_spans: int = DEFAULT_QUEUE_SPANS, queue_bytes: int = DEFAULT_QUEUE_BYTES
+        self,
+        sink_path: str | None,
+        *,
+        queue_spans: int = DEFAULT_QUEUE_SPANS,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
+        offer_wait_s: float = DEFAULT_OFFER_WAIT_S,
     ) -> None:
         settings = Settings.resolve(
             sink_path=sink_path, backends=["sqlite"], instrument=[], max_queue_size=queue_spans,
@@ -42,9 +47,12 @@ class Ingest:
         (self._processor,) = self._pipeline._backend_processors
         # The metrics processor is not used: received spans make no client metrics here.
         self.queue_spans = queue_spans
+        self.offer_wait_s = offer_wait_s
         self._lock = threading.Lock()
         self.received = 0
         self.rejected = 0
+        #: Requests answered "come back later" (503): their spans are the sender's to retry.
+        self.refused = 0
 
     def offer(self, spans: list[ReadableSpan], wait_s: float = DEFAULT_OFFER_WAIT_S) -> bool:
         """Queue all of ``spans`` (waiting up to ``wait_s`` for room) or none: ``False`` = full."""
@@ -62,6 +70,10 @@ class Ingest:
                 asked = True
             time.sleep(_POLL_S)
 
+    def refuse(self) -> None:
+        with self._lock:
+            self.refused += 1
+
     def reject(self, count: int) -> None:
         with self._lock:
             self.rejected += count
@@ -74,7 +86,8 @@ class Ingest:
         s = self._processor.stats()
         with self._lock:
             return {"received": self.received, "stored": s["exported"], "rejected": self.rejected,
-                    "queued": s["queued"] + s["in_flight"], "dropped": sum(s["dropped"].values())}  # fmt: skip
+                    "queued": s["queued"] + s["in_flight"], "dropped": sum(s["dropped"].values()),
+                    "refused_requests": self.refused}  # fmt: skip
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         return bool(self._pipeline.flush(timeout_s))

@@ -160,7 +160,8 @@ class CollectServer(ThreadingHTTPServer):
             ingest.reject(len(spans) + rejected)
             handler._error(413, 8, f"{len(spans)} spans in one request; at most {ingest.queue_spans}", json_body)
             return
-        if spans and not ingest.offer(spans):
+        if spans and not ingest.offer(spans, ingest.offer_wait_s):
+            ingest.refuse()
             handler._error(
                 503, 14, "the sink's queue is full; retry later", json_body, **{"Retry-After": str(RETRY_AFTER_S)}
             )
@@ -220,9 +221,12 @@ class LiveCount:
         self._show(final=True)
 
 
-def start(sink_path: str | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> tuple[CollectServer, Ingest]:
-    """A receiver serving on its own thread (for ``ui --collect`` and tests); ``stop(server)`` ends it."""
-    ingest = Ingest(sink_path)
+def start(
+    sink_path: str | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **ingest_options: Any
+) -> tuple[CollectServer, Ingest]:
+    """A receiver serving on its own thread (for ``ui --collect`` and tests); ``stop(server)`` ends it.
+    ``ingest_options``: ``Ingest``'s (queue size, bytes, how long a request waits for room)."""
+    ingest = Ingest(sink_path, **ingest_options)
     try:
         server = CollectServer(ingest, host, port)
     except BaseException:
