@@ -175,12 +175,12 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("status_message", source="span_status.description or None"),
     Field("error_type", keys=(semconv.ERROR_TYPE,), coerce=STR),
     Field("service_name", source="service"),
-    Field("scope_name", None, source="scope.name if (scope := span.instrumentation_scope) is not None else None"),
+    Field("scope_name", None, source="scope.name if scope is not None else None"),
     Field("session_id", keys=_dialects.SESSION_KEYS, coerce=STR),
     Field("user_id", keys=_dialects.USER_KEYS, coerce=STR),
     # Without a kind: from the operation, else from another dialect's kind (``_dialects``).
     Field("span_kind", keys=(semconv.ARMS_SPAN_KIND,), coerce=STR,
-          absent="_INFERRED_KINDS.get(operation) or _synonym(get, _KIND_SYNONYMS, _str_or_none)"),
+          absent="_INFERRED_KINDS.get(operation) or (_synonym(get, _KINDS, _str_or_none) if foreign else None)"),
     Field("operation", keys=(semconv.GEN_AI_OPERATION_NAME,), coerce=STR),
     Field("provider", keys=(semconv.GEN_AI_PROVIDER_NAME,), coerce=STR),
     Field("request_model", keys=(semconv.GEN_AI_REQUEST_MODEL,), coerce=STR),
@@ -219,7 +219,8 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "_MAX_COUNT": MAX_TOKEN_COUNT,
     "_first": _first,
     "_synonym": _dialects.synonym_value,
-    "_KIND_SYNONYMS": _dialects.KIND_SYNONYMS,
+    "_OWN_SCOPE": semconv.INSTRUMENTATION_SCOPE,
+    "_KINDS": _dialects.KIND_SYNONYMS,
     **{f"_SYN_{name}": synonyms for name, synonyms in _dialects.SYNONYMS.items()},
     "_events": _events,
     **{c.func.__name__: c.func for c in (STR, INT, COUNT, FLOAT, FLAG, STR_TUPLE)},
@@ -239,10 +240,12 @@ _PRELUDE: Final = """\
     get = attrs.get
     resource_attrs, service = self._resource(span)
     span_status = span.status
+    scope = span.instrumentation_scope
+    foreign = scope is None or scope.name != _OWN_SCOPE
 """
 #: Locals of the generated code besides the fields' own (a field must not be named like one).
 _LOCALS: Final = frozenset({"self", "span", "copy_attributes", "values", "enc", "ctx", "parent", "raw", "attrs", "get",
-                            "resource_attrs", "service", "span_status", "scope"})  # fmt: skip
+                            "resource_attrs", "service", "span_status", "scope", "foreign"})  # fmt: skip
 assert not _LOCALS & {f.name for f in FIELDS}, "a field named like a local of the generated code"
 _SOURCES: dict[str, str] = {}
 
@@ -259,8 +262,10 @@ def _reads(field: Field) -> list[str]:
     if coerce.keep is not None:
         check = f" and not (type({name}) is {coerce.exact.__name__} and {coerce.keep.format(name)})"
     if name in _dialects.SYNONYMS:
-        # Other dialects' names only when the conventions' is absent: our spans pay one test.
-        lines += [f"    if {name} is None:", f"        {name} = _synonym(get, _SYN_{name}, {coerce.func.__name__})"]
+        # Other dialects' names only when the conventions' is absent, and never on llm_agent's own
+        # spans (``foreign``: another scope), which carry none: they pay one test per field.
+        lines += [f"    if {name} is None:", "        if foreign:",
+                  f"            {name} = _synonym(get, _SYN_{name}, {coerce.func.__name__})"]  # fmt: skip
         lines += [
             f"    elif {check[5:]}:" if check else "    else:",
             f"        {name} = {coerce.func.__name__}({name})",

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from dialect_support import FIXTURES
 
 from llm_agent import semconv
 from llm_agent._collect import _server

@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, fixture_spans, import_files
+from dialect_support import FIXTURES, fixture_spans, import_files
 
 import llm_agent.analysis
 from llm_agent import semconv
@@ -120,7 +120,7 @@ def test_openinference_sibling_over_our_span_counts_once(sink: str) -> None:
 
 
 def test_conventions_win_over_other_dialects_on_one_span(make_span: Any) -> None:
-    span = make_span(attributes={
+    span = make_span({
         semconv.GEN_AI_OPERATION_NAME: "chat", "llm.request.type": "embedding",
         semconv.GEN_AI_PROVIDER_NAME: "openai", "gen_ai.system": "azure", "llm.provider": "other",
         semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", "ai.model.id": "x", "llm.model_name": "y",
@@ -138,25 +138,36 @@ def test_conventions_win_over_other_dialects_on_one_span(make_span: Any) -> None
 def test_the_first_synonym_present_decides_and_unknown_stays_unknown(make_span: Any) -> None:
     attributes = {"openinference.span.kind": "LLM", "llm.token_count.prompt": "many", "ai.usage.inputTokens": 9,
                   "llm.invocation_parameters": "{not json"}  # fmt: skip
-    r = to_record(make_span(attributes=attributes))
+    r = to_record(make_span(attributes))
     got = (r.span_kind, r.input_tokens, r.output_tokens, r.request_model, r.usage_missing)
     assert got == ("LLM", None, None, None, True)
-    r = to_record(make_span(attributes={"openinference.span.kind": "UNKNOWN", "traceloop.span.kind": "tool"}))
+    r = to_record(make_span({"openinference.span.kind": "UNKNOWN", "traceloop.span.kind": "tool"}))
     assert r.span_kind is None  # OpenInference's own "unknown": the first kind present decides
 
 
 @pytest.fixture
 def make_span() -> Any:
-    import importlib.util
-    import pathlib
+    """A finished span of another instrumentation (scope ``scope``) with these attributes."""
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+    from opentelemetry.trace import SpanContext
 
-    spec = importlib.util.spec_from_file_location(
-        "llm_agent_test_spans", pathlib.Path(__file__).parent.parent / "export" / "_spans.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_span
+    def make(attributes: dict[str, Any], scope: str = "openinference.instrumentation.openai") -> Any:
+        return ReadableSpan("span", context=SpanContext(1, 2, False), attributes=attributes, start_time=1, end_time=2,
+                            instrumentation_scope=InstrumentationScope(scope))  # fmt: skip
+
+    return make
+
+
+def test_llm_agents_own_spans_read_only_the_conventions(make_span: Any) -> None:
+    """Our spans never carry other dialects' names, so reading them is skipped there (the sink's
+    ingest rate): the same attributes on a span of llm_agent's scope stay unknown."""
+    attributes = {"openinference.span.kind": "LLM", "llm.token_count.prompt": 3, "llm.model_name": "m",
+                  "traceloop.association.properties.session_id": "t"}  # fmt: skip
+    theirs, ours = to_record(make_span(attributes)), to_record(make_span(attributes, semconv.INSTRUMENTATION_SCOPE))
+    assert (theirs.span_kind, theirs.input_tokens, theirs.model, theirs.session_id) == ("LLM", 3, "m", "t")
+    # Session and user IDs are read from every span: other processors stamp them on ours too.
+    assert (ours.span_kind, ours.input_tokens, ours.model, ours.session_id) == (None, None, None, "t")
 
 
 # --- ClickHouse: the same derivations ---------------------------------------------------------------

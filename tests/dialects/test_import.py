@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, import_files
+from dialect_support import FIXTURES, import_files
 from rollup_check import assert_rollups_match
 
 import llm_agent.analysis

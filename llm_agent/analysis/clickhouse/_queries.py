@@ -57,6 +57,10 @@ def first_nonempty(keys: tuple[str, ...]) -> str:
     return "coalesce(" + ", ".join(f"nullIf({attr(k)}, '')" for k in keys) + ")"
 
 
+#: Another instrumentation's span: only those are read for other dialects' names (``_fields``).
+_FOREIGN: Final = f"ScopeName != {_lit(semconv.INSTRUMENTATION_SCOPE)}"
+
+
 def _synonyms(synonyms: tuple[_dialects.Synonym, ...], typed: str = "{}") -> str:
     """SQL for ``_dialects.synonym_value``: the first synonym present decides (``typed``: the
     field's coercion of a plain value, ``{}`` the attribute text)."""
@@ -83,7 +87,7 @@ def field_expr(name: str, key: str, typed: str = "{}") -> str:
     synonyms = _dialects.SYNONYMS.get(name)
     if not synonyms:
         return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, NULL)"
-    return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, {_synonyms(synonyms, typed)})"
+    return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, if({_FOREIGN}, {_synonyms(synonyms, typed)}, NULL))"
 
 
 def _kind_expr() -> str:
@@ -91,7 +95,7 @@ def _kind_expr() -> str:
     return (
         f"if(mapContains(SpanAttributes, {_lit(semconv.ARMS_SPAN_KIND)}), "
         f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], "
-        f"coalesce(multiIf({inferred}, NULL), {_synonyms(_dialects.KIND_SYNONYMS)}))"
+        f"coalesce(multiIf({inferred}, NULL), if({_FOREIGN}, {_synonyms(_dialects.KIND_SYNONYMS)}, NULL)))"
     )
 
 
