@@ -42,9 +42,11 @@ def _python(venv: str, module: str) -> str:
 
 
 def _run(python: str, *args: str) -> None:
+    """``peer_workload.py args`` (or ``--script PATH args``) under ``python``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OTEL_SDK_DISABLED": "false"}
     env.pop("LLM_AGENT_BACKENDS", None)
-    done = subprocess.run([python, str(WORKLOAD), *args], capture_output=True, text=True, cwd=ROOT, env=env,
+    script, rest = (args[1], args[2:]) if args[:1] == ("--script",) else (str(WORKLOAD), args)
+    done = subprocess.run([python, script, *rest], capture_output=True, text=True, cwd=ROOT, env=env,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
