@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_dialects import USAGE_RULE
 from test_peers import _python, _run
 
 import llm_agent.analysis
@@ -40,13 +41,7 @@ def test_agent_tool_and_model_spans_in_one_tree(sink: str) -> None:
     assert detail.summary.user_id == "pa-user"
 
 
-def _have_usage_rule() -> bool:
-    import importlib.util
-
-    return any(importlib.util.find_spec(m) is not None for m in ("llm_agent.backends._usage_rule", "llm_agent._usage"))
-
-
-@pytest.mark.xfail(not _have_usage_rule(), reason="needs the no-double-count rule of issue 20 (helper B)", strict=True)
+@pytest.mark.xfail(not USAGE_RULE, reason="needs the no-double-count rule of issue 20 (helper B)", strict=True)
 def test_tokens_count_once(sink: str) -> None:
     with llm_agent.analysis.open(sink) as store:
         detail = store.session("pa-sess")
