@@ -70,7 +70,7 @@ def _requests(raw: IO[bytes], text_like: bool) -> Iterator[tuple[int, Any]]:
         for number, line in enumerate(raw, start=1):
             if not line.strip():
                 continue
-            if first and not line.rstrip().endswith(b"}"):
+            if first and line.strip() == b"{":
                 # One pretty-printed request spread over lines: read it whole.
                 buffered.append(line)
                 buffered.extend(raw)

@@ -196,7 +196,9 @@ class LiveCount:
 
     def line(self) -> str:
         s = self._ingest.stats()
-        return f"received {s['received']}  stored {s['stored']}  rejected {s['rejected']}  queued {s['queued']}"
+        text = f"received {s['received']}  stored {s['stored']}  rejected {s['rejected']}  queued {s['queued']}"
+        # Accepted but not written (the sink failed: disk full, a broken file): said, never silent.
+        return text + (f"  lost {s['dropped']} (see the log)" if s["dropped"] else "")
 
     def _show(self, final: bool = False) -> None:
         text = self.line()

@@ -153,3 +153,10 @@ def test_progress_bar_only_on_a_terminal_for_large_files(tmp_path: Path, monkeyp
             ingest.close()
         text = stream.getvalue()
         assert (text.endswith("t.jsonl [#########################] 100%\n"), text == "") == (shows, not shows)
+
+
+def test_a_malformed_first_line_does_not_hide_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"{not json\n" + (FIXTURES / "vercel.jsonl").read_bytes())
+    result = import_files(str(tmp_path / "sink.sqlite"), path)
+    assert (result.spans, len(result.skipped)) == (8, 1)
