@@ -13,6 +13,7 @@ all three signals do not log errors.  It binds to loopback unless told otherwise
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import zlib
@@ -246,16 +247,23 @@ def stop(server: CollectServer, timeout_s: float = 60.0) -> None:
 
 
 def serve(sink_path: str | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> int:
-    """Receive until Ctrl-C; then write what was accepted and say how much."""
-    server, ingest = start(sink_path, host, port)
-    print(f"llm-agent collect: receiving OTLP/HTTP at {server.endpoint}/v1/traces into {ingest.sink_path} "
-          f"(Ctrl-C to stop)", file=sys.stderr, flush=True)  # fmt: skip
-    count = LiveCount(ingest).start()
+    """Receive until Ctrl-C (or SIGTERM); then write what was accepted and say how much."""
+    stopping = threading.Event()
+    # A handler, not KeyboardInterrupt: a Ctrl-C at any moment (even before the wait, or during
+    # the final flush) only asks for the one clean stop below.
+    previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        server, ingest = start(sink_path, host, port)
+        print(f"llm-agent collect: receiving OTLP/HTTP at {server.endpoint}/v1/traces into {ingest.sink_path} "
+              f"(Ctrl-C to stop)", file=sys.stderr, flush=True)  # fmt: skip
+        count = LiveCount(ingest).start()
+        try:
+            while not stopping.wait(1.0):
+                pass
+        finally:
+            stop(server)
+            count.stop()
     finally:
-        stop(server)
-        count.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
