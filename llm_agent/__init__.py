@@ -5,6 +5,10 @@ llm_agent.init()
 with llm_agent.session("sess-42", user_id="alice"):
     with llm_agent.trace("answer-question"):
         client.chat.completions.create(...)
+
+with llm_agent.agent("support-bot"):                # the app's own steps: agent, tool, retrieval, step
+    with llm_agent.tool("search_orders", call_id=call.id) as t:
+        t.set_result(search(...))
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
 from llm_agent._agent import Agent, flush, init, instrument, shutdown, stats, uninstrument
+from llm_agent._steps import agent, retrieval, step, tool
 from llm_agent._version import __version__
 from llm_agent.config import ConfigError, Settings
 from llm_agent.context import current_ids, session, trace, user
@@ -45,13 +50,17 @@ __all__ = [
     "ConfigError",
     "Settings",
     "__version__",
+    "agent",
     "current_ids",
     "flush",
     "init",
     "instrument",
+    "retrieval",
     "session",
     "shutdown",
     "stats",
+    "step",
+    "tool",
     "trace",
     "uninstrument",
     "user",

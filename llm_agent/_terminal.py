@@ -5,12 +5,15 @@ The CLI's own presentation, over the public analysis results only (``llm_agent.a
 
 from __future__ import annotations
 
+import json
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from llm_agent.analysis import SpanNode, TraceTree
+from llm_agent import semconv
+from llm_agent.analysis import SpanNode, TraceTree, Transcript
 
 _ELLIPSIS = "…"
 _MIN_COL = 4
@@ -128,8 +131,33 @@ def _bar(span: SpanNode, total: float, width: int) -> str:
     return "·" * begin + mark * length + "·" * (width - begin - length)
 
 
+#: Per span kind, the attribute naming what the span is about (shown unless its name says it already).
+_SUBJECTS: Final = {
+    semconv.KIND_TOOL: semconv.GEN_AI_TOOL_NAME,
+    semconv.KIND_AGENT: semconv.GEN_AI_AGENT_NAME,
+    semconv.KIND_RETRIEVER: semconv.GEN_AI_DATA_SOURCE_ID,
+}
+
+
+def step_label(span: SpanNode) -> str:
+    """``TOOL search``, ``AGENT bot``, ``RETRIEVER kb 3 docs``, ``LLM``: what kind of step the span is."""
+    if not span.span_kind:
+        return ""
+    parts = [span.span_kind]
+    key = _SUBJECTS.get(span.span_kind)
+    subject = span.attributes.get(key) if key else None
+    if isinstance(subject, str) and subject and subject not in span.name:
+        parts.append(subject)
+    docs = span.attributes.get(semconv.RETRIEVAL_DOCUMENT_COUNT)
+    if docs is not None and str(docs).isdigit():  # ClickHouse rows hold attribute values as strings
+        parts.append(f"{int(docs)} doc{'' if int(docs) == 1 else 's'}")
+    return visible(" ".join(parts))
+
+
 def _span_info(span: SpanNode) -> str:
-    parts = [f"{span.duration_s * 1000:.0f}ms"]
+    label = step_label(span)
+    parts = [label] if label else []
+    parts.append(f"{span.duration_s * 1000:.0f}ms")
     if span.input_tokens is not None or span.output_tokens is not None:
         parts.append(f"{fmt_value(span.input_tokens)}→{fmt_value(span.output_tokens)} tok")
     if span.ttft_s is not None:
@@ -137,3 +165,45 @@ def _span_info(span: SpanNode) -> str:
     if span.status == "ERROR":
         parts.append(f"ERROR {visible(span.error_type or '')}".rstrip())
     return "  ".join(parts)
+
+
+#: Narrowest text column of the transcript, however narrow the terminal (characters).
+_MIN_TEXT_WIDTH: Final = 20
+
+
+def _block(label: str, text: str, pad: int, width: int) -> list[str]:
+    """``label text``, the text wrapped to ``width`` and its further lines indented under its first."""
+    head = f"  {label.ljust(pad)} " if label or pad else "  "
+    room = max(_MIN_TEXT_WIDTH, width - len(head))
+    lines = [part for line in [visible(line) for line in text.splitlines()] or [""]
+             for part in (textwrap.wrap(line, room, break_on_hyphens=False) or [""])]  # fmt: skip
+    return [(head + lines[0]).rstrip(), *((" " * len(head) + line).rstrip() for line in lines[1:])]
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def transcript(t: Transcript, width: int) -> str:
+    """The session as a conversation: per turn the user, each tool call and its result, the answer;
+    every text wrapped to ``width`` columns."""
+    out = ["Transcript"]
+    if not t.content_captured and t.hint:
+        out.extend(_block("", t.hint, 0, width))
+    pad = len("assistant:")
+    for number, turn in enumerate(t.turns, start=1):
+        errors = f"  ({turn.errors} error{'s' if turn.errors != 1 else ''})" if turn.errors else ""
+        out.append(_cut(f"turn {number}  {fmt_value(turn.name)}  {fmt_value(turn.start)}{errors}", width))
+        if turn.user_message is not None:
+            out.extend(_block("user:", turn.user_message, pad, width))
+        for call in turn.tool_calls:
+            args = "…" if call.arguments is None else _compact(call.arguments)
+            ident = f"  [{call.call_id}]" if call.call_id else ""
+            out.extend(_block("tool:", f"{call.name or '?'}({args}){ident}", pad, width))
+            if call.error_type:
+                out.extend(_block("", f"-> failed: {call.error_type}", pad, width))
+            elif call.result is not None:
+                out.extend(_block("", f"-> {_compact(call.result)}", pad, width))
+        if turn.answer is not None:
+            out.extend(_block("assistant:", turn.answer, pad, width))
+    return "\n".join(out)

@@ -273,7 +273,7 @@ def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
     steps = [
         (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
         (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
-        (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn"),
+        (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn, as a transcript"),
         (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
         (f"llm-agent ui{db_flag}", "all of it in your browser"),
     ]
@@ -333,8 +333,11 @@ def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         where = display_location(getattr(store, "path", "the store"))
         print(f"llm-agent: no session {args.id!r} in {where}", file=sys.stderr)
         return EXIT_NOT_FOUND
+    transcript = store.transcript(args.id)
     if args.format == "json":
-        json.dump(detail.to_dict(), out, ensure_ascii=False, indent=2)
+        payload = detail.to_dict()
+        payload["transcript"] = transcript.to_dict() if transcript is not None else None
+        json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
         return EXIT_OK
     if args.format == "csv":
@@ -355,6 +358,9 @@ def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         for t in detail.traces
     ]  # fmt: skip
     print(_text.table(headers, rows, _width()), file=out)
+    if transcript is not None:
+        print(file=out)
+        print(_text.transcript(transcript, _width()), file=out)
     return EXIT_OK
 
 

@@ -109,6 +109,16 @@ class _Scope:
     def deactivate(self, token: Any) -> None:
         raise NotImplementedError
 
+    # Hooks for the decorator forms (``_steps.py`` records a call's arguments, its return value and
+    # a generator's items); no-ops here, so session/user/trace pay one method call at most.
+    def for_call(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Scope:
+        """The fresh scope one call of the decorated ``fn`` runs in."""
+        return self.fresh()
+
+    def yielded(self, state: Any, item: Any) -> None:
+        """A decorated generator produced ``item`` (called with the scope's context active)."""
+        return None
+
     # --- context manager -------------------------------------------------------------------
     def __enter__(self) -> _Scope:
         state = self.begin()
@@ -136,9 +146,9 @@ class _Scope:
     # --- decorator --------------------------------------------------------------------------
     def __call__(self, fn: F) -> F:
         if inspect.isasyncgenfunction(fn):
-            return _wrap_async_generator(fn, self.fresh)  # type: ignore[return-value]
+            return _wrap_async_generator(fn, self.for_call)  # type: ignore[return-value]
         if inspect.isgeneratorfunction(fn):
-            return _wrap_generator(fn, self.fresh)  # type: ignore[return-value]
+            return _wrap_generator(fn, self.for_call)  # type: ignore[return-value]
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
@@ -156,10 +166,14 @@ class _Scope:
         return wrapper  # type: ignore[return-value]
 
 
-def _wrap_generator(fn: Callable[..., Any], make: Callable[[], _Scope]) -> Callable[..., Any]:
+#: Makes the scope of one call: ``(fn, args, kwargs) -> _Scope`` (``_Scope.for_call``).
+_MakeScope = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], _Scope]
+
+
+def _wrap_generator(fn: Callable[..., Any], make: _MakeScope) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scope = make()
+        scope = make(fn, args, kwargs)
         state = scope.begin()
         gen = fn(*args, **kwargs)
         error: BaseException | None = None
@@ -173,6 +187,7 @@ def _wrap_generator(fn: Callable[..., Any], make: Callable[[], _Scope]) -> Calla
                         item = gen.throw(to_throw)
                     else:
                         item = gen.send(to_send)
+                    scope.yielded(state, item)
                 except StopIteration as stop:
                     return stop.value
                 finally:
@@ -198,10 +213,10 @@ def _wrap_generator(fn: Callable[..., Any], make: Callable[[], _Scope]) -> Calla
     return wrapper
 
 
-def _wrap_async_generator(fn: Callable[..., Any], make: Callable[[], _Scope]) -> Callable[..., Any]:
+def _wrap_async_generator(fn: Callable[..., Any], make: _MakeScope) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        scope = make()
+        scope = make(fn, args, kwargs)
         state = scope.begin()
         agen = fn(*args, **kwargs)
         error: BaseException | None = None
@@ -215,6 +230,7 @@ def _wrap_async_generator(fn: Callable[..., Any], make: Callable[[], _Scope]) ->
                         item = await agen.athrow(to_throw)
                     else:
                         item = await agen.asend(to_send)
+                    scope.yielded(state, item)
                 except StopAsyncIteration:
                     return
                 finally:

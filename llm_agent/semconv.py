@@ -35,6 +35,22 @@ GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 LEGACY_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension_count"
 GEN_AI_OUTPUT_TYPE: Final = "gen_ai.output.type"
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
+
+# --- the app's own steps (llm_agent.tool / agent / retrieval; execute_tool, invoke_agent and
+# retrieval spans of the conventions) ----------------------------------------------------------
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE: Final = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_AGENT_ID: Final = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION: Final = "gen_ai.agent.description"
+GEN_AI_AGENT_VERSION: Final = "gen_ai.agent.version"
+GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+#: The conventions' current main names a retrieval's top_k apart from the request's (v1.41:
+#: ``gen_ai.request.top_k``); written instead of it with ``gen_ai_latest_experimental``.
+GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
+#: How many documents a retrieval returned (the conventions have only the documents themselves, opt-in).
+RETRIEVAL_DOCUMENT_COUNT: Final = "llm_agent.retrieval.document_count"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
@@ -58,6 +74,18 @@ GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
 GEN_AI_EMBEDDINGS_INPUT: Final = "gen_ai.embeddings.input"
+#: A tool run's arguments and result, a retrieval's query and documents (the app's own steps).
+GEN_AI_TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+GEN_AI_RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
+GEN_AI_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+#: The captured content of the app's own steps (tool, retrieval spans).
+STEP_CONTENT_KEYS: Final = (
+    GEN_AI_TOOL_CALL_ARGUMENTS,
+    GEN_AI_TOOL_CALL_RESULT,
+    GEN_AI_RETRIEVAL_QUERY_TEXT,
+    GEN_AI_RETRIEVAL_DOCUMENTS,
+)
 #: Every captured-content attribute (moved to the details event with content_mode="event").
 CONTENT_KEYS: Final = (
     GEN_AI_INPUT_MESSAGES,
@@ -121,6 +149,7 @@ OP_INVOKE_AGENT: Final = "invoke_agent"
 #: Gemini's multimodal generation (the GenAI conventions' value for ``generate_content``).
 OP_GENERATE_CONTENT: Final = "generate_content"
 OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_RETRIEVAL: Final = "retrieval"
 OP_RERANK: Final = "rerank"  # the GenAI conventions define no operation name for it
 
 PROVIDER_OPENAI: Final = "openai"
@@ -284,7 +313,12 @@ __all__ = [
     "FINISH_LENGTH",
     "FINISH_STOP",
     "FINISH_TOOL_CALLS",
+    "GEN_AI_AGENT_DESCRIPTION",
+    "GEN_AI_AGENT_ID",
+    "GEN_AI_AGENT_NAME",
+    "GEN_AI_AGENT_VERSION",
     "GEN_AI_CONVERSATION_ID",
+    "GEN_AI_DATA_SOURCE_ID",
     "GEN_AI_EMBEDDINGS_DIMENSION_COUNT",
     "GEN_AI_EMBEDDINGS_INPUT",
     "GEN_AI_INPUT_MESSAGES",
@@ -311,13 +345,21 @@ __all__ = [
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
     "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
+    "GEN_AI_RETRIEVAL_DOCUMENTS",
+    "GEN_AI_RETRIEVAL_QUERY_TEXT",
+    "GEN_AI_RETRIEVAL_TOP_K",
     "GEN_AI_SYSTEM_INSTRUCTIONS",
     "GEN_AI_TOKEN_CACHE",
     "GEN_AI_TOKEN_MODALITY",
     "GEN_AI_TOKEN_PHASE",
     "GEN_AI_TOKEN_TYPE",
+    "GEN_AI_TOOL_CALL_ARGUMENTS",
+    "GEN_AI_TOOL_CALL_ID",
+    "GEN_AI_TOOL_CALL_RESULT",
     "GEN_AI_TOOL_DEFINITIONS",
+    "GEN_AI_TOOL_DESCRIPTION",
     "GEN_AI_TOOL_NAME",
+    "GEN_AI_TOOL_TYPE",
     "GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS",
     "GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS",
     "GEN_AI_USAGE_INPUT_TOKENS",
@@ -356,6 +398,7 @@ __all__ = [
     "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
     "OP_RERANK",
+    "OP_RETRIEVAL",
     "OP_TEXT_COMPLETION",
     "OUTPUT_TYPE_IMAGE",
     "OUTPUT_TYPE_JSON",
@@ -368,6 +411,7 @@ __all__ = [
     "PROVIDER_OPENAI",
     "RERANK_DOCUMENTS",
     "RERANK_TOP_N",
+    "RETRIEVAL_DOCUMENT_COUNT",
     "SERVER_ADDRESS",
     "SERVER_PORT",
     "SERVICE_NAME",
@@ -376,6 +420,7 @@ __all__ = [
     "SPAN_KINDS",
     "STABILITY_GEN_AI_LATEST",
     "STABILITY_OPT_IN_ENV",
+    "STEP_CONTENT_KEYS",
     "STREAM_ABANDONED",
     "STREAM_CHUNKS",
     "STREAM_TIME_PER_CHUNK",

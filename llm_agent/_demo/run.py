@@ -77,7 +77,10 @@ def record(argv: Sequence[str] | None = None) -> Recorded:
 
     seed = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     plans = workload.plan(args.sessions, seed, run_tag=uuid.uuid4().hex[:6])
-    agent = llm_agent.init(service_name="llm-agent-demo", sink_path=args.db, backends=["sqlite"], instrument=["openai"])
+    # The demo's conversations are made up, so it records their content: the session's transcript and
+    # the tool calls' arguments show out of the box (an app turns this on itself: capture_content).
+    agent = llm_agent.init(service_name="llm-agent-demo", sink_path=args.db, backends=["sqlite"], instrument=["openai"],
+                           capture_content=True)  # fmt: skip
     db = agent.settings.sink_path
     started = datetime.now(timezone.utc) - timedelta(seconds=1)
     t0 = time.monotonic()
@@ -96,5 +99,7 @@ def record(argv: Sequence[str] | None = None) -> Recorded:
           f"(on purpose: rate limits, server errors, cut-off streams)\n", file=sys.stderr)  # fmt: skip
     for line in sorted(set(outcome.unexpected)):
         print(f"  unexpected failure (please report it): {line}", file=sys.stderr)
-    longest = max(plans, key=lambda p: p.turns)
+    # The session to open first: the longest agent conversation (its transcript shows tool calls), if any.
+    agents = [p for p in plans if p.scenario == "agent"]
+    longest = max(agents or plans, key=lambda p: p.turns)
     return Recorded(db, started, longest.session_id)

@@ -3,12 +3,16 @@
 Five kinds of session, each a realistic pattern of LLM use:
 
 * ``support``   - a help-desk chat on gpt-4o-mini, streamed, with a long cached system prompt;
-* ``agent``     - a tool-using assistant on gpt-4o: tool call, tool run (its own TOOL span), answer;
+* ``agent``     - a tool-using assistant on gpt-4o, each turn an ``llm_agent.agent()`` (the root of
+  the turn's trace): tool call, tool run (``llm_agent.tool()``), answer, so the waterfall shows
+  agent -> LLM / tool trees;
 * ``reasoning`` - o3-mini through the Responses API, reasoning tokens included;
-* ``research``  - retrieval: embeddings, then a streamed Responses answer on gpt-4o;
+* ``research``  - retrieval (``llm_agent.retrieval()`` around the embeddings call, with its document
+  count), then a streamed Responses answer on gpt-4o;
 * ``autocomplete`` - the legacy completions endpoint.
 
-Every session runs under ``llm_agent.session(...)`` and every turn under ``llm_agent.trace(...)``.
+Every session runs under ``llm_agent.session(...)`` and every turn under ``llm_agent.trace(...)``
+(the agent's under ``llm_agent.agent(...)``).
 Some calls fail (rate limits, server errors, a stream cut off); the "app" retries a rate-limited
 turn once, as real apps do, so failures and their recoveries both show up in the analysis.
 """
@@ -26,9 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import llm_agent
-from llm_agent import semconv
 
 USERS: Final = ("alice", "bob", "carol", "dave", "erin", "frank", "grace")
+#: The demo's agent (``llm_agent.agent``): its name and id on every agent turn.
+AGENT_NAME: Final = "support-agent"
+AGENT_ID: Final = "demo-agent-1"
+#: The demo's knowledge base (``llm_agent.retrieval``) and how many passages a search returns.
+KNOWLEDGE_BASE: Final = "help-center"
+RETRIEVED_PASSAGES: Final = 3
 #: Share of each kind of session (they add up to 1).
 SCENARIOS: Final = (("support", 0.35), ("agent", 0.25), ("reasoning", 0.15), ("research", 0.15), ("autocomplete", 0.10))
 QUESTIONS: Final = (
@@ -128,7 +137,7 @@ class _Session:
                 question = self.rng.choice(QUESTIONS)
                 ok = True
                 try:
-                    with llm_agent.trace(f"{self.plan.scenario} turn {turn + 1}"):
+                    with self._turn_scope(turn):
                         try:
                             getattr(self, f"_{self.plan.scenario}")(question)
                         except openai.RateLimitError:
@@ -146,6 +155,13 @@ class _Session:
                 self.on_turn(ok)
         with self.outcome.lock:
             self.outcome.sessions_done += 1
+
+    def _turn_scope(self, turn: int) -> Any:
+        """The turn's root span: the agent itself for agent sessions (an agent outside any span
+        starts the turn's trace), else a ``trace()``."""
+        if self.plan.scenario == "agent":
+            return llm_agent.agent(AGENT_NAME, id=AGENT_ID, description="Answers with the help of tools")
+        return llm_agent.trace(f"{self.plan.scenario} turn {turn + 1}")
 
     # --- the scenarios ----------------------------------------------------------------------------
     def _support(self, question: str) -> None:
@@ -173,26 +189,22 @@ class _Session:
                 return
             for call in message.tool_calls:
                 self.messages.append(
-                    {"role": "tool", "tool_call_id": call.id, "content": self._run_tool(call.function.name,
+                    {"role": "tool", "tool_call_id": call.id, "content": self._run_tool(call.id, call.function.name,
                                                                                         call.function.arguments)}
                 )  # fmt: skip
 
-    def _run_tool(self, name: str, arguments: str) -> str:
-        from opentelemetry import trace
-
-        # A plain OpenTelemetry span: llm_agent stamps the session and user on it as well.
-        tracer = trace.get_tracer("llm_agent.demo.tools")
-        attributes = {
-            semconv.GEN_AI_OPERATION_NAME: semconv.OP_EXECUTE_TOOL,
-            semconv.GEN_AI_TOOL_NAME: name,
-            semconv.ARMS_SPAN_KIND: semconv.KIND_TOOL,
-        }
-        with tracer.start_as_current_span(f"execute_tool {name}", attributes=attributes):
+    def _run_tool(self, call_id: str, name: str, arguments: str) -> str:
+        # The app's own step: an execute_tool span for the model's call (arguments and result are
+        # recorded only because the demo captures content).
+        with llm_agent.tool(name, call_id=call_id, arguments=arguments) as step:
             time.sleep(self.rng.uniform(0.2, 1.0) * self.think_s)
             args = json.loads(arguments)
             if name == "get_weather":
-                return json.dumps({"city": args.get("city"), "forecast": "light rain", "temp_c": 14})
-            return json.dumps({"orders": [{"id": 1042, "status": "shipped"}], "customer": args.get("customer")})
+                result = {"city": args.get("city"), "forecast": "light rain", "temp_c": 14}
+            else:
+                result = {"orders": [{"id": 1042, "status": "shipped"}], "customer": args.get("customer")}
+            step.set_result(result)
+            return json.dumps(result)
 
     def _reasoning(self, question: str) -> None:
         self.inputs.append({"role": "user", "content": question})
@@ -203,8 +215,13 @@ class _Session:
         self.inputs.append({"role": "assistant", "content": response.output_text})
 
     def _research(self, question: str) -> None:
-        self._count()
-        self.client.embeddings.create(model="text-embedding-3-small", input=[question, "knowledge base: " + question])
+        with llm_agent.retrieval(KNOWLEDGE_BASE, query=question, top_k=RETRIEVED_PASSAGES) as search:
+            self._count()
+            self.client.embeddings.create(model="text-embedding-3-small",
+                                          input=[question, "knowledge base: " + question])  # fmt: skip
+            time.sleep(self.rng.uniform(0.05, 0.2) * self.think_s)  # the vector search itself
+            search.set_documents([{"id": f"article-{self.rng.randint(100, 999)}", "score": round(0.9 - 0.1 * i, 2)}
+                                  for i in range(RETRIEVED_PASSAGES)])  # fmt: skip
         self.inputs.append({"role": "user", "content": f"Using the retrieved passages, answer: {question}"})
         self._count()
         stream = self.client.responses.create(

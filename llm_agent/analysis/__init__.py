@@ -22,6 +22,7 @@ from typing import Any
 from llm_agent.analysis._export import to_csv, to_json
 from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, display_location
 from llm_agent.analysis._time import DEFAULT_WINDOW_S, Window, parse_duration, resolve_window
+from llm_agent.analysis._transcript import CAPTURE_HINT, Transcript, TranscriptToolCall, TranscriptTurn
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelBucket,
@@ -69,6 +70,7 @@ def open(path: str | os.PathLike[str] | None = None, **options: Any) -> Store:
 
 
 __all__ = [
+    "CAPTURE_HINT",
     "DEFAULT_SLOW_THRESHOLD_S",
     "DEFAULT_WINDOW_S",
     "FILTER_ALIASES",
@@ -86,6 +88,9 @@ __all__ = [
     "Store",
     "TraceSummary",
     "TraceTree",
+    "Transcript",
+    "TranscriptToolCall",
+    "TranscriptTurn",
     "UserSummary",
     "Window",
     "default_path",

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from llm_agent.analysis import _build
+from llm_agent.analysis import _build, _transcript
 from llm_agent.analysis._query import DEFAULT_LIMIT, SessionQuery
 from llm_agent.analysis._sql import DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
@@ -111,6 +111,14 @@ class Store(abc.ABC):
         if owner is None:
             owner = _owner_from_spans(spans)
         return _build.trace_tree(trace_id, spans, owner.session_id, owner.user_id)
+
+    def transcript(self, session_id: str) -> _transcript.Transcript | None:
+        """The session as a conversation (each turn's user message, tool calls with arguments and
+        results, answer) from its captured content, or ``None`` for an unknown session."""
+        detail = self.session(session_id)
+        if detail is None:
+            return None
+        return _transcript.build(detail, [self.trace(t.trace_id) for t in detail.traces])
 
     @abc.abstractmethod
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:

@@ -40,6 +40,7 @@ _INFERRED_KINDS: Final = {
     semconv.OP_EMBEDDINGS: semconv.KIND_EMBEDDING,
     semconv.OP_INVOKE_AGENT: semconv.KIND_AGENT,
     semconv.OP_EXECUTE_TOOL: semconv.KIND_TOOL,
+    semconv.OP_RETRIEVAL: semconv.KIND_RETRIEVER,
 }
 
 

@@ -42,6 +42,7 @@ CONTENT_ATTRIBUTES: Final = (
     semconv.GEN_AI_OUTPUT_MESSAGES,
     semconv.GEN_AI_TOOL_DEFINITIONS,
     semconv.GEN_AI_EMBEDDINGS_INPUT,
+    *semconv.STEP_CONTENT_KEYS,
 )
 
 # Query parameter -> converter for the keyword filters of ``Store.sessions``.
@@ -111,6 +112,7 @@ class Api:
             "meta": self._meta,
             "sessions": self._sessions,
             "session": self._session,
+            "transcript": self._transcript,
             "trace": self._trace,
             "models": self._models,
             "model": self._model,
@@ -195,6 +197,14 @@ class Api:
         if detail is None:
             return _error(404, "unknown_session", f"no session {session_id!r} in this sink")
         return 200, detail.to_dict()
+
+    def _transcript(self, session_id: str, _query: Mapping[str, str]) -> Response:
+        if not session_id:
+            raise BadRequest("a session ID is required: /api/transcript/<id>")
+        transcript = self.holder.get().transcript(session_id)
+        if transcript is None:
+            return _error(404, "unknown_session", f"no session {session_id!r} in this sink")
+        return 200, transcript.to_dict()
 
     def _trace(self, trace_id: str, _query: Mapping[str, str]) -> Response:
         if not trace_id:

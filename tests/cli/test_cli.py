@@ -137,7 +137,8 @@ def test_session_detail(capsys, sink) -> None:
     assert [r[4] for r in rows] == ["-", "10.0", "20.0"]  # gap_s: think time
     code, out, _ = run(capsys, "session", "s-alice-1", "--db", sink, "--format", "json")
     with llm_agent.analysis.open(sink) as store:
-        assert json.loads(out) == store.session("s-alice-1").to_dict()
+        transcript = store.transcript("s-alice-1").to_dict()
+        assert json.loads(out) == {**store.session("s-alice-1").to_dict(), "transcript": transcript}
     code, out, _ = run(capsys, "session", "s-alice-1", "--db", sink, "--format", "csv")
     assert [r["name"] for r in csv.DictReader(io.StringIO(out))] == ["turn-1", "turn-2", "turn-3"]
     assert run(capsys, "session", "nope", "--db", sink)[0] == 1

@@ -45,6 +45,7 @@ UNRELEASED: Final = frozenset(
         semconv.GEN_AI_TOKEN_MODALITY,
         semconv.GEN_AI_TOKEN_CACHE,
         semconv.GEN_AI_TOKEN_PHASE,
+        semconv.GEN_AI_RETRIEVAL_TOP_K,  # the retrieval span's top_k on the conventions' current main
     }
 )
 #: Names the conventions do not define, each documented in docs/data-model.md: ARMS's (written
@@ -303,3 +304,22 @@ def test_what_real_calls_emit_is_defined_or_allowed() -> None:
             "gen_ai.client.operation.time_per_output_chunk"} <= metric_names  # fmt: skip
     _check(metric_names | label_names)
     assert not label_names & {semconv.SESSION_ID, semconv.USER_ID, semconv.ARMS_SESSION_ID, semconv.ARMS_USER_ID}
+
+
+def test_what_the_app_step_helpers_emit_is_defined_or_allowed() -> None:
+    import llm_agent
+
+    with capture_spans(capture_content=True, arms_compat=True) as spans, llm_agent.session("s-1", user_id="u-1"):
+        with llm_agent.agent("bot", id="a-1", description="d", version="1"):
+            with llm_agent.tool("t", call_id="c-1", description="d", arguments={"a": 1}) as t:
+                t.set_result("ok")
+            with llm_agent.retrieval("kb", query="q", top_k=2) as r:
+                r.set_documents([{"id": "d-1", "score": 0.5}])
+            with pytest.raises(KeyError), llm_agent.step("s", kind="WORKFLOW"):
+                raise KeyError("x")
+        records = spans.records
+    names = {name for record in records for name in record.attributes}
+    # the walk saw the names under test (a capture that lost them would pass trivially)
+    assert {"gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.agent.version", "gen_ai.data_source.id",
+            "gen_ai.retrieval.documents", "llm_agent.retrieval.document_count", "error.type"} <= names  # fmt: skip
+    _check(names)

@@ -166,3 +166,14 @@ def test_import_llm_agent_leaves_analysis_and_testing_unimported_until_used(tmp_
         "Backend",
         "module 'llm_agent' has no attribute 'no_such_thing'",
     ]
+
+
+def test_the_step_helpers_are_public_and_documented() -> None:
+    """``llm_agent.tool/agent/retrieval/step`` (docs/agents.md) and the transcript's result types
+    (docs/analysis.md) are part of the public API."""
+    helpers = ("agent", "retrieval", "step", "tool")
+    agents_doc = (ROOT / "docs" / "agents.md").read_text(encoding="utf-8")
+    analysis_doc = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
+    assert [name for name in helpers if name not in llm_agent.__all__ or f"llm_agent.{name}(" not in agents_doc] == []
+    results = ("Transcript", "TranscriptTurn", "TranscriptToolCall", "CAPTURE_HINT")
+    assert [name for name in results if name not in llm_agent.analysis.__all__ or name not in analysis_doc] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -52,7 +53,61 @@ def test_demo_records_the_planned_sessions_and_prints_the_analysis(tmp_path: Pat
             "SELECT COUNT(*) FROM spans WHERE span_kind = 'TOOL' AND session_id IS NULL"
         ).fetchone()
     assert len(models) >= 3
-    assert tool_spans == (0,)  # plain OTel tool spans got the session stamped too
+    assert tool_spans == (0,)  # the tool spans got the session stamped too
+    _assert_agent_trees(db, [p.session_id.replace("-x-", f"-{tag}-") for p in plans if p.scenario == "agent"])
+    _assert_retrievals(db, [p.session_id.replace("-x-", f"-{tag}-") for p in plans if p.scenario == "research"])
+
+
+def _spans_of(db: Path, session_id: str) -> list[dict[str, object]]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            "SELECT trace_id, span_id, parent_span_id, name, span_kind, status, attributes FROM spans "
+            "WHERE session_id = ? ORDER BY start_ns, span_id", (session_id,)
+        ).fetchall()
+    return [{**dict(r), "attributes": json.loads(r["attributes"])} for r in rows]
+
+
+def _assert_agent_trees(db: Path, session_ids: list[str]) -> None:
+    """Every agent turn is one tree: the agent at the root, its LLM calls and tool runs below it."""
+    assert session_ids  # the seed plans an agent session
+    tools = 0
+    for session_id in session_ids:
+        spans = _spans_of(db, session_id)
+        by_id = {s["span_id"]: s for s in spans}
+        roots = [s for s in spans if s["parent_span_id"] is None]
+        assert {(r["name"], r["span_kind"]) for r in roots} == {("invoke_agent support-agent", "AGENT")}
+        assert len(roots) == len({s["trace_id"] for s in spans})
+        for span in spans:
+            if span["parent_span_id"] is not None:
+                parent = by_id[span["parent_span_id"]]
+                assert (parent["span_kind"], span["span_kind"] in ("LLM", "TOOL")) == ("AGENT", True), span["name"]
+            if span["span_kind"] == "TOOL":
+                tools += 1
+                attrs = span["attributes"]
+                assert span["name"] == f"execute_tool {attrs['gen_ai.tool.name']}"
+                assert attrs["gen_ai.tool.call.id"].startswith("call_")
+                assert isinstance(json.loads(attrs["gen_ai.tool.call.arguments"]), dict)  # the demo captures content
+                assert isinstance(json.loads(attrs["gen_ai.tool.call.result"]), dict)
+    assert tools > 0
+
+
+def _assert_retrievals(db: Path, session_ids: list[str]) -> None:
+    """Each research turn retrieves (its embeddings call inside the retrieval span) and counts documents."""
+    assert session_ids
+    retrievals = 0
+    for session_id in session_ids:
+        spans = _spans_of(db, session_id)
+        by_id = {s["span_id"]: s for s in spans}
+        for span in spans:
+            if span["span_kind"] == "RETRIEVER":
+                retrievals += 1
+                assert (span["name"], by_id[span["parent_span_id"]]["span_kind"]) == ("retrieval help-center", "CHAIN")
+                if span["status"] != "ERROR":
+                    assert span["attributes"]["llm_agent.retrieval.document_count"] == 3
+            if span["span_kind"] == "EMBEDDING":
+                assert by_id[span["parent_span_id"]]["span_kind"] == "RETRIEVER"
+    assert retrievals > 0
 
 
 def test_rerunning_adds_sessions(tmp_path: Path) -> None:

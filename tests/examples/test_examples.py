@@ -94,3 +94,25 @@ def test_query_sink(tmp_path: Path) -> None:
 def test_every_example_has_a_docstring_with_its_command(script: str) -> None:
     text = (EXAMPLES / script).read_text()
     assert text.startswith('"""') and f"examples/{script}" in text.split('"""')[1]
+
+
+def test_agent_records_one_tree_per_turn_and_a_transcript(tmp_path: Path) -> None:
+    out = _run(tmp_path, "agent.py").stdout
+    assert out.count("frank> ") == 2 and out.count("agent> ") == 2
+    session_id = out.rsplit("llm-agent session ", 1)[1].strip()
+    with sqlite3.connect(tmp_path / "sink.sqlite") as conn:
+        roots = conn.execute(
+            "SELECT name, span_kind FROM spans WHERE parent_span_id IS NULL AND session_id = ?", (session_id,)
+        ).fetchall()
+        kinds = {k for (k,) in conn.execute("SELECT DISTINCT span_kind FROM spans WHERE parent_span_id IS NOT NULL")}
+    assert roots == [("invoke_agent support-agent", "AGENT")] * 2
+    assert {"RETRIEVER", "LLM"} <= kinds
+    import llm_agent.analysis
+
+    with llm_agent.analysis.open(str(tmp_path / "sink.sqlite")) as store:
+        transcript = store.transcript(session_id)
+    assert transcript is not None and transcript.content_captured
+    assert [t.user_message.split("\n")[0] for t in transcript.turns] == [
+        "Where is my order 1042?", "And what's the weather in Lisbon for the delivery?"
+    ]
+    assert all(t.answer for t in transcript.turns)

@@ -181,7 +181,7 @@ def test_the_page_loads_nothing_from_outside() -> None:
     static = os.path.join(os.path.dirname(ui.__file__), "static")
     names = sorted(os.listdir(static))
     assert names == ["app.css", "app.js", "charts.js", "dom.js", "favicon.svg", "index.html", "models.js",
-                     "sessions.js", "state.js", "trace.js"]  # fmt: skip
+                     "sessions.js", "state.js", "trace.js", "transcript.js"]  # fmt: skip
     for name in names:
         with open(os.path.join(static, name), encoding="utf-8") as f:
             text = f.read()

@@ -1,6 +1,7 @@
 // Session analysis: the filtered, sorted, paginated session list and a session's details.
 
 import { DASH, el, fmtDuration, fmtInt, fmtTime, kvList, metricCard, modelTags } from "./dom.js";
+import { transcriptCard } from "./transcript.js";
 import {
   api,
   breadcrumb,
@@ -290,8 +291,11 @@ export async function renderSession(main, state, isCurrent) {
   const body = el("div", {}, loading());
   main.append(body);
   let data;
+  // The transcript comes with the session; without it (an error) the page still shows the figures.
+  const transcriptPromise = api(`transcript/${encodeURIComponent(id)}`).catch(() => null);
+  let transcript;
   try {
-    data = await api(`session/${encodeURIComponent(id)}`);
+    [data, transcript] = await Promise.all([api(`session/${encodeURIComponent(id)}`), transcriptPromise]);
   } catch (err) {
     if (isCurrent()) body.replaceChildren(err.kind === "missing_db" ? missingSink(err) : errorBox(err));
     return;
@@ -353,5 +357,6 @@ export async function renderSession(main, state, isCurrent) {
       el("div", { class: "table-scroll" }, el("table", { class: "table", "data-testid": "traces-table" },
         el("thead", {}, el("tr", {}, headers.map((h) => el("th", { class: numeric.has(h) ? "num" : "", text: h })))),
         el("tbody", {}, rows)))),
+    transcript ? transcriptCard(transcript, s.session_id, traceParams()) : "",
   );
 }

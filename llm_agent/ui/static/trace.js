@@ -10,6 +10,22 @@ function kindClass(span) {
   return KIND_CLASSES[span.span_kind] || "other";
 }
 
+// What a step is about, per kind (the CLI's waterfall shows the same: llm_agent/_terminal.py).
+const SUBJECTS = { TOOL: "gen_ai.tool.name", AGENT: "gen_ai.agent.name", RETRIEVER: "gen_ai.data_source.id" };
+const DOCUMENT_COUNT = "llm_agent.retrieval.document_count";
+
+/** "TOOL search", "AGENT bot", "RETRIEVER 3 docs", "LLM": the kind of step, and its subject unless the name says it. */
+function stepLabel(span) {
+  if (!span.span_kind) return "";
+  const attrs = span.attributes || {};
+  const parts = [span.span_kind];
+  const subject = SUBJECTS[span.span_kind] ? attrs[SUBJECTS[span.span_kind]] : null;
+  if (typeof subject === "string" && subject && !span.name.includes(subject)) parts.push(subject);
+  const docs = Number(attrs[DOCUMENT_COUNT]); // ClickHouse rows hold attribute values as strings
+  if (attrs[DOCUMENT_COUNT] !== undefined && attrs[DOCUMENT_COUNT] !== null && Number.isInteger(docs)) parts.push(`${docs} doc${docs === 1 ? "" : "s"}`);
+  return parts.join(" ");
+}
+
 function ticks(totalS) {
   return [0, 0.25, 0.5, 0.75, 1].map((f) =>
     el("span", { class: "tick", style: { left: `${f * 100}%` } }, el("span", { class: `tick-label${f === 1 ? " end" : f === 0 ? " start" : ""}`, text: fmtDuration(totalS * f) })));
@@ -120,6 +136,11 @@ function spanDetails(span, contentKeys) {
     span.input_tokens !== null || span.output_tokens !== null
       ? ["Tokens in / out", `${fmtInt(span.input_tokens)} / ${fmtInt(span.output_tokens)}`] : null,
     span.ttft_s !== null ? ["Time to first token", fmtDuration(span.ttft_s)] : null,
+    attrs["gen_ai.agent.name"] ? ["Agent", attrs["gen_ai.agent.name"]] : null,
+    attrs["gen_ai.tool.name"] ? ["Tool", attrs["gen_ai.tool.name"]] : null,
+    attrs["gen_ai.tool.call.id"] ? ["Tool call ID", el("span", { class: "mono", text: attrs["gen_ai.tool.call.id"] })] : null,
+    attrs["gen_ai.data_source.id"] ? ["Data source", attrs["gen_ai.data_source.id"]] : null,
+    attrs[DOCUMENT_COUNT] !== undefined ? ["Documents", fmtInt(Number(attrs[DOCUMENT_COUNT]))] : null,
     ["Started", fmtTime(span.start)],
   ], "span-overview");
 
@@ -238,6 +259,7 @@ export async function renderTrace(main, state, isCurrent, metaPromise) {
         toggle,
         el("span", { class: `kind-dot k-${kindClass(span)}`, title: span.span_kind || span.kind }),
         el("span", { class: "wf-label", "data-testid": "span-name", title: span.name, text: span.name }),
+        stepLabel(span) ? el("span", { class: "step-tag", "data-testid": "span-step", text: stepLabel(span) }) : null,
         // The error type can be long (openai.InternalServerError): the badge stays short, the name readable.
         span.status === "ERROR" ? el("span", { class: "badge badge-error", title: span.error_type || "error", text: "error" }) : null),
       el("div", { class: "wf-track" },
@@ -250,7 +272,7 @@ export async function renderTrace(main, state, isCurrent, metaPromise) {
   });
 
   const legend = el("div", { class: "legend" },
-    [["llm", "LLM"], ["embedding", "Embedding"], ["chain", "Chain"], ["tool", "Tool"], ["agent", "Agent"], ["other", "Other"], ["error", "Error"]]
+    [["llm", "LLM"], ["embedding", "Embedding"], ["chain", "Chain"], ["agent", "Agent"], ["tool", "Tool"], ["retriever", "Retriever"], ["other", "Other"], ["error", "Error"]]
       .map(([k, label]) => el("span", { class: "legend-item" }, el("span", { class: `swatch k-${k}` }), label)));
   const waterfall = el("div", { class: "card waterfall-card" },
     el("div", { class: "card-head" }, el("h3", { text: `Spans (${spans.length})` }), legend),
