@@ -141,6 +141,30 @@ OLLAMA_PROMPT_EVAL_DURATION: Final = "ollama.response.prompt_eval_duration"
 OLLAMA_EVAL_DURATION: Final = "ollama.response.eval_duration"
 INSTRUMENTATION_SCOPE: Final = "llm_agent"
 
+# --- the OpenAI Agents SDK (issue 20): the workflow, and the SDK's own names ------------------------
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+#: The Agents SDK's span type (``task``, ``turn``, ``response``...) and its trace's id.
+AGENTS_SPAN_TYPE: Final = "llm_agent.openai_agents.span_type"
+AGENTS_TRACE_ID: Final = "llm_agent.openai_agents.trace_id"
+AGENTS_GROUP_ID: Final = "llm_agent.openai_agents.group_id"
+AGENTS_TURN: Final = "llm_agent.openai_agents.turn"
+AGENTS_TOOLS: Final = "llm_agent.openai_agents.agent.tools"
+AGENTS_HANDOFFS: Final = "llm_agent.openai_agents.agent.handoffs"
+AGENTS_OUTPUT_TYPE: Final = "llm_agent.openai_agents.agent.output_type"
+AGENTS_HANDOFF_FROM: Final = "llm_agent.openai_agents.handoff.from_agent"
+AGENTS_HANDOFF_TO: Final = "llm_agent.openai_agents.handoff.to_agent"
+AGENTS_GUARDRAIL_TRIGGERED: Final = "llm_agent.openai_agents.guardrail.triggered"
+AGENTS_MCP_SERVER: Final = "llm_agent.openai_agents.mcp.server"
+AGENTS_MCP_TOOLS: Final = "llm_agent.openai_agents.mcp.tools"
+#: The usage the SDK reports on its task, turn and (when our provider span below it has the
+#: counts) response/generation spans: kept for reading, never summed (docs/openai-agents.md).
+AGENTS_USAGE_REQUESTS: Final = "llm_agent.openai_agents.usage.requests"
+AGENTS_USAGE_INPUT_TOKENS: Final = "llm_agent.openai_agents.usage.input_tokens"
+AGENTS_USAGE_OUTPUT_TOKENS: Final = "llm_agent.openai_agents.usage.output_tokens"
+AGENTS_USAGE_CACHE_READ_TOKENS: Final = "llm_agent.openai_agents.usage.cache_read_tokens"
+AGENTS_USAGE_REASONING_TOKENS: Final = "llm_agent.openai_agents.usage.reasoning_tokens"
+
 # --- values ------------------------------------------------------------------------------------------
 OP_CHAT: Final = "chat"
 OP_TEXT_COMPLETION: Final = "text_completion"
@@ -285,6 +309,23 @@ TOKEN_BUCKETS: Final = (
 
 #: Every name above (tests/core/test_public_api.py checks none is left out).
 __all__ = [
+    "AGENTS_GROUP_ID",
+    "AGENTS_GUARDRAIL_TRIGGERED",
+    "AGENTS_HANDOFFS",
+    "AGENTS_HANDOFF_FROM",
+    "AGENTS_HANDOFF_TO",
+    "AGENTS_MCP_SERVER",
+    "AGENTS_MCP_TOOLS",
+    "AGENTS_OUTPUT_TYPE",
+    "AGENTS_SPAN_TYPE",
+    "AGENTS_TOOLS",
+    "AGENTS_TRACE_ID",
+    "AGENTS_TURN",
+    "AGENTS_USAGE_CACHE_READ_TOKENS",
+    "AGENTS_USAGE_INPUT_TOKENS",
+    "AGENTS_USAGE_OUTPUT_TOKENS",
+    "AGENTS_USAGE_REASONING_TOKENS",
+    "AGENTS_USAGE_REQUESTS",
     "ARMS_LABEL_MODEL_NAME",
     "ARMS_LABEL_SPAN_KIND",
     "ARMS_LABEL_USAGE_TYPE",
@@ -365,6 +406,7 @@ __all__ = [
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
     "GEN_AI_USAGE_REASONING_OUTPUT_TOKENS",
+    "GEN_AI_WORKFLOW_NAME",
     "INSTRUMENTATION_SCOPE",
     "KIND_AGENT",
     "KIND_CHAIN",
@@ -397,6 +439,7 @@ __all__ = [
     "OP_EXECUTE_TOOL",
     "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
+    "OP_INVOKE_WORKFLOW",
     "OP_RERANK",
     "OP_RETRIEVAL",
     "OP_TEXT_COMPLETION",

@@ -220,6 +220,7 @@ def _span_node(
         ttft_s=s.get("ttft_s"),
         attributes=current_names(s.get("attributes")),
         children=kids,
+        usage_counted=bool(s.get("usage_counted")),
     )
 
 

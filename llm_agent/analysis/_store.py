@@ -9,9 +9,10 @@ Semantics shared by all stores (docs/analysis.md):
   and traces that *start* inside the window.
 * ``session()`` / ``trace()`` return ``None`` for an unknown ID.
 
-``iter_sessions()`` and ``trace()`` are written once, here: the arguments become a
-``SessionQuery`` (``_query``) and each store implements only its select (``_select_sessions``,
-``_select_trace``) in its own SQL.
+``iter_sessions()``, ``trace()``, ``models()`` and ``model()`` are written once, here: the
+arguments become a ``SessionQuery`` / ``ModelQuery`` (``_query``) or a window, and each store
+implements only its select (``_select_sessions``, ``_select_trace``, ``_select_models``,
+``_select_model_groups``) in its own SQL.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from llm_agent.analysis import _build, _transcript
-from llm_agent.analysis._query import DEFAULT_LIMIT, SessionQuery
+from llm_agent.analysis import _build, _time, _transcript
+from llm_agent.analysis._query import DEFAULT_LIMIT, DEFAULT_SLOW_THRESHOLD_S, ModelQuery, SessionQuery
 from llm_agent.analysis._sql import DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
@@ -36,8 +37,7 @@ from llm_agent.analysis._types import (
 )
 from llm_agent.analysis.filter import Node
 
-#: A call longer than this counts as slow in ``model()`` (the ARMS default).
-DEFAULT_SLOW_THRESHOLD_S: Final = 3.0
+__all__ = ["DEFAULT_SLOW_THRESHOLD_S", "Store", "TraceOwner", "display_location"]
 
 
 class Store(abc.ABC):
@@ -126,11 +126,16 @@ class Store(abc.ABC):
         an unknown trace) and, when the store keeps a traces rollup that has the trace already,
         the session and user it records; ``None`` lets ``trace()`` derive them from the spans."""
 
-    @abc.abstractmethod
     def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
         """Every model called in the window, most requests first."""
+        out = self._select_models(_time.resolve_window(since, until))
+        out.sort(key=lambda m: (-m.requests, m.model))
+        return out
 
     @abc.abstractmethod
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
+        """One summary per model with calls starting in ``window`` (any order)."""
+
     def model(
         self,
         name: str,
@@ -140,6 +145,13 @@ class Store(abc.ABC):
         slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
     ) -> ModelAnalysis:
         """One model's totals, exact latency / TTFT percentiles, errors by type and a time series."""
+        query = ModelQuery.build(name, since, until, bucket, slow_threshold_s)
+        groups = self._select_model_groups(query)
+        return _build.model_analysis(name, query.window, query.bucket_s, query.slow_threshold_s, groups)
+
+    @abc.abstractmethod
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
+        """The model's calls in the window, aggregated per ``CallGroup`` (``query.params`` bound)."""
 
     @abc.abstractmethod
     def users(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[UserSummary]:

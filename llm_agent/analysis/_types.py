@@ -103,6 +103,9 @@ class SpanNode(_Result):
     ttft_s: float | None
     attributes: dict[str, Any]
     children: tuple[SpanNode, ...] = ()
+    #: Whether this span's usage is summed in the figures: each model call counts once, on the
+    #: innermost span that reports it (an outer span keeps its tokens above, not summed).
+    usage_counted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,18 +19,17 @@ from typing import Any, Final
 
 from llm_agent import semconv
 from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._sql import SESSION_COLUMNS
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner
+from llm_agent.analysis._store import Store, TraceOwner
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
-    ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
     UserSummary,
 )
-from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
+from llm_agent.backends._sqlite_schema import SCHEMA_VERSION, USAGE_COUNTED_VERSION
 
 #: How long a read waits when a writer holds an exclusive lock (checkpoints, schema migration).
 DEFAULT_BUSY_TIMEOUT_S: Final = 5.0
@@ -63,7 +62,7 @@ SELECT (start_ns - :first) / :step AS bucket, status = 'ERROR' AS failed, error_
   SUM(cache_read_tokens), SUM(reasoning_tokens), SUM(usage_missing), SUM(duration_ns > :slow),
   SUM(CASE WHEN {_USAGE_COND} THEN output_tokens END), SUM(CASE WHEN {_USAGE_COND} THEN duration_ns END),
   group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END)
-FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND span_kind IN {_USAGE_KINDS_SQL}
+FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND {{counted}}
 GROUP BY bucket, failed, error_type, finish_reasons, provider
 """
 
@@ -95,6 +94,10 @@ class SQLiteStore(Store):
         except BaseException:
             self.close()
             raise
+        # The spans a model query counts: each model call once (the sink's usage rule).
+        self._counted = (
+            "usage_counted" if self.schema_version >= USAGE_COUNTED_VERSION else f"span_kind IN {_USAGE_KINDS_SQL}"
+        )
 
     def _read_schema_version(self) -> int:
         conn = self._connection()
@@ -200,7 +203,10 @@ class SQLiteStore(Store):
             conn = self._connection()
             conn.execute("BEGIN")
             try:
-                rows = conn.execute(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?", (trace_id,)).fetchall()
+                rows = conn.execute(
+                    f"SELECT {_SPAN_SELECT}, {self._counted} AS usage_counted FROM spans WHERE trace_id = ?",
+                    (trace_id,),
+                ).fetchall()
                 head = conn.execute("SELECT session_id, user_id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             finally:
                 conn.execute("COMMIT")
@@ -215,8 +221,7 @@ class SQLiteStore(Store):
 
     # --- models ----------------------------------------------------------------------------------------
 
-    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
-        window = _time.resolve_window(since, until)
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
         if self.empty:
             return []
         sql = f"""SELECT model, group_concat(DISTINCT provider) AS providers, COUNT(*) AS requests,
@@ -224,10 +229,10 @@ class SQLiteStore(Store):
             COUNT(input_tokens) AS input_known, COUNT(output_tokens) AS output_known, MIN(start_ns) AS first_ns,
             MAX(start_ns) AS last_ns, group_concat(duration_ns) AS durations,
             group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts
-            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND span_kind IN {_USAGE_KINDS_SQL}
+            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND {self._counted}
             GROUP BY model"""
         rows = self._query(sql, (window.since_ns, window.until_ns))
-        out = [
+        return [
             _build.model_summary(
                 r,
                 sorted(ns / 1e9 for ns in _build.ints(r["durations"])),
@@ -235,38 +240,15 @@ class SQLiteStore(Store):
             )
             for r in rows
         ]
-        out.sort(key=lambda m: (-m.requests, m.model))
-        return out
 
-    def model(
-        self,
-        name: str,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        bucket: str | int = "auto",
-        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
-    ) -> ModelAnalysis:
-        window = _time.resolve_window(since, until)
-        bucket_s = _time.bucket_seconds(bucket, window)
-        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
-            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
-        rows: list[Any] = []
-        if not self.empty:
-            step = bucket_s * 1_000_000_000
-            params = {
-                "first": window.since_ns - window.since_ns % step,
-                "step": step,
-                "slow": int(slow_threshold_s * 1e9),
-                "model": name,
-                "since": window.since_ns,
-                "until": window.until_ns,
-            }
-            with self._lock:
-                cursor = self._connection().execute(_MODEL_GROUPS_SQL, params)
-                cursor.row_factory = None  # plain tuples
-                rows = cursor.fetchall()
-        groups = [_build.CallGroup(*r) for r in rows]
-        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
+        if self.empty:
+            return []
+        with self._lock:
+            cursor = self._connection().execute(_MODEL_GROUPS_SQL.format(counted=self._counted), query.params)
+            cursor.row_factory = None  # plain tuples
+            rows = cursor.fetchall()
+        return [_build.CallGroup(*r) for r in rows]
 
     # --- users -----------------------------------------------------------------------------------------
 

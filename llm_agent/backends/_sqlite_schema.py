@@ -5,8 +5,9 @@ rows carry the attributes JSON (hundreds of bytes), and with random trace IDs as
 every insert split wide pages; as a rowid table with a separate primary-key index the sink ingests
 about 2.5x faster on the reference machine (benchmarks/sink_ingest.py).
 
-Token columns are NULL when unknown; rollup sums count only LLM and EMBEDDING spans
-(``semconv.USAGE_SPAN_KINDS``) and add known values only, with ``usage_missing_calls`` counting
+Token columns are NULL when unknown; rollup sums count only the spans whose ``usage_counted`` is
+1 (LLM and EMBEDDING spans, ``semconv.USAGE_SPAN_KINDS``, each model call once: the usage rule of
+``_usage_rule``) and add known values only, with ``usage_missing_calls`` counting
 the calls whose usage was not reported.  ``models`` and ``users`` in the rollups are
 comma-separated, sorted, distinct names.  The exact rollup definitions: docs/backends.md.
 
@@ -17,9 +18,16 @@ column goes into both, with a migration (tests/export/test_fields.py checks that
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from typing import Final
 
-SCHEMA_VERSION: Final = 2
+from llm_agent.backends._sqlite_rollups import recount_all
+
+SCHEMA_VERSION: Final = 3
+#: The first version with ``spans.usage_counted`` (a reader of an older, unmigrated file counts
+#: every usage span, as that llm_agent did).
+USAGE_COUNTED_VERSION: Final = 3
 
 #: Statements that create the current schema (``SCHEMA_VERSION``) on an empty database (idempotent).
 SCHEMA: Final[tuple[str, ...]] = (
@@ -61,6 +69,7 @@ SCHEMA: Final[tuple[str, ...]] = (
         usage_missing         INTEGER NOT NULL DEFAULT 0,
         attributes            TEXT    NOT NULL DEFAULT '{}',  -- JSON object
         events                TEXT,     -- JSON array or NULL
+        usage_counted         INTEGER NOT NULL DEFAULT 0,  -- 1: usage summed (backends/_usage_rule.py)
         PRIMARY KEY (trace_id, span_id)
     )
     """,
@@ -119,8 +128,12 @@ SCHEMA: Final[tuple[str, ...]] = (
 )
 
 #: Migrations: version N -> N+1 statements, applied in order inside one transaction each.
-MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
+#: A step is an SQL statement or a function of the connection (for what SQL alone cannot compute).
+MIGRATIONS: Final[dict[int, tuple[str | Callable[[sqlite3.Connection], None], ...]]] = {
     # 1 -> 2: no query reads spans by session or by user (sessions and users are found through the
     # rollups, then spans by trace id), and each index cost the sink ~1 us per span at ingest.
     1: ("DROP INDEX IF EXISTS spans_session", "DROP INDEX IF EXISTS spans_user_start"),
+    # 2 -> 3: usage counts once per model call (backends/_usage_rule.py): the flag, computed for
+    # the stored traces, and the rollups of the traces (and sessions) whose sums it changes.
+    2: ("ALTER TABLE spans ADD COLUMN usage_counted INTEGER NOT NULL DEFAULT 0", recount_all),
 }

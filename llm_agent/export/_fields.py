@@ -201,6 +201,9 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("attributes", Store.JSON, source="attrs"),
     Field("resource", None, source="resource_attrs"),
     Field("events", Store.JSON_OR_NULL, source=f"_events(span) if getattr(span, {SPAN_EVENTS_FIELD!r}, True) else ()"),
+    # Whether the span's usage is summed: every usage span at first; the sink clears it for the
+    # outer spans of a model call when the trace's spans arrive (backends/_usage_rule.py).
+    Field("usage_counted", record=False, source="1 if span_kind in _USAGE_KINDS else 0"),
 )  # fmt: skip
 
 _BY_NAME: Final = {f.name: f for f in FIELDS}

@@ -7,7 +7,8 @@ Three layers, each a subquery of the next:
   user from the first non-empty of the accepted ID keys, ``gen_ai.span.kind`` else inferred from
   ``gen_ai.operation.name``, model = request model else response model, tokens known or NULL);
 * traces: the rollup of ``llm_agent.backends._sqlite_rollups`` (earliest span naming the session /
-  user, root span's name and service, token sums over LLM / EMBEDDING spans only, ...);
+  user, root span's name and service, token sums over the spans whose usage counts — LLM /
+  EMBEDDING spans, each model call once, ``_usage`` — ...);
 * sessions: the traces grouped by session, with the ``sessions`` table's column names, so the
   filter language compiles against the same column map as on SQLite.
 
@@ -22,6 +23,7 @@ from typing import Any, Final
 from llm_agent import _dialects, semconv
 from llm_agent.analysis import _sql
 from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 # Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
 _INFERRED: Final = (
@@ -141,13 +143,21 @@ def spans_sql(table: str, where: str = "1") -> str:
 FROM {table} WHERE {where}"""
 
 
+def counted_spans(table: str, where: str = "1", whole_traces: bool = True) -> str:
+    """``spans_sql`` with ``usage_counted`` (the usage rule, over every span of each trace:
+    ``whole_traces=False`` says ``where`` may select only some of a trace's spans)."""
+    spans = spans_sql(table, where)
+    every = spans if whole_traces else spans_sql(table, f"TraceId IN (SELECT TraceId FROM {table} WHERE {where})")
+    return counted_spans_sql(spans, every)
+
+
 def traces_sql(table: str, where: str = "1") -> str:
     """One row per trace with the SQLite ``traces`` columns (``ttft_text`` unparsed).
 
     Aggregates get ``t_`` names first and the table's names in the outer query: ClickHouse
     resolves an alias before a column, so ``min(start_ns) AS start_ns`` would leak into the other
-    aggregates of the same SELECT."""
-    usage = "ifNull(is_usage, 0)"
+    aggregates of the same SELECT.  ``where`` selects whole traces (every span of a trace or none)."""
+    usage = "usage_counted"
     return f"""SELECT trace_id, t_session AS session_id, t_user AS user_id, t_service AS service_name, t_name AS name,
   t_start AS start_ns, t_end AS end_ns, t_end - t_start AS duration_ns, t_spans AS span_count, t_llm AS llm_calls,
   t_errors AS error_count, t_in AS input_tokens, t_out AS output_tokens, t_in + t_out AS total_tokens,
@@ -168,7 +178,7 @@ FROM (SELECT trace_id,
   toInt64(countIf({usage} AND usage_missing)) AS t_missing,
   argMinIf(tuple(ttft_text), (start_ns, span_id), {usage} AND ttft_text IS NOT NULL).1 AS t_ttft,
   arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models
-FROM ({spans_sql(table, where)}) GROUP BY trace_id)"""
+FROM ({counted_spans(table, where)}) GROUP BY trace_id)"""
 
 
 def sessions_sql(table: str, where: str = "1") -> str:

@@ -18,17 +18,17 @@ from typing import Any
 
 from llm_agent import _dialects
 from llm_agent.analysis import _build, _time
-from llm_agent.analysis._query import SessionQuery
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner, display_location
+from llm_agent.analysis._query import ModelQuery, SessionQuery
+from llm_agent.analysis._store import Store, TraceOwner, display_location
 from llm_agent.analysis._time import TimeLike
 from llm_agent.analysis._types import (
-    ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
     UserSummary,
 )
 from llm_agent.analysis.clickhouse import _client, _queries, _views
+from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
 
@@ -112,13 +112,12 @@ class ClickHouseStore(Store):
     # --- traces ----------------------------------------------------------------------------------------
 
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
+        where = "TraceId = {tid:String}"
+        spans = _queries.spans_sql(self.table, where)
+        with_attributes = spans.replace("SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1)
+        counted = counted_spans_sql(with_attributes, spans)
         rows = self._query(
-            f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
-            + _queries.spans_sql(self.table, "TraceId = {tid:String}").replace(
-                "SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1
-            )
-            + ")",
-            {"tid": trace_id},
+            f"SELECT {_queries.SPAN_SELECT}, usage_counted, attributes FROM ({counted})", {"tid": trace_id}
         )
         spans = []
         for r in rows:
@@ -131,20 +130,19 @@ class ClickHouseStore(Store):
 
     # --- models ----------------------------------------------------------------------------------------
 
-    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
-        window = _time.resolve_window(since, until)
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
         sql = f"""SELECT model, arrayStringConcat(groupUniqArrayIf(assumeNotNull(provider), provider IS NOT NULL), ',')
               AS providers, count() AS requests, countIf(status = 'ERROR') AS errors,
             sum(input_tokens) AS m_in, sum(output_tokens) AS m_out,
             count(input_tokens) AS input_known, count(output_tokens) AS output_known,
             min(start_ns) AS first_ns, max(start_ns) AS last_ns, groupArray(duration_ns) AS durations,
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
-            WHERE model IS NOT NULL AND ifNull(is_usage, 0) GROUP BY model"""
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False)})
+            WHERE model IS NOT NULL AND usage_counted GROUP BY model"""
         rows = self._query(sql, {"since": window.since_ns, "until": window.until_ns})
         for r in rows:  # aggregates are named apart from the columns they read (see _queries)
             r["input_tokens"], r["output_tokens"] = r.pop("m_in"), r.pop("m_out")
-        out = [
+        return [
             _build.model_summary(
                 r,
                 sorted(int(ns) / 1e9 for ns in r["durations"]),
@@ -152,22 +150,8 @@ class ClickHouseStore(Store):
             )
             for r in rows
         ]
-        out.sort(key=lambda m: (-m.requests, m.model))
-        return out
 
-    def model(
-        self,
-        name: str,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        bucket: str | int = "auto",
-        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
-    ) -> ModelAnalysis:
-        window = _time.resolve_window(since, until)
-        bucket_s = _time.bucket_seconds(bucket, window)
-        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
-            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
-        step = bucket_s * 1_000_000_000
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
         rate = "status <> 'ERROR' AND output_tokens IS NOT NULL AND duration_ns > 0"
         sql = f"""SELECT intDiv(start_ns - {{first:Int64}}, {{step:Int64}}) AS bucket, status = 'ERROR' AS failed,
             error_type, finish_text, provider, count() AS calls, sum(input_tokens) AS tin, count(input_tokens) AS nin,
@@ -176,18 +160,10 @@ class ClickHouseStore(Store):
             countIf(duration_ns > {{slow:Int64}}) AS slow, sumIf(output_tokens, {rate}) AS rate_tokens,
             sumIf(duration_ns, {rate}) AS rate_ns, groupArray(duration_ns) AS durations,
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE)})
-            WHERE model = {{model:String}} AND ifNull(is_usage, 0)
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False)})
+            WHERE model = {{model:String}} AND usage_counted
             GROUP BY bucket, failed, error_type, finish_text, provider"""
-        params = {
-            "first": window.since_ns - window.since_ns % step,
-            "step": step,
-            "slow": int(slow_threshold_s * 1e9),
-            "model": name,
-            "since": window.since_ns,
-            "until": window.until_ns,
-        }
-        groups = [
+        return [
             _build.CallGroup(
                 bucket=int(r["bucket"]),
                 failed=bool(r["failed"]),
@@ -208,9 +184,8 @@ class ClickHouseStore(Store):
                 durations_ns=[int(d) for d in r["durations"]],
                 ttfts_s=[f for f in (_float(t) for t in r["ttfts"]) if f is not None],
             )
-            for r in self._query(sql, params)
+            for r in self._query(sql, query.params)
         ]
-        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
 
     # --- users -----------------------------------------------------------------------------------------
 
