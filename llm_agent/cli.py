@@ -133,8 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_typed(int), help="port to listen on")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--collect", action="store_true", help="also receive OTLP/HTTP traces (llm-agent collect)")
     p = sub.add_parser("demo", help="record a demo session into a sink (no API key needed)")
     p.add_argument("args", nargs=argparse.REMAINDER)
+    from llm_agent._collect import cli as collect_cli
+
+    collect_cli.add_parsers(sub)
     return parser
 
 
@@ -187,6 +191,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         args.db = args.top_db
     if args.command == "demo":
         return _demo(list(args.args))
+    if args.command in ("collect", "import"):
+        from llm_agent._collect import cli as collect_cli
+
+        return collect_cli.run(args)
     if args.command == "ui":
         ui = _optional("llm_agent.ui", "ui")
 
@@ -196,10 +204,21 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             kwargs["host_explicit"] = True  # the user asked for this interface (it may not be loopback)
         if args.port is not None:
             kwargs["port"] = args.port
+        receiver = None
+        if args.collect:  # one process: the receiver fills the sink the page reads
+            from llm_agent._collect import cli as collect_cli
+
+            try:
+                receiver = collect_cli.start_beside_ui(args.db)
+            except RuntimeError as exc:
+                return _fail(str(exc), EXIT_NOT_FOUND)
         try:
             return int(ui.serve(**kwargs) or 0)
         except OSError as exc:  # an address not of this machine, a port taken
             return _fail(exc.strerror or str(exc), EXIT_NOT_FOUND)
+        finally:
+            if receiver is not None:
+                collect_cli.stop(receiver)
     if args.command == "prune":
         from llm_agent.backends.sqlite import prune
 

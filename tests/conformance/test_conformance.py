@@ -207,7 +207,9 @@ def test_no_name_is_written_outside_semconv() -> None:
     known = {value for key, value in vars(semconv).items() if key.isupper() and type(value) is str}
     stray = []
     for path in sorted((ROOT / "llm_agent").rglob("*.py")):
-        if path.name == "semconv.py":
+        # _dialects.py: other instrumentations' names (older or non-standard gen_ai.* among them),
+        # read at ingest and never written; docs/data-model.md lists them.
+        if path.name in ("semconv.py", "_dialects.py"):
             continue
         candidates = [(line, v) for line, v in _literals(path) if NAME.match(v) and not NOT_NAMES.match(v)]
         candidates += [(line, v) for line, v in _keys(path) if DOTTED.match(v) and not NOT_NAMES.match(v)]

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from llm_agent import semconv
+from llm_agent import _dialects, semconv
 from llm_agent.analysis import _sql
 from llm_agent.analysis._query import SessionQuery
 from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 # Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
 _INFERRED: Final = (
+    *_dialects.OLD_INFERRED_KINDS.items(),
     (semconv.OP_CHAT, semconv.KIND_LLM),
     (semconv.OP_TEXT_COMPLETION, semconv.KIND_LLM),
     ("generate_content", semconv.KIND_LLM),
@@ -58,11 +59,45 @@ def first_nonempty(keys: tuple[str, ...]) -> str:
     return "coalesce(" + ", ".join(f"nullIf({attr(k)}, '')" for k in keys) + ")"
 
 
+#: Another instrumentation's span: only those are read for other dialects' names (``_fields``).
+_FOREIGN: Final = f"ScopeName != {_lit(semconv.INSTRUMENTATION_SCOPE)}"
+
+
+def _synonyms(synonyms: tuple[_dialects.Synonym, ...], typed: str = "{}") -> str:
+    """SQL for ``_dialects.synonym_value``: the first synonym present decides (``typed``: the
+    field's coercion of a plain value, ``{}`` the attribute text)."""
+    cases = []
+    for key, how in synonyms:
+        value = f"SpanAttributes[{_lit(key)}]"
+        if how is None:
+            expr = typed.format(value)
+        elif isinstance(how, str) and how.startswith("const:"):
+            expr = _lit(how[6:])
+        elif isinstance(how, str) and how.startswith("json:"):
+            expr = f"nullIf(JSONExtractString({value}, {_lit(how[5:])}), '')"
+        elif isinstance(how, str):
+            expr = f"concat({value}, {_lit(how)})"  # decimal exponent: parsed as text, like Python
+        else:
+            expr = "multiIf(" + ", ".join(f"{value} = {_lit(k)}, {_lit(v)}" for k, v in how.items()) + ", NULL)"
+        cases.append(f"mapContains(SpanAttributes, {_lit(key)}), {expr}")
+    return "multiIf(" + ", ".join(cases) + ", NULL)"
+
+
+def field_expr(name: str, key: str, typed: str = "{}") -> str:
+    """A typed field: its conventions attribute ``key`` when present, else the dialects' synonyms."""
+    own = typed.format(f"SpanAttributes[{_lit(key)}]")
+    synonyms = _dialects.SYNONYMS.get(name)
+    if not synonyms:
+        return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, NULL)"
+    return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, if({_FOREIGN}, {_synonyms(synonyms, typed)}, NULL))"
+
+
 def _kind_expr() -> str:
     inferred = ", ".join(f"operation = {_lit(op)}, {_lit(kind)}" for op, kind in _INFERRED)
     return (
         f"if(mapContains(SpanAttributes, {_lit(semconv.ARMS_SPAN_KIND)}), "
-        f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], multiIf({inferred}, NULL))"
+        f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], "
+        f"coalesce(multiIf({inferred}, NULL), if({_FOREIGN}, {_synonyms(_dialects.KIND_SYNONYMS)}, NULL)))"
     )
 
 
@@ -71,6 +106,9 @@ def _otel_kind_expr() -> str:
         f"SpanKind IN ({_lit(short)}, {_lit('SPAN_KIND_' + full)}), {_lit(full)}" for short, full in _KIND_NAMES
     )
     return f"multiIf({cases}, 'INTERNAL')"
+
+
+_COUNT: Final = "toInt64OrNull({})"
 
 
 def spans_sql(table: str, where: str = "1") -> str:
@@ -85,21 +123,22 @@ def spans_sql(table: str, where: str = "1") -> str:
   multiIf(StatusCode IN {_ERROR_CODES}, 'ERROR', StatusCode IN {_OK_CODES}, 'OK', 'UNSET') AS status,
   nullIf(StatusMessage, '') AS status_message,
   nullIf(toString(ServiceName), '') AS service_name,
-  {first_nonempty(semconv.SESSION_ID_KEYS)} AS session_id,
-  {first_nonempty(semconv.USER_ID_KEYS)} AS user_id,
-  {attr(semconv.GEN_AI_OPERATION_NAME)} AS operation,
+  {first_nonempty(_dialects.SESSION_KEYS)} AS session_id,
+  {first_nonempty(_dialects.USER_KEYS)} AS user_id,
+  {field_expr("operation", semconv.GEN_AI_OPERATION_NAME)} AS operation,
   {_kind_expr()} AS span_kind,
   span_kind IN {USAGE_KINDS_SQL} AS is_usage,
-  {attr(semconv.GEN_AI_PROVIDER_NAME)} AS provider,
-  coalesce({attr(semconv.GEN_AI_REQUEST_MODEL)}, {attr(semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
+  {field_expr("provider", semconv.GEN_AI_PROVIDER_NAME)} AS provider,
+  coalesce({field_expr("request_model", semconv.GEN_AI_REQUEST_MODEL)},
+           {field_expr("response_model", semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
   {attr(semconv.ERROR_TYPE)} AS error_type,
   if(span_kind = {_lit(semconv.KIND_TOOL)}, {attr(semconv.GEN_AI_TOOL_NAME)}, NULL) AS tool_name,
-  toInt64OrNull({attr(tin)}) AS input_tokens,
-  toInt64OrNull({attr(tout)}) AS output_tokens,
-  toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)}) AS cache_read_tokens,
-  toInt64OrNull({attr(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)}) AS reasoning_tokens,
-  {attr(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
-  {attr(semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
+  {field_expr("input_tokens", tin, _COUNT)} AS input_tokens,
+  {field_expr("output_tokens", tout, _COUNT)} AS output_tokens,
+  {field_expr("cache_read_tokens", semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, _COUNT)} AS cache_read_tokens,
+  {field_expr("reasoning_tokens", semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _COUNT)} AS reasoning_tokens,
+  {field_expr("ttft_s", semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
+  {field_expr("finish_reasons", semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
   if(mapContains(SpanAttributes, {_lit(missing)}), SpanAttributes[{_lit(missing)}] = 'true',
      ifNull(is_usage, 0) AND input_tokens IS NULL AND output_tokens IS NULL) AS usage_missing
 FROM {table} WHERE {where}"""

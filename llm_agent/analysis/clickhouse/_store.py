@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from llm_agent import semconv
+from llm_agent import _dialects
 from llm_agent.analysis import _build, _time
 from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._store import Store, TraceOwner, display_location
@@ -90,7 +90,7 @@ class ClickHouseStore(Store):
     def session(self, session_id: str) -> SessionDetail | None:
         params = {"sid": session_id}
         # Only traces that have a span naming this session can belong to it (then the rollup decides).
-        named = _queries.first_nonempty(semconv.SESSION_ID_KEYS)
+        named = _queries.first_nonempty(_dialects.SESSION_KEYS)
         inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {named} = {{sid:String}})"
         traces = self._query(
             f"SELECT {_queries.TRACE_SELECT} FROM ({_queries.traces_sql(self.table, inner)}) "
