@@ -114,6 +114,22 @@ SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
 SERVICE_NAME: Final = "service.name"
 
+# --- MCP (the conventions' Model Context Protocol spans, v1.41.0: docs/mcp.md) ----------------------
+MCP_METHOD_NAME: Final = "mcp.method.name"
+MCP_SESSION_ID: Final = "mcp.session.id"
+MCP_PROTOCOL_VERSION: Final = "mcp.protocol.version"
+MCP_RESOURCE_URI: Final = "mcp.resource.uri"
+JSONRPC_REQUEST_ID: Final = "jsonrpc.request.id"
+RPC_RESPONSE_STATUS_CODE: Final = "rpc.response.status_code"
+NETWORK_TRANSPORT: Final = "network.transport"
+NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+GEN_AI_PROMPT_NAME: Final = "gen_ai.prompt.name"
+#: ``error.type`` of a tool call that returned ``isError: true`` (the conventions' value).
+ERROR_TOOL_ERROR: Final = "tool_error"
+NETWORK_TRANSPORT_PIPE: Final = "pipe"
+NETWORK_TRANSPORT_TCP: Final = "tcp"
+NETWORK_PROTOCOL_HTTP: Final = "http"
+
 # --- llm_agent's own ------------------------------------------------------------------------------
 USAGE_MISSING: Final = "llm_agent.usage.missing"
 #: The usage attributes a provider reported out of range (dropped: unknown, never stored).
@@ -483,4 +499,17 @@ __all__ = [
     "USAGE_SPAN_KINDS",
     "USER_ID",
     "USER_ID_KEYS",
+    "MCP_METHOD_NAME",
+    "MCP_SESSION_ID",
+    "MCP_PROTOCOL_VERSION",
+    "MCP_RESOURCE_URI",
+    "JSONRPC_REQUEST_ID",
+    "RPC_RESPONSE_STATUS_CODE",
+    "NETWORK_TRANSPORT",
+    "NETWORK_PROTOCOL_NAME",
+    "GEN_AI_PROMPT_NAME",
+    "ERROR_TOOL_ERROR",
+    "NETWORK_TRANSPORT_PIPE",
+    "NETWORK_TRANSPORT_TCP",
+    "NETWORK_PROTOCOL_HTTP",
 ]

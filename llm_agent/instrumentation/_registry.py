@@ -21,6 +21,7 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
     "openai_agents": "llm_agent.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
+    "mcp": "llm_agent.instrumentation.mcp:MCPInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -35,6 +36,7 @@ LIBRARIES: Final[dict[str, str]] = {
     "groq": "groq",
     "dashscope": "dashscope",
     "openai_agents": "agents",  # the OpenAI Agents SDK (openai-agents)
+    "mcp": "mcp",
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]
