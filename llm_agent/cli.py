@@ -259,10 +259,10 @@ def _demo(argv: list[str]) -> int:
     except run.DemoUsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    return _demo_report(recorded.db, recorded.started, recorded.longest_session_id)
+    return _demo_report(recorded.db, recorded.started, recorded.longest_session_id, recorded.agents_sdk_session_id)
 
 
-def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
+def _demo_report(db: str, started: datetime, longest_session_id: str, agents_sdk_session_id: str | None = None) -> int:
     """This run's sessions and models, as ``llm-agent sessions`` and ``models`` print them, and what to try next."""
     db_flag = "" if os.path.abspath(db) == os.path.abspath(default_path()) else f" --db {_quote(db)}"
     since = started.replace(microsecond=0).isoformat()
@@ -276,6 +276,11 @@ def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
         (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
         (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
         (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn, as a transcript"),
+        *(
+            [(f"llm-agent session {agents_sdk_session_id}{db_flag}", "an OpenAI Agents SDK conversation")]
+            if agents_sdk_session_id
+            else []
+        ),
         (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
         (f"llm-agent ui{db_flag}", "all of it in your browser"),
     ]
