@@ -3,8 +3,10 @@
 Default shape: 1,000,000 spans in 100,000 sessions of 2,000 users over the last 30 days, 8 models.
 A session is 1-6 traces (requests) separated by think time; a trace is a CHAIN root span with
 1-4 LLM / embedding calls (some streamed with a time to first chunk, ~2% failing with a real
-OpenAI error type, ~3% without reported usage).  Sizes scale with ``--spans``.  Seeded, so the
-same arguments give the same file.
+OpenAI error type, ~3% without reported usage); ``--tool-share`` of the calls are followed by a
+TOOL span (``execute_tool NAME``, one of six tool names), and ``--sessionless-share`` of the
+sessions' traces carry no session or user (an app that never calls ``llm_agent.session``), for
+the Trace Explorer.  Sizes scale with ``--spans``.  Seeded, so the same arguments give the same file.
 
     python benchmarks/gen_sink.py /tmp/sink-1m.sqlite [--spans 1000000] [--days 30] [--seed 1]
 """
@@ -34,6 +36,7 @@ MODELS = (
     ("claude-opus-4-1", "anthropic", 2, 9.0, 30.0),
 )
 ERRORS = ("openai.RateLimitError", "openai.InternalServerError", "openai.APITimeoutError", "anthropic.OverloadedError")
+TOOLS = ("search_orders", "lookup_customer", "refund", "send_email", "web_search", "run_sql")
 SPANS_PER_SESSION = 10  # average, used to size the session count from --spans
 S = 1_000_000_000
 
@@ -78,9 +81,26 @@ def _call(rng: random.Random, trace_id: str, parent: str, start: int, session: s
     )  # fmt: skip
 
 
-def _session(rng: random.Random, index: int, start: int, users: list[str]) -> list[SpanRecord]:
-    session = f"sess-{index:07d}"
-    user = rng.choice(users)
+def _tool(
+    rng: random.Random, trace_id: str, parent: str, start: int, session: str | None, user: str | None
+) -> SpanRecord:
+    name = rng.choice(TOOLS)
+    end = start + int(rng.lognormvariate(0, 0.8) * 0.2 * S)
+    return SpanRecord(
+        trace_id=trace_id, span_id=_hex(rng, 64), parent_span_id=parent, name=f"execute_tool {name}",
+        kind="INTERNAL", start_ns=start, end_ns=end, status="UNSET", service_name="bench-app",
+        scope_name="llm_agent", session_id=session, user_id=user, span_kind="TOOL", operation="execute_tool",
+        attributes={"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name, "gen_ai.span.kind": "TOOL"},
+    )  # fmt: skip
+
+
+def _session(
+    rng: random.Random, index: int, start: int, users: list[str], tool_share: float = 0.0, sessionless: float = 0.0
+) -> list[SpanRecord]:
+    session: str | None = f"sess-{index:07d}"
+    user: str | None = rng.choice(users)
+    if rng.random() < sessionless:
+        session = user = None
     spans: list[SpanRecord] = []
     t = start
     for turn in range(rng.choices((1, 2, 3, 4, 5, 6), weights=(22, 25, 20, 15, 11, 7))[0]):
@@ -89,9 +109,12 @@ def _session(rng: random.Random, index: int, start: int, users: list[str]) -> li
         cursor = t + int(rng.uniform(0.001, 0.05) * S)
         calls = []
         for _ in range(rng.choices((1, 2, 3, 4, 5), weights=(20, 35, 25, 12, 8))[0]):
-            call = _call(rng, trace_id, root, cursor, session, user)
+            call = _call(rng, trace_id, root, cursor, session, user)  # type: ignore[arg-type]
             calls.append(call)
             cursor = call.end_ns + int(rng.uniform(0.01, 0.3) * S)
+            if tool_share and rng.random() < tool_share:
+                calls.append(_tool(rng, trace_id, root, cursor, session, user))
+                cursor = calls[-1].end_ns + int(rng.uniform(0.01, 0.1) * S)
         spans.append(
             SpanRecord(
                 trace_id=trace_id, span_id=root, parent_span_id=None, name=f"turn-{turn}", kind="INTERNAL",
@@ -105,7 +128,9 @@ def _session(rng: random.Random, index: int, start: int, users: list[str]) -> li
     return spans
 
 
-def generate(path: str, spans: int, days: float, seed: int, batch: int = 512) -> tuple[int, int]:
+def generate(
+    path: str, spans: int, days: float, seed: int, batch: int = 512, tool_share: float = 0.15, sessionless: float = 0.1
+) -> tuple[int, int]:
     rng = random.Random(seed)
     sessions = max(1, spans // SPANS_PER_SESSION)
     users = [f"user-{i:05d}" for i in range(max(1, sessions // 50))]
@@ -117,7 +142,7 @@ def generate(path: str, spans: int, days: float, seed: int, batch: int = 512) ->
     written = 0
     try:
         for i, start in enumerate(starts):
-            pending.extend(_session(rng, i, start, users))
+            pending.extend(_session(rng, i, start, users, tool_share, sessionless))
             if len(pending) >= batch:
                 backend.export(pending)
                 written += len(pending)
@@ -136,11 +161,15 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000, help="about this many spans (default 1,000,000)")
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tool-share", type=float, default=0.15, help="calls followed by a TOOL span")
+    parser.add_argument("--sessionless-share", type=float, default=0.1, help="sessions recorded without IDs")
     args = parser.parse_args()
     if os.path.exists(args.path):
         sys.exit(f"{args.path} exists; choose a new file")
     started = time.perf_counter()
-    written, sessions = generate(args.path, args.spans, args.days, args.seed)
+    written, sessions = generate(
+        args.path, args.spans, args.days, args.seed, tool_share=args.tool_share, sessionless=args.sessionless_share
+    )
     took = time.perf_counter() - started
     print(f"wrote {written} spans in {sessions} sessions to {args.path} in {took:.1f}s ({written / took:.0f} spans/s)")
 

@@ -2,6 +2,7 @@
 
     llm-agent sessions --since 7d --user alice --min-duration 30s --sort -total_tokens
     llm-agent sessions --where "duration_s > 30 and (user == 'alice' or user == 'bob')" --format csv > s.csv
+    llm-agent traces --where "session_id is null"      (every trace, with or without a session)
     llm-agent session SESSION_ID          llm-agent trace TRACE_ID
     llm-agent models --since 24h          llm-agent model gpt-4o --since 7d --bucket 1h
     llm-agent users                       llm-agent prune --older-than 30d
@@ -26,8 +27,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from llm_agent import _cli_traces, analysis
 from llm_agent import _terminal as _text
-from llm_agent import analysis
 from llm_agent.analysis import (
     DEFAULT_SLOW_THRESHOLD_S,
     FILTER_FIELDS,
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_typed(int), help="rows to show (default 50 for tables, all for json/csv)")
     p.add_argument("--offset", type=_typed(int), default=0)
 
+    _cli_traces.add_parser(sub, [common, window], _typed)
     p = sub.add_parser("session", parents=[common], help="one session and its traces")
     p.add_argument("id")
     p = sub.add_parser("trace", parents=[common], help="one trace as a span tree with a waterfall")
@@ -137,8 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_typed(int), help="port to listen on")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--collect", action="store_true", help="also receive OTLP/HTTP traces (llm-agent collect)")
     p = sub.add_parser("demo", help="record a demo session into a sink (no API key needed)")
     p.add_argument("args", nargs=argparse.REMAINDER)
+    from llm_agent._collect import cli as collect_cli
+
+    collect_cli.add_parsers(sub)
     return parser
 
 
@@ -191,6 +197,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         args.db = args.top_db
     if args.command == "demo":
         return _demo(list(args.args))
+    if args.command in ("collect", "import"):
+        from llm_agent._collect import cli as collect_cli
+
+        return collect_cli.run(args)
     if args.command == "ui":
         ui = _optional("llm_agent.ui", "ui")
 
@@ -200,10 +210,21 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             kwargs["host_explicit"] = True  # the user asked for this interface (it may not be loopback)
         if args.port is not None:
             kwargs["port"] = args.port
+        receiver = None
+        if args.collect:  # one process: the receiver fills the sink the page reads
+            from llm_agent._collect import cli as collect_cli
+
+            try:
+                receiver = collect_cli.start_beside_ui(args.db)
+            except RuntimeError as exc:
+                return _fail(str(exc), EXIT_NOT_FOUND)
         try:
             return int(ui.serve(**kwargs) or 0)
         except OSError as exc:  # an address not of this machine, a port taken
             return _fail(exc.strerror or str(exc), EXIT_NOT_FOUND)
+        finally:
+            if receiver is not None:
+                collect_cli.stop(receiver)
     if args.command == "prune":
         from llm_agent.backends.sqlite import prune
 
@@ -280,10 +301,10 @@ def _demo(argv: list[str]) -> int:
     except run.DemoUsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    return _demo_report(recorded.db, recorded.started, recorded.longest_session_id)
+    return _demo_report(recorded.db, recorded.started, recorded.longest_session_id, recorded.agents_sdk_session_id)
 
 
-def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
+def _demo_report(db: str, started: datetime, longest_session_id: str, agents_sdk_session_id: str | None = None) -> int:
     """This run's sessions and models, as ``llm-agent sessions`` and ``models`` print them, and what to try next."""
     db_flag = "" if os.path.abspath(db) == os.path.abspath(default_path()) else f" --db {_quote(db)}"
     since = started.replace(microsecond=0).isoformat()
@@ -297,6 +318,11 @@ def _demo_report(db: str, started: datetime, longest_session_id: str) -> int:
         (f"llm-agent sessions{db_flag} --min-tokens 3000", "sessions that used 3000+ tokens"),
         (f'llm-agent sessions{db_flag} --where "errors > 0"', "sessions with a failed call"),
         (f"llm-agent session {longest_session_id}{db_flag}", "one conversation, turn by turn, as a transcript"),
+        *(
+            [(f"llm-agent session {agents_sdk_session_id}{db_flag}", "an OpenAI Agents SDK conversation")]
+            if agents_sdk_session_id
+            else []
+        ),
         (f"llm-agent model gpt-4o{db_flag}", "latency, TTFT, errors and tokens over time"),
         (f"llm-agent ui{db_flag}", "all of it in your browser"),
     ]
@@ -343,13 +369,22 @@ def _sessions(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     )  # fmt: skip
     headers = ("session", "user", "start", "dur_s", "traces", "llm", "in_tok", "out_tok", "tokens", "cost", "err",
                "models")  # fmt: skip
-    return _emit(
+    code = _emit(
         rows, args, out, headers,
         lambda s: (s.session_id, ",".join(s.users) or None, s.start, s.duration_s, s.traces, s.llm_calls,
                    s.input_tokens, s.output_tokens, s.total_tokens, _cost(s.cost_usd, s.unpriced_calls), s.errors,
                    s.models),
         f"No sessions {_window_text(args)} match.",
     )  # fmt: skip
+    if args.format == "table":  # the traces no session lists (an app without llm_agent.session)
+        note = _cli_traces.sessionless_note(store, args.since, args.until)
+        if note:
+            print(_text.visible(note), file=out)
+    return code
+
+
+def _traces(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    return _cli_traces.run(store, args, out, _emit, _window_text(args))
 
 
 def _session(store: Store, args: argparse.Namespace, out: TextIO) -> int:
@@ -506,6 +541,7 @@ def _users(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 _HANDLERS = {
     "sessions": _sessions,
     "session": _session,
+    "traces": _traces,
     "trace": _trace,
     "models": _models,
     "model": _model,

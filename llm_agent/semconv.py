@@ -51,6 +51,8 @@ GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 GEN_AI_RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
 #: How many documents a retrieval returned (the conventions have only the documents themselves, opt-in).
 RETRIEVAL_DOCUMENT_COUNT: Final = "llm_agent.retrieval.document_count"
+#: The superstep of a LangGraph graph a node's run belongs to (LangGraph's ``langgraph_step``).
+LANGGRAPH_STEP: Final = "langgraph.step"
 GEN_AI_OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
 GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
@@ -114,6 +116,22 @@ SERVER_PORT: Final = "server.port"
 ERROR_TYPE: Final = "error.type"
 SERVICE_NAME: Final = "service.name"
 
+# --- MCP (the conventions' Model Context Protocol spans, v1.41.0: docs/mcp.md) ----------------------
+MCP_METHOD_NAME: Final = "mcp.method.name"
+MCP_SESSION_ID: Final = "mcp.session.id"
+MCP_PROTOCOL_VERSION: Final = "mcp.protocol.version"
+MCP_RESOURCE_URI: Final = "mcp.resource.uri"
+JSONRPC_REQUEST_ID: Final = "jsonrpc.request.id"
+RPC_RESPONSE_STATUS_CODE: Final = "rpc.response.status_code"
+NETWORK_TRANSPORT: Final = "network.transport"
+NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+GEN_AI_PROMPT_NAME: Final = "gen_ai.prompt.name"
+#: ``error.type`` of a tool call that returned ``isError: true`` (the conventions' value).
+ERROR_TOOL_ERROR: Final = "tool_error"
+NETWORK_TRANSPORT_PIPE: Final = "pipe"
+NETWORK_TRANSPORT_TCP: Final = "tcp"
+NETWORK_PROTOCOL_HTTP: Final = "http"
+
 # --- llm_agent's own ------------------------------------------------------------------------------
 USAGE_MISSING: Final = "llm_agent.usage.missing"
 #: The usage attributes a provider reported out of range (dropped: unknown, never stored).
@@ -140,6 +158,30 @@ OLLAMA_LOAD_DURATION: Final = "ollama.response.load_duration"
 OLLAMA_PROMPT_EVAL_DURATION: Final = "ollama.response.prompt_eval_duration"
 OLLAMA_EVAL_DURATION: Final = "ollama.response.eval_duration"
 INSTRUMENTATION_SCOPE: Final = "llm_agent"
+
+# --- the OpenAI Agents SDK (issue 20): the workflow, and the SDK's own names ------------------------
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+#: The Agents SDK's span type (``task``, ``turn``, ``response``...) and its trace's id.
+AGENTS_SPAN_TYPE: Final = "llm_agent.openai_agents.span_type"
+AGENTS_TRACE_ID: Final = "llm_agent.openai_agents.trace_id"
+AGENTS_GROUP_ID: Final = "llm_agent.openai_agents.group_id"
+AGENTS_TURN: Final = "llm_agent.openai_agents.turn"
+AGENTS_TOOLS: Final = "llm_agent.openai_agents.agent.tools"
+AGENTS_HANDOFFS: Final = "llm_agent.openai_agents.agent.handoffs"
+AGENTS_OUTPUT_TYPE: Final = "llm_agent.openai_agents.agent.output_type"
+AGENTS_HANDOFF_FROM: Final = "llm_agent.openai_agents.handoff.from_agent"
+AGENTS_HANDOFF_TO: Final = "llm_agent.openai_agents.handoff.to_agent"
+AGENTS_GUARDRAIL_TRIGGERED: Final = "llm_agent.openai_agents.guardrail.triggered"
+AGENTS_MCP_SERVER: Final = "llm_agent.openai_agents.mcp.server"
+AGENTS_MCP_TOOLS: Final = "llm_agent.openai_agents.mcp.tools"
+#: The usage the SDK reports on its task, turn and (when our provider span below it has the
+#: counts) response/generation spans: kept for reading, never summed (docs/openai-agents.md).
+AGENTS_USAGE_REQUESTS: Final = "llm_agent.openai_agents.usage.requests"
+AGENTS_USAGE_INPUT_TOKENS: Final = "llm_agent.openai_agents.usage.input_tokens"
+AGENTS_USAGE_OUTPUT_TOKENS: Final = "llm_agent.openai_agents.usage.output_tokens"
+AGENTS_USAGE_CACHE_READ_TOKENS: Final = "llm_agent.openai_agents.usage.cache_read_tokens"
+AGENTS_USAGE_REASONING_TOKENS: Final = "llm_agent.openai_agents.usage.reasoning_tokens"
 
 # --- values ------------------------------------------------------------------------------------------
 OP_CHAT: Final = "chat"
@@ -285,6 +327,23 @@ TOKEN_BUCKETS: Final = (
 
 #: Every name above (tests/core/test_public_api.py checks none is left out).
 __all__ = [
+    "AGENTS_GROUP_ID",
+    "AGENTS_GUARDRAIL_TRIGGERED",
+    "AGENTS_HANDOFFS",
+    "AGENTS_HANDOFF_FROM",
+    "AGENTS_HANDOFF_TO",
+    "AGENTS_MCP_SERVER",
+    "AGENTS_MCP_TOOLS",
+    "AGENTS_OUTPUT_TYPE",
+    "AGENTS_SPAN_TYPE",
+    "AGENTS_TOOLS",
+    "AGENTS_TRACE_ID",
+    "AGENTS_TURN",
+    "AGENTS_USAGE_CACHE_READ_TOKENS",
+    "AGENTS_USAGE_INPUT_TOKENS",
+    "AGENTS_USAGE_OUTPUT_TOKENS",
+    "AGENTS_USAGE_REASONING_TOKENS",
+    "AGENTS_USAGE_REQUESTS",
     "ARMS_LABEL_MODEL_NAME",
     "ARMS_LABEL_SPAN_KIND",
     "ARMS_LABEL_USAGE_TYPE",
@@ -365,6 +424,7 @@ __all__ = [
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
     "GEN_AI_USAGE_REASONING_OUTPUT_TOKENS",
+    "GEN_AI_WORKFLOW_NAME",
     "INSTRUMENTATION_SCOPE",
     "KIND_AGENT",
     "KIND_CHAIN",
@@ -377,6 +437,7 @@ __all__ = [
     "KIND_STEP",
     "KIND_TOOL",
     "KIND_WORKFLOW",
+    "LANGGRAPH_STEP",
     "LEGACY_EMBEDDINGS_DIMENSION_COUNT",
     "METRIC_INFERENCE_TOKENS",
     "METRIC_INPUT_TOKENS_BY_CACHE",
@@ -397,6 +458,7 @@ __all__ = [
     "OP_EXECUTE_TOOL",
     "OP_GENERATE_CONTENT",
     "OP_INVOKE_AGENT",
+    "OP_INVOKE_WORKFLOW",
     "OP_RERANK",
     "OP_RETRIEVAL",
     "OP_TEXT_COMPLETION",
@@ -440,4 +502,17 @@ __all__ = [
     "USAGE_SPAN_KINDS",
     "USER_ID",
     "USER_ID_KEYS",
+    "MCP_METHOD_NAME",
+    "MCP_SESSION_ID",
+    "MCP_PROTOCOL_VERSION",
+    "MCP_RESOURCE_URI",
+    "JSONRPC_REQUEST_ID",
+    "RPC_RESPONSE_STATUS_CODE",
+    "NETWORK_TRANSPORT",
+    "NETWORK_PROTOCOL_NAME",
+    "GEN_AI_PROMPT_NAME",
+    "ERROR_TOOL_ERROR",
+    "NETWORK_TRANSPORT_PIPE",
+    "NETWORK_TRANSPORT_TCP",
+    "NETWORK_PROTOCOL_HTTP",
 ]

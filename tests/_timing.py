@@ -47,3 +47,16 @@ def with_arms_total(expected: dict[str, Any]) -> dict[str, Any]:
     if inputs is None or outputs is None:
         return expected
     return {**expected, semconv.ARMS_USAGE_TOTAL_TOKENS: inputs + outputs}
+
+
+def span_attributes(record: Any, arms_total: bool = False, chunks: bool = True) -> dict[str, Any]:
+    """A finished span's attributes as the provider tests compare them: lists as tuples, without
+    the timing (``pop_timing``), the ARMS total when ``arms_total`` (``pop_arms_total``) and the
+    stream's chunk count unless ``chunks`` is False."""
+    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
+    pop_timing(attrs)
+    if arms_total:
+        pop_arms_total(attrs)
+    if chunks:
+        attrs.pop(semconv.STREAM_CHUNKS, None)
+    return attrs

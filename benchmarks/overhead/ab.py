@@ -85,8 +85,16 @@ PROVIDER_SCENARIOS = {
 OWN_SCENARIOS = frozenset({"converse", "aws_other", "gemini", "gemini_stream", *PROVIDER_SCENARIOS})
 #: Scenarios with a 50-chunk stream: a quarter of the calls.
 STREAM_SCENARIOS = frozenset(
-    {"chat_stream", "cohere_stream", "ollama_stream", "gemini_stream", "litellm_stream", "groq_chat_stream",
-     "mistral_chat_stream", "dashscope_stream"}
+    {
+        "chat_stream",
+        "cohere_stream",
+        "ollama_stream",
+        "gemini_stream",
+        "litellm_stream",
+        "groq_chat_stream",
+        "mistral_chat_stream",
+        "dashscope_stream",
+    }
 )
 #: Scenarios whose pass-through control would not apply: it swaps only OpenAI's wrappers.
 NO_PASS_THROUGH = frozenset({"groq_chat", "groq_chat_stream", "mistral_chat", "mistral_chat_stream"})

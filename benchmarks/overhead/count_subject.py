@@ -35,9 +35,13 @@ from subject import MESSAGES, Counter, discarding_exporter, make_clients, scenar
 
 OPENAI_SCENARIOS: Final = ("chat", "chat_stream", "achat", "error", "embeddings", "responses")
 ANTHROPIC_SCENARIOS: Final = ("anthropic", "anthropic_stream")
-SCENARIOS: Final = OPENAI_SCENARIOS + ANTHROPIC_SCENARIOS
+#: google-genai's ``generate_content`` and its 50-chunk stream (gemini_calls.py, in-process answers).
+GEMINI_SCENARIOS: Final = ("gemini", "gemini_stream")
+#: The scenarios of SDKs other than OpenAI: only the project's environment has them.
+NON_OPENAI_SCENARIOS: Final = ANTHROPIC_SCENARIOS + GEMINI_SCENARIOS
+SCENARIOS: Final = OPENAI_SCENARIOS + NON_OPENAI_SCENARIOS
 OURS: Final = ("llm_agent", "llm_agent_sqlite", "llm_agent_otlp")
-STREAMS: Final = ("chat_stream", "anthropic_stream")
+STREAMS: Final = ("chat_stream", "anthropic_stream", "gemini_stream")
 #: Longer than any run: no timer-driven batch may fire between the fixed flush points.
 BATCH_DELAY_S: Final = 3600.0
 FLUSH_TIMEOUT_S: Final = 120.0
@@ -121,6 +125,14 @@ def anthropic_calls() -> dict[str, Callable[[], Any]]:
     return {"anthropic": create, "anthropic_stream": stream}
 
 
+def gemini_calls() -> dict[str, Callable[[], Any]]:
+    """The instrumented side of gemini_calls.py's pairs (in a bare process nothing is patched)."""
+    import gemini_calls as gemini
+
+    pairs = gemini.calls(gemini.client())
+    return {name: pair[1] for name, pair in pairs.items()}
+
+
 def runner(scenario: str, calls: dict[str, Callable[[], Any]], async_client: Any) -> Callable[[int], None]:
     """``run(n)``: n calls of the scenario."""
     if scenario == "achat":
@@ -162,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     scenarios = [s for s in args.scenarios.split(",") if s]
     if any(s in ANTHROPIC_SCENARIOS for s in scenarios):
         calls.update(anthropic_calls())
+    if any(s in GEMINI_SCENARIOS for s in scenarios):
+        calls.update(gemini_calls())
     done: dict[str, list[int]] = {}
     stream_n = [int(x) for x in args.stream_n.split(",")] if args.stream_n else [args.n1, args.n2, args.warmup]
     for scenario in scenarios:

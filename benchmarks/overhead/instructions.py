@@ -43,7 +43,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
 import callgrind_marks  # noqa: E402 - after the path set-up above
-from count_subject import ANTHROPIC_SCENARIOS, OURS, SCENARIOS, STREAMS  # noqa: E402
+from count_subject import NON_OPENAI_SCENARIOS, OURS, SCENARIOS, STREAMS  # noqa: E402
 from run import PEERS, ensure_venv  # noqa: E402
 
 RESULTS: Final = HERE.parent / "results"
@@ -268,7 +268,7 @@ def main() -> None:
         for env in env_names:
             if env not in envs:
                 continue
-            mine = [s for s in scenarios if not (s in ANTHROPIC_SCENARIOS and env != "project")]
+            mine = [s for s in scenarios if not (s in NON_OPENAI_SCENARIOS and env != "project")]
             streams = [s for s in mine if s in STREAMS]
             for rnd in range(args.runs):
                 plan.append((env, subject, mine, f"{env}-{subject}-{rnd}"))

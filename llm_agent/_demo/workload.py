@@ -104,8 +104,9 @@ class _Session:
     """One conversation: its own history, random stream, and pacing."""
 
     def __init__(self, client: Any, p: SessionPlan, think_s: float, outcome: Outcome,
-                 on_turn: Callable[[bool], None]) -> None:  # fmt: skip
+                 on_turn: Callable[[bool], None], failures: bool = True) -> None:  # fmt: skip
         self.client = client
+        self.failures = failures
         self.plan = p
         self.rng = random.Random(p.seed)
         self.think_s = think_s
@@ -117,6 +118,8 @@ class _Session:
     def _headers(self, stream: bool = False) -> dict[str, str]:
         """Now and then, a failure the server is told to produce (on top of its random ones)."""
         roll = self.rng.random()
+        if not self.failures:
+            return {}
         if stream and roll < 0.03:
             return {"x-demo-fail": "midstream"}
         if roll < 0.015:
@@ -238,11 +241,11 @@ class _Session:
 
 
 def run(client: Any, plans: list[SessionPlan], *, think_s: float, workers: int,
-        on_turn: Callable[[bool], None] = lambda ok: None) -> Outcome:  # fmt: skip
+        on_turn: Callable[[bool], None] = lambda ok: None, failures: bool = True) -> Outcome:  # fmt: skip
     """Run the sessions ``workers`` at a time (each session's turns in order) and wait for all."""
     outcome = Outcome()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="demo-user") as pool:
-        futures = [pool.submit(_Session(client, p, think_s, outcome, on_turn).run) for p in plans]
+        futures = [pool.submit(_Session(client, p, think_s, outcome, on_turn, failures).run) for p in plans]
         for f in futures:
             f.result()
     return outcome

@@ -6,6 +6,7 @@
         for s in store.sessions(since="7d", min_duration_s=30, where="user == 'alice'"):
             print(s.session_id, s.duration_s, s.total_tokens)
         detail = store.session("sess-42")
+        failed = store.traces(since="1h", where="session_id is null and error_type == 'openai.RateLimitError'")
         tree = store.trace(detail.traces[0].trace_id)
         gpt = store.model("gpt-4o", since="24h")
 
@@ -37,6 +38,8 @@ from llm_agent.analysis._types import (
 )
 from llm_agent.analysis.filter import ALIASES as FILTER_ALIASES
 from llm_agent.analysis.filter import FIELDS as FILTER_FIELDS
+from llm_agent.analysis.filter import TRACE_ALIASES as TRACE_FILTER_ALIASES
+from llm_agent.analysis.filter import TRACE_FIELDS as TRACE_FILTER_FIELDS
 from llm_agent.analysis.filter import FilterError, parse
 from llm_agent.analysis.sqlite import MissingDatabaseError, SQLiteStore
 
@@ -102,6 +105,8 @@ __all__ = [
     "SessionSummary",
     "SpanNode",
     "Store",
+    "TRACE_FILTER_ALIASES",
+    "TRACE_FILTER_FIELDS",
     "TraceSummary",
     "TraceTree",
     "Transcript",

@@ -96,10 +96,22 @@ def trace_summary(r: Row, gap_s: float | None = None, bust_tokens: int | None = 
         gap_s=gap_s,
         cost_usd=usd(column(r, "cost_nusd"), column(r, "priced_calls")),
         unpriced_calls=int(column(r, "unpriced_calls", 0) or 0),
-        cache_read_tokens=int(column(r, "cache_read_tokens", 0) or 0),
+        cache_read_tokens=int(_optional(r, "cache_read_tokens") or 0),
         cache_bust=bust_tokens is not None,
         cache_bust_tokens=bust_tokens,
+        reasoning_tokens=int(_optional(r, "reasoning_tokens") or 0),
+        service_name=_optional(r, "service_name"),
+        tool_names=names(_optional(r, "tool_names")),
     )
+
+
+def _optional(r: Row, key: str) -> Any:
+    """``r[key]``, None when the row has no such column (stores select the extra trace columns
+    only where they list traces)."""
+    try:
+        return r[key]
+    except (KeyError, IndexError):
+        return None
 
 
 def session_traces(rows: Iterable[Row]) -> tuple[TraceSummary, ...]:
@@ -235,6 +247,7 @@ def _span_node(
         attributes=current_names(s.get("attributes")),
         children=kids,
         cost_usd=None if s.get("cost_nusd") is None else s["cost_nusd"] / NANO_USD,
+        usage_counted=bool(s.get("usage_counted")),
     )
 
 

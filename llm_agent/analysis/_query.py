@@ -1,4 +1,5 @@
-"""``SessionQuery``: one ``sessions()`` call, validated and normalised once for every store.
+"""``SessionQuery`` and ``ModelQuery``: one ``sessions()`` / ``model()`` call, validated and
+normalised once for every store.
 
 ``Store.iter_sessions`` builds it from its keyword arguments; a store only translates it into its
 own SQL (the filter AST through ``_sql.compile_node`` and the shared ``_sql.SESSION_COLUMNS``, the
@@ -104,14 +105,58 @@ class SessionQuery:
         return node
 
 
+#: A call longer than this counts as slow in ``model()`` (the ARMS default).
+DEFAULT_SLOW_THRESHOLD_S: Final = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelQuery:
+    """What a ``model()`` call asks for: the model, the window (UTC ns), the bucket size (s) and
+    the slow threshold, checked; ``params`` are the values every store's SQL binds."""
+
+    name: str
+    window: _time.Window
+    bucket_s: int
+    slow_threshold_s: float
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        bucket: str | int = "auto",
+        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
+    ) -> ModelQuery:
+        window = _time.resolve_window(since, until)
+        bucket_s = _time.bucket_seconds(bucket, window)
+        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
+            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
+        return cls(name, window, bucket_s, float(slow_threshold_s))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``first`` (the window's start aligned down to a bucket), ``step`` (the bucket, ns),
+        ``slow`` (the threshold, ns), ``model``, ``since``, ``until``."""
+        step = self.bucket_s * 1_000_000_000
+        return {
+            "first": self.window.since_ns - self.window.since_ns % step,
+            "step": step,
+            "slow": int(self.slow_threshold_s * 1e9),
+            "model": self.name,
+            "since": self.window.since_ns,
+            "until": self.window.until_ns,
+        }
+
+
 def _parse_where(where: str | Node | None, now_ns: int) -> Node | None:
     if isinstance(where, str):
         return parse(where, now_ns) if where.strip() else None
     return where
 
 
-def _keyword_value(name: str, field: str, value: Any) -> Any:
-    ftype = FIELDS[field]
+def _keyword_value(name: str, field: str, value: Any, fields: Mapping[str, str] = FIELDS) -> Any:
+    ftype = fields[field]
     if ftype == SECONDS:
         return _time.parse_duration(value)
     if ftype == INT:

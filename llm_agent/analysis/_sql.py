@@ -23,6 +23,7 @@ from llm_agent.analysis.filter import (
     And,
     Compare,
     In,
+    IsNull,
     Node,
     Not,
     Or,
@@ -37,6 +38,9 @@ class Column:
 
     expr: str
     scale: float = 1.0  # e.g. 1e9 when the language says seconds and the column holds nanoseconds
+    #: For a set field the store answers from the trace's spans instead of a column: the name the
+    #: dialect's ``span_set`` knows it by (``expr`` is then unused by that dialect).
+    span_set: str | None = None
 
 
 class Dialect:
@@ -77,22 +81,35 @@ class Dialect:
         """Some member contains the text (members are joined by ',', which is never searched for)."""
         return self.contains(expr, placeholder)
 
+    def span_set(self, name: str, test: str, values: list[Any]) -> str:
+        """SQL true when some span of the row's trace has a member of the set ``name`` (error_type,
+        tool, kind) passing ``test`` (``"=="``, ``"in"`` or ``"contains"``) against ``values``
+        (strings, bound through ``param``).  Stores that keep the set as a column never get here."""
+        raise NotImplementedError(f"{type(self).__name__} has no span set {name!r}")
+
     def order(self, expr: str, descending: bool) -> str:
         """One ORDER BY term.  SQLite sorts NULL below every value (first ascending, last
         descending): that order is the reference other dialects reproduce."""
         return f"{expr} {'DESC' if descending else 'ASC'}"
 
 
-def compile_node(node: Node, columns: Mapping[str, Column], dialect: Dialect) -> str:
-    """SQL for ``node``; the bound values accumulate in ``dialect.params``."""
+def compile_node(
+    node: Node, columns: Mapping[str, Column], dialect: Dialect, fields: Mapping[str, str] = FIELDS
+) -> str:
+    """SQL for ``node``; the bound values accumulate in ``dialect.params``.  ``fields`` is the
+    vocabulary the node was parsed with (``filter.FIELDS`` or ``filter.TRACE_FIELDS``)."""
     if isinstance(node, And):
-        return "(" + " AND ".join(compile_node(n, columns, dialect) for n in node.items) + ")"
+        return "(" + " AND ".join(compile_node(n, columns, dialect, fields) for n in node.items) + ")"
     if isinstance(node, Or):
-        return "(" + " OR ".join(compile_node(n, columns, dialect) for n in node.items) + ")"
+        return "(" + " OR ".join(compile_node(n, columns, dialect, fields) for n in node.items) + ")"
     if isinstance(node, Not):
-        return "(NOT " + compile_node(node.item, columns, dialect) + ")"
+        return "(NOT " + compile_node(node.item, columns, dialect, fields) + ")"
     column = columns[node.field]
-    ftype = FIELDS[node.field]
+    ftype = fields[node.field]
+    if isinstance(node, IsNull):
+        return f"{column.expr} IS {'NOT ' if node.negated else ''}NULL"
+    if column.span_set is not None:
+        return _span_set(node, column, ftype, dialect)
     if isinstance(node, In):
         if ftype == SET:
             tests = [dialect.set_has(column.expr, _bind(v, ftype, column, dialect)) for v in node.values]
@@ -110,6 +127,19 @@ def compile_node(node: Node, columns: Mapping[str, Column], dialect: Dialect) ->
         test = dialect.set_has(column.expr, placeholder)
         return test if node.op == "==" else f"(NOT {test})"
     return dialect.compare(column.expr, _SQL_OPS[node.op], placeholder)
+
+
+def _span_set(node: Compare | In, column: Column, ftype: str, dialect: Dialect) -> str:
+    """A set field answered from the trace's spans: == / in / contains ask "some span has it",
+    != / not in "no span has it" (as they mean on a set column)."""
+    assert column.span_set is not None and ftype == SET
+    if isinstance(node, In):
+        test = dialect.span_set(column.span_set, "in", list(node.values))
+        return f"(NOT {test})" if node.negated else test
+    if node.op == "contains":
+        return dialect.span_set(column.span_set, "contains", [node.value])
+    test = dialect.span_set(column.span_set, "==", [node.value])
+    return test if node.op == "==" else f"(NOT {test})"
 
 
 def _bind(value: Any, ftype: str, column: Column, dialect: Dialect) -> str:
@@ -157,11 +187,17 @@ def session_order(sort_field: str, descending: bool, dialect: Dialect) -> str:
     return f"{dialect.order(SESSION_COLUMNS[sort_field].expr, descending)}, session_id {tie}"
 
 
-def parse_order(order_by: str | None) -> tuple[str, bool]:
-    """``"-start"`` -> (``"start"``, descending); accepts any SessionSummary column or filter alias.
+def parse_order(
+    order_by: str | None,
+    sort_fields: frozenset[str] | None = None,
+    aliases: Mapping[str, str] = ALIASES,
+) -> tuple[str, bool]:
+    """``"-start"`` -> (``"start"``, descending); accepts any SessionSummary column or filter alias
+    (``sort_fields`` / ``aliases``: another listing's, e.g. ``TRACE_SORT_FIELDS``).
 
     ``"user"`` sorts by the session's first user (``user_id``).
     """
+    allowed = SORT_FIELDS if sort_fields is None else sort_fields
     text = (order_by or DEFAULT_ORDER).strip()
     desc = False
     if text[:1] in "+-":
@@ -170,13 +206,13 @@ def parse_order(order_by: str | None) -> tuple[str, bool]:
     for suffix, is_desc in ((" desc", True), (" asc", False)):
         if lowered.endswith(suffix):
             desc, lowered = is_desc, lowered[: -len(suffix)].strip()
-    name = ALIASES.get(lowered, lowered)
+    name = aliases.get(lowered, lowered)
     if name == "user":
         name = "user_id"
     if name in ("end_time", "start_time"):
         name = name[:-5]
-    if name not in SORT_FIELDS:
-        columns = ", ".join(sorted(SORT_FIELDS))
+    if name not in allowed:
+        columns = ", ".join(sorted(allowed))
         raise ValueError(f"cannot sort by {order_by!r}; columns: {columns} (prefix - for descending)")
     return name, desc
 

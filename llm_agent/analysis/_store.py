@@ -9,9 +9,10 @@ Semantics shared by all stores (docs/analysis.md):
   and traces that *start* inside the window.
 * ``session()`` / ``trace()`` return ``None`` for an unknown ID.
 
-``iter_sessions()`` and ``trace()`` are written once, here: the arguments become a
-``SessionQuery`` (``_query``) and each store implements only its select (``_select_sessions``,
-``_select_trace``) in its own SQL.
+``iter_sessions()``, ``trace()``, ``models()`` and ``model()`` are written once, here: the
+arguments become a ``SessionQuery`` / ``ModelQuery`` (``_query``) or a window, and each store
+implements only its select (``_select_sessions``, ``_select_trace``, ``_select_models``,
+``_select_model_groups``) in its own SQL.
 """
 
 from __future__ import annotations
@@ -19,25 +20,26 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
-from llm_agent.analysis import _build, _transcript
-from llm_agent.analysis._query import DEFAULT_LIMIT, SessionQuery
+from llm_agent.analysis import _build, _time, _transcript
+from llm_agent.analysis._query import DEFAULT_LIMIT, DEFAULT_SLOW_THRESHOLD_S, ModelQuery, SessionQuery
 from llm_agent.analysis._sql import DEFAULT_ORDER
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import DEFAULT_TRACE_ORDER, TraceQuery
 from llm_agent.analysis._types import (
     ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     TraceTree,
     UserSummary,
 )
 from llm_agent.analysis.filter import Node
 
-#: A call longer than this counts as slow in ``model()`` (the ARMS default).
-DEFAULT_SLOW_THRESHOLD_S: Final = 3.0
+__all__ = ["DEFAULT_SLOW_THRESHOLD_S", "Store", "TraceOwner", "display_location"]
 
 
 class Store(abc.ABC):
@@ -106,6 +108,80 @@ class Store(abc.ABC):
         """
         return list(self.iter_sessions(**kwargs))
 
+    def iter_traces(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        session_id: str | None = None,
+        user: str | None = None,
+        model: str | None = None,
+        min_duration_s: float | str | None = None,
+        max_duration_s: float | str | None = None,
+        min_total_tokens: int | None = None,
+        max_total_tokens: int | None = None,
+        has_error: bool | None = None,
+        name: str | None = None,
+        where: str | Node | None = None,
+        order_by: str = DEFAULT_TRACE_ORDER,
+        limit: int | None = DEFAULT_LIMIT,
+        offset: int = 0,
+    ) -> Iterator[TraceSummary]:
+        """Like ``traces()`` but streaming; every argument is checked at the call."""
+        query = self._trace_query(
+            since, until, session_id, user, model, min_duration_s, max_duration_s, min_total_tokens,
+            max_total_tokens, has_error, name, where, order_by, limit, offset,
+        )  # fmt: skip
+        return self._select_traces(query)
+
+    def traces(self, **kwargs: Any) -> list[TraceSummary]:
+        """Every trace overlapping the window, with or without a session (the Trace Explorer).
+
+        Filters (all optional, combined with AND): ``session_id``, ``user``, ``model`` (any of the
+        trace's models), ``min/max_duration_s``, ``min/max_total_tokens``, ``has_error``, ``name``
+        (the root span's) and ``where`` in the trace vocabulary of the filter language
+        (``filter.TRACE_FIELDS``: also ``error_type``, ``tool`` and ``kind`` over the trace's
+        spans, and ``session_id is null``).  ``order_by`` as for ``sessions()`` (default ``-start``).
+        """
+        return list(self.iter_traces(**kwargs))
+
+    def count_traces(
+        self,
+        since: TimeLike | None = None,
+        until: TimeLike | None = None,
+        where: str | Node | None = None,
+        **filters: Any,
+    ) -> int:
+        """How many traces ``traces(since, until, where, **filters)`` would list without paging
+        (e.g. ``where="session_id is null"``: the traces outside every session)."""
+        query = TraceQuery.build(since, until, where, limit=None, bounds=_bounds_only(filters),
+                                 has_error=filters.get("has_error"))  # fmt: skip
+        return self._count_traces(query)
+
+    def _trace_query(
+        self, since: Any, until: Any, session_id: Any, user: Any, model: Any, min_duration_s: Any,
+        max_duration_s: Any, min_total_tokens: Any, max_total_tokens: Any, has_error: Any, name: Any,
+        where: Any, order_by: str, limit: int | None, offset: int,
+    ) -> TraceQuery:  # fmt: skip
+        bounds = {
+            "session_id": session_id,
+            "user": user,
+            "model": model,
+            "name": name,
+            "min_duration_s": min_duration_s,
+            "max_duration_s": max_duration_s,
+            "min_total_tokens": min_total_tokens,
+            "max_total_tokens": max_total_tokens,
+        }
+        return TraceQuery.build(since, until, where, order_by, limit, offset, bounds=bounds, has_error=has_error)
+
+    @abc.abstractmethod
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        """The traces ``query`` selects, in its order and page: the store's own SQL for it."""
+
+    @abc.abstractmethod
+    def _count_traces(self, query: TraceQuery) -> int:
+        """How many traces ``query`` selects, paging ignored."""
+
     @abc.abstractmethod
     def session(self, session_id: str) -> SessionDetail | None:
         """The session's summary and its traces in start order (with think time), or ``None``."""
@@ -131,11 +207,16 @@ class Store(abc.ABC):
         an unknown trace) and, when the store keeps a traces rollup that has the trace already,
         the session and user it records; ``None`` lets ``trace()`` derive them from the spans."""
 
-    @abc.abstractmethod
     def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
         """Every model called in the window, most requests first."""
+        out = self._select_models(_time.resolve_window(since, until))
+        out.sort(key=lambda m: (-m.requests, m.model))
+        return out
 
     @abc.abstractmethod
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
+        """One summary per model with calls starting in ``window`` (any order)."""
+
     def model(
         self,
         name: str,
@@ -145,6 +226,13 @@ class Store(abc.ABC):
         slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
     ) -> ModelAnalysis:
         """One model's totals, exact latency / TTFT percentiles, errors by type and a time series."""
+        query = ModelQuery.build(name, since, until, bucket, slow_threshold_s)
+        groups = self._select_model_groups(query)
+        return _build.model_analysis(name, query.window, query.bucket_s, query.slow_threshold_s, groups)
+
+    @abc.abstractmethod
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
+        """The model's calls in the window, aggregated per ``CallGroup`` (``query.params`` bound)."""
 
     @abc.abstractmethod
     def users(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[UserSummary]:
@@ -160,6 +248,10 @@ class Store(abc.ABC):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _bounds_only(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in filters.items() if k != "has_error"}
 
 
 class TraceOwner(NamedTuple):

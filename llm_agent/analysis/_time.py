@@ -110,7 +110,11 @@ def to_ns(value: TimeLike, now: int | None = None) -> int:
 def _seconds_to_ns(value: int | float, original: object) -> int:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"not a point in time: {original!r} (must be a finite number of seconds)")
-    return round(value * 1e9)
+    ns = value * 1e9
+    # A finite float this large overflows to infinity when scaled: out of range, not a crash.
+    if isinstance(ns, float) and not math.isfinite(ns):
+        raise ValueError(f"time out of range: {original!r} (use a time between 1677-09-22 and 2262-04-11 UTC)")
+    return round(ns)
 
 
 def _to_ns(value: TimeLike, now: int | None) -> int:

@@ -107,12 +107,20 @@ def _turn(trace_id: str, name: str | None, start: datetime, errors: int, spans: 
                 calls.append(call)
                 if call_id:
                     by_id[call_id] = call
+    by_span = {s.span_id: s for s in ordered}
     for span in ordered:
-        if span.operation != semconv.OP_EXECUTE_TOOL and span.span_kind != semconv.KIND_TOOL:
+        if not _is_tool(span):
             continue
         attrs = span.attributes
         call_id = _str(attrs.get(semconv.GEN_AI_TOOL_CALL_ID))
         tool_name = _str(attrs.get(semconv.GEN_AI_TOOL_NAME)) or span.name
+        parent = by_span.get(span.parent_span_id or "")
+        if (
+            parent is not None
+            and _is_tool(parent)
+            and _str(parent.attributes.get(semconv.GEN_AI_TOOL_NAME)) == tool_name
+        ):
+            continue  # the same call seen from its other side: an MCP server's span under the client's (docs/mcp.md)
         call = by_id.get(call_id) if call_id else None
         if call is None or call["span_id"] is not None:
             call = next((c for c in calls if c["span_id"] is None and c["name"] == tool_name
@@ -146,6 +154,10 @@ def _turn(trace_id: str, name: str | None, start: datetime, errors: int, spans: 
 
 
 # --- reading the stored content ----------------------------------------------------------------------
+
+
+def _is_tool(span: SpanNode) -> bool:
+    return span.operation == semconv.OP_EXECUTE_TOOL or span.span_kind == semconv.KIND_TOOL
 
 
 def _json(value: Any) -> Any:

@@ -89,6 +89,10 @@ class TraceSummary(_Result):
     #: the session had hits while its prompt kept growing; the input billed uncached as a result.
     cache_bust: bool = False
     cache_bust_tokens: int | None = None
+    reasoning_tokens: int = 0
+    service_name: str | None = None
+    #: Distinct ``gen_ai.tool.name`` of the trace's TOOL spans, sorted.
+    tool_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,9 @@ class SpanNode(_Result):
     attributes: dict[str, Any]
     children: tuple[SpanNode, ...] = ()
     cost_usd: float | None = None
+    #: Whether this span's usage is summed in the figures: each model call counts once, on the
+    #: innermost span that reports it (an outer span keeps its tokens above, not summed).
+    usage_counted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

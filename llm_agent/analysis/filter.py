@@ -12,6 +12,7 @@ Grammar (keywords are case-insensitive)::
     comparison := FIELD op value
                 | FIELD ["not"] "in" "(" value ( "," value )* ")"
                 | FIELD ["not"] ( "contains" | "~" ) value
+                | FIELD "is" ["not"] "null"
     op         := "==" | "=" | "!=" | "<>" | "<" | "<=" | ">" | ">="
     value      := STRING | NUMBER | DURATION
     STRING     := '...' | "..."   (escapes: \\ \' \" \n \t, and a doubled quote as in SQL: 'it''s')
@@ -21,8 +22,9 @@ Grammar (keywords are case-insensitive)::
 A small hand-written tokenizer and recursive-descent parser build an AST (no ``eval``); stores
 compile it to parameterised SQL (``llm_agent.analysis._sql``), so every literal - including
 anything that looks like SQL - is bound as a parameter, never spliced into the query.  Fields,
-their types and aliases are in ``FIELDS``; a mistake raises ``FilterError`` (a ``ValueError``)
-whose message points at the position with a caret.
+their types and aliases are in ``FIELDS`` (sessions) and ``TRACE_FIELDS`` (the traces listing,
+whose set fields ``error_type``, ``tool`` and ``kind`` test the trace's spans); a mistake raises
+``FilterError`` (a ``ValueError``) whose message points at the position with a caret.
 """
 
 from __future__ import annotations
@@ -76,6 +78,49 @@ ALIASES: Final[dict[str, str]] = {
     "error_count": "errors",
     "cost_usd": "cost",
 }
+#: The fields of ``traces(where=...)``: the TraceSummary columns, plus tests over the trace's spans
+#: (``error_type``, ``tool``, ``kind``: "some span of the trace has it", as ``models`` is).
+TRACE_FIELDS: Final[dict[str, str]] = {
+    "trace_id": STR,
+    "name": STR,
+    "session_id": STR,
+    "user_id": STR,
+    "service_name": STR,
+    "models": SET,
+    "start": TIME,
+    "end": TIME,
+    "duration_s": SECONDS,
+    "spans": INT,
+    "llm_calls": INT,
+    "input_tokens": INT,
+    "output_tokens": INT,
+    "total_tokens": INT,
+    "cache_read_tokens": INT,
+    "reasoning_tokens": INT,
+    "usage_missing_calls": INT,
+    "errors": INT,
+    "ttft_s": SECONDS,
+    "error_type": SET,  # error.type of any span of the trace
+    "tool": SET,  # gen_ai.tool.name of any TOOL span of the trace
+    "kind": SET,  # gen_ai.span.kind of any span of the trace (LLM, TOOL, AGENT, CHAIN, ...)
+}
+TRACE_ALIASES: Final[dict[str, str]] = {
+    "trace": "trace_id",
+    "user": "user_id",
+    "model": "models",
+    "service": "service_name",
+    "duration": "duration_s",
+    "tokens": "total_tokens",
+    "session": "session_id",
+    "error_count": "errors",
+    "error_types": "error_type",
+    "tools": "tool",
+    "tool_name": "tool",
+    "tool_names": "tool",
+    "span_kind": "kind",
+    "kinds": "kind",
+    "ttft": "ttft_s",
+}
 _OPS_BY_TYPE: Final = {
     STR: frozenset({"==", "!=", "<", "<=", ">", ">=", "contains", "in"}),
     SET: frozenset({"==", "!=", "contains", "in"}),
@@ -83,7 +128,7 @@ _OPS_BY_TYPE: Final = {
     SECONDS: frozenset({"==", "!=", "<", "<=", ">", ">=", "in"}),
     TIME: frozenset({"==", "!=", "<", "<=", ">", ">="}),
 }
-_KEYWORDS: Final = frozenset({"and", "or", "not", "in", "contains"})
+_KEYWORDS: Final = frozenset({"and", "or", "not", "in", "contains", "is", "null"})
 #: Longest accepted expression (the web page passes user input straight through).
 MAX_EXPRESSION_CHARS: Final = 4096
 #: Deepest nesting of parentheses / ``not`` (bounds the recursion).
@@ -123,6 +168,15 @@ class In:
 
 
 @dataclass(frozen=True, slots=True)
+class IsNull:
+    """``field is null`` (``negated``: ``is not null``): the value is unknown / absent."""
+
+    field: str
+    negated: bool = False
+    pos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     items: tuple[Node, ...]
 
@@ -137,7 +191,7 @@ class Not:
     item: Node
 
 
-Node = Union[Compare, In, And, Or, Not]
+Node = Union[Compare, In, IsNull, And, Or, Not]
 
 
 def and_all(nodes: list[Node | None]) -> Node | None:
@@ -241,8 +295,10 @@ def tokenize(text: str) -> Iterator[Token]:
 
 
 class _Parser:
-    def __init__(self, text: str, now_ns: int | None) -> None:
+    def __init__(self, text: str, now_ns: int | None, fields: dict[str, str], aliases: dict[str, str]) -> None:
         self.text = text
+        self.fields = fields
+        self.aliases = aliases
         self.tokens = list(tokenize(text))
         self.i = 0
         self.depth = 0
@@ -308,13 +364,20 @@ class _Parser:
         tok = self.tok
         if tok.kind != "ident":
             raise self.error(f"expected a field name, found {_describe(tok)}")
-        name = ALIASES.get(tok.value.lower(), tok.value.lower())
-        if name not in FIELDS:
-            known = ", ".join(sorted(FIELDS))
+        name = self.aliases.get(tok.value.lower(), tok.value.lower())
+        if name not in self.fields:
+            known = ", ".join(sorted(self.fields))
             raise self.error(f"unknown field {tok.value!r} (fields: {known})")
-        ftype = FIELDS[name]
+        ftype = self.fields[name]
         self.i += 1
         op_tok = self.tok
+        if self.keyword("is"):
+            negated = self.keyword("not")
+            if not self.keyword("null"):
+                raise self.error(f"expected 'null' after 'is{' not' if negated else ''}', found {_describe(self.tok)}")
+            if ftype not in _NULLABLE:
+                raise self.error(f"'is null' does not apply to {name} ({ftype}; it is always known)", op_tok.pos)
+            return IsNull(name, negated, tok.pos)
         negated = self.keyword("not")
         if self.keyword("in"):
             op = "in"
@@ -355,6 +418,10 @@ class _Parser:
             raise FilterError(f"bad value for {name}: {reason}", self.text, tok.pos) from None
 
 
+#: Field types that may be unknown (NULL): a trace or session without a user, a call without TTFT.
+_NULLABLE: Final = frozenset({STR, SECONDS})
+
+
 def _convert(tok: Token, ftype: str, substring: bool, now_ns: int | None) -> Any:
     if ftype in (STR, SET):
         if tok.kind == "string":
@@ -384,16 +451,38 @@ def _describe(tok: Token) -> str:
     return repr(tok.text)
 
 
-def parse(expr: str, now_ns: int | None = None) -> Node:
+def parse(
+    expr: str,
+    now_ns: int | None = None,
+    *,
+    fields: dict[str, str] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> Node:
     """The AST of a filter expression; ``FilterError`` when it is not valid.
 
     Relative times in the expression (``start > '1h'``) count back from ``now_ns`` (default: now).
+    ``fields`` / ``aliases`` are the vocabulary (default: the sessions', ``FIELDS`` / ``ALIASES``;
+    ``TRACE_FIELDS`` / ``TRACE_ALIASES`` for the traces listing).
     """
     if not isinstance(expr, str):
         raise TypeError(f"a filter expression must be a string, got {type(expr).__name__}")
     if len(expr) > MAX_EXPRESSION_CHARS:
         raise FilterError(f"expression longer than {MAX_EXPRESSION_CHARS} characters", expr[:80], 80)
-    return _Parser(expr, now_ns).parse()
+    return _Parser(expr, now_ns, FIELDS if fields is None else fields, ALIASES if aliases is None else aliases).parse()
 
 
-__all__ = ["ALIASES", "FIELDS", "And", "Compare", "FilterError", "In", "Node", "Not", "Or", "parse"]
+__all__ = [
+    "ALIASES",
+    "FIELDS",
+    "TRACE_ALIASES",
+    "TRACE_FIELDS",
+    "And",
+    "Compare",
+    "FilterError",
+    "In",
+    "IsNull",
+    "Node",
+    "Not",
+    "Or",
+    "parse",
+]

@@ -19,19 +19,20 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from llm_agent import semconv
-from llm_agent.analysis import _build, _sql, _time
-from llm_agent.analysis._query import SessionQuery
+from llm_agent.analysis import _build, _sql, _sqlite_traces, _time
+from llm_agent.analysis._query import ModelQuery, SessionQuery
 from llm_agent.analysis._sql import SESSION_COLUMNS
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner
+from llm_agent.analysis._store import Store, TraceOwner
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import TraceQuery
 from llm_agent.analysis._types import (
-    ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     UserSummary,
 )
-from llm_agent.backends._sqlite_schema import SCHEMA_VERSION
+from llm_agent.backends._sqlite_schema import COST_VERSION, SCHEMA_VERSION, USAGE_COUNTED_VERSION
 
 #: How long a read waits when a writer holds an exclusive lock (checkpoints, schema migration).
 DEFAULT_BUSY_TIMEOUT_S: Final = 5.0
@@ -42,8 +43,8 @@ STREAM_BATCH_ROWS: Final = 1000
 
 _USAGE_KINDS_SQL: Final = "(" + ",".join(f"'{k}'" for k in sorted(semconv.USAGE_SPAN_KINDS)) + ")"
 
-#: Rollup cost columns (schema version 3, docs/cost.md), read as "nothing priced" from older files.
-_COST_ROLLUP: Final = "priced_calls, unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
+#: Rollup cost columns (schema version 5, docs/cost.md), read as "nothing priced" from older files.
+_COST_ROLLUP: Final = _sqlite_traces.COST_ROLLUP
 _COST_ROLLUP_V2: Final = (
     "0 AS priced_calls, llm_calls AS unpriced_calls, 0 AS cost_nusd, 0 AS cache_creation_tokens, 0 AS cache_saved_nusd"
 )
@@ -52,17 +53,12 @@ _SESSION_SELECT: Final = (
     "input_tokens, output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, "
     "error_count, models, " + _COST_ROLLUP
 )
-_TRACE_SELECT: Final = (
-    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_s, cache_read_tokens, " + _COST_ROLLUP
-)
+_TRACE_SELECT: Final = _sqlite_traces.TRACE_LIST_SELECT
 _SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "
     "model, input_tokens, output_tokens, ttft_s, attributes, session_id, user_id, cost_nusd"
 )
-#: The first schema version with cost columns.
-_COST_SCHEMA: Final = 3
-#: A cost column read (not an alias named so) in a query, for files before ``_COST_SCHEMA``.
+#: A cost column read (not an alias named so) in a query, for files before ``COST_VERSION``.
 _OLD_COST_COLUMN: Final = re.compile(r"(?<!AS )\b(?:cost_nusd|cache_saved_nusd)\b")
 # One pass over the model's rows (spans_model_start index): everything model() needs, grouped
 # by bucket and outcome, with raw durations / TTFTs for exact percentiles.
@@ -74,7 +70,7 @@ SELECT (start_ns - :first) / :step AS bucket, status = 'ERROR' AS failed, error_
   SUM(CASE WHEN {_USAGE_COND} THEN output_tokens END), SUM(CASE WHEN {_USAGE_COND} THEN duration_ns END),
   group_concat(duration_ns), group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END),
   SUM(cache_creation_tokens), SUM(cost_nusd), COUNT(cost_nusd), SUM(cache_saved_nusd), group_concat(cost_nusd)
-FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND span_kind IN {_USAGE_KINDS_SQL}
+FROM spans WHERE model = :model AND start_ns BETWEEN :since AND :until AND {{counted}}
 GROUP BY bucket, failed, error_type, finish_reasons, provider
 """
 
@@ -108,15 +104,17 @@ class SQLiteStore(Store):
             raise
         #: Whether the file has cost columns (a file written before them reads as nothing priced
         #: until an app's sink migrates it and ``llm-agent reprice`` prices it).
-        self.has_costs = self.schema_version >= _COST_SCHEMA or self.schema_version == 0
+        self.has_costs = self.schema_version >= COST_VERSION or self.schema_version == 0
+        # The spans a model query counts: each model call once (the sink's usage rule).
+        self._counted = (
+            "usage_counted" if self.schema_version >= USAGE_COUNTED_VERSION else f"span_kind IN {_USAGE_KINDS_SQL}"
+        )
 
     def _sql(self, sql: str) -> str:
         """``sql`` for this file's schema version: cost columns as "unpriced" before they existed."""
         if self.has_costs:
             return sql
-        head, sep, tail = sql.partition(_COST_ROLLUP)
-        head, tail = (_OLD_COST_COLUMN.sub("NULL", part) for part in (head, tail))
-        return head + (_COST_ROLLUP_V2 if sep else "") + tail
+        return _COST_ROLLUP_V2.join(_OLD_COST_COLUMN.sub("NULL", part) for part in sql.split(_COST_ROLLUP))
 
     def _read_schema_version(self) -> int:
         conn = self._connection()
@@ -169,12 +167,12 @@ class SQLiteStore(Store):
         params = [*dialect.params, -1 if query.limit is None else query.limit, query.offset]
         return self._stream(sql, params, paged=query.limit is not None and query.limit <= MAX_PAGE_ROWS)
 
-    def _stream(self, sql: str, params: list[Any], paged: bool) -> Iterator[SessionSummary]:
+    def _stream(self, sql: str, params: list[Any], paged: bool, build: Any = _build.session_summary) -> Iterator[Any]:
         # A page is read in one go under the lock; a longer listing streams from its own
         # connection, so a long export neither holds the lock nor sees a changing table.
         if paged:
             for row in self._query(sql, params):
-                yield _build.session_summary(row)
+                yield build(row)
             return
         conn = sqlite3.connect(pathlib.Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -185,7 +183,7 @@ class SQLiteStore(Store):
                 if not rows:
                     return
                 for row in rows:
-                    yield _build.session_summary(row)
+                    yield build(row)
         finally:
             conn.close()
 
@@ -217,6 +215,22 @@ class SQLiteStore(Store):
 
     # --- traces ----------------------------------------------------------------------------------------
 
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        if self.empty:
+            return iter(())
+        sql, params = _sqlite_traces.select_traces_sql(query, self._count)
+        paged = query.limit is not None and query.limit <= MAX_PAGE_ROWS
+        return self._stream(sql, params, paged=paged, build=_build.trace_summary)
+
+    def _count_traces(self, query: TraceQuery) -> int:
+        if self.empty:
+            return 0
+        sql, params = _sqlite_traces.count_traces_sql(query, self._count)
+        return self._count(sql, params)
+
+    def _count(self, sql: str, params: list[Any]) -> int:
+        return int(self._query(sql, params)[0][0])
+
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         if self.empty:
             return [], None
@@ -225,7 +239,8 @@ class SQLiteStore(Store):
             conn.execute("BEGIN")
             try:
                 rows = conn.execute(
-                    self._sql(f"SELECT {_SPAN_SELECT} FROM spans WHERE trace_id = ?"), (trace_id,)
+                    self._sql(f"SELECT {_SPAN_SELECT}, {self._counted} AS usage_counted FROM spans WHERE trace_id = ?"),
+                    (trace_id,),
                 ).fetchall()
                 head = conn.execute("SELECT session_id, user_id FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             finally:
@@ -241,8 +256,7 @@ class SQLiteStore(Store):
 
     # --- models ----------------------------------------------------------------------------------------
 
-    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
-        window = _time.resolve_window(since, until)
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
         if self.empty:
             return []
         sql = f"""SELECT model, group_concat(DISTINCT provider) AS providers, COUNT(*) AS requests,
@@ -251,10 +265,10 @@ class SQLiteStore(Store):
             MAX(start_ns) AS last_ns, group_concat(duration_ns) AS durations,
             group_concat(CASE WHEN ttft_s IS NOT NULL THEN printf('%!.17g', ttft_s) END) AS ttfts,
             SUM(cost_nusd) AS cost_nusd, COUNT(cost_nusd) AS priced_calls, SUM(cache_read_tokens) AS cache_read_tokens
-            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND span_kind IN {_USAGE_KINDS_SQL}
+            FROM spans WHERE start_ns BETWEEN ? AND ? AND model IS NOT NULL AND {self._counted}
             GROUP BY model"""
         rows = self._query(sql, (window.since_ns, window.until_ns))
-        out = [
+        return [
             _build.model_summary(
                 r,
                 sorted(ns / 1e9 for ns in _build.ints(r["durations"])),
@@ -262,38 +276,16 @@ class SQLiteStore(Store):
             )
             for r in rows
         ]
-        out.sort(key=lambda m: (-m.requests, m.model))
-        return out
 
-    def model(
-        self,
-        name: str,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        bucket: str | int = "auto",
-        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
-    ) -> ModelAnalysis:
-        window = _time.resolve_window(since, until)
-        bucket_s = _time.bucket_seconds(bucket, window)
-        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
-            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
-        rows: list[Any] = []
-        if not self.empty:
-            step = bucket_s * 1_000_000_000
-            params = {
-                "first": window.since_ns - window.since_ns % step,
-                "step": step,
-                "slow": int(slow_threshold_s * 1e9),
-                "model": name,
-                "since": window.since_ns,
-                "until": window.until_ns,
-            }
-            with self._lock:
-                cursor = self._connection().execute(self._sql(_MODEL_GROUPS_SQL), params)
-                cursor.row_factory = None  # plain tuples
-                rows = cursor.fetchall()
-        groups = [_build.CallGroup(*r) for r in rows]
-        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
+        if self.empty:
+            return []
+        with self._lock:
+            sql = self._sql(_MODEL_GROUPS_SQL.format(counted=self._counted))
+            cursor = self._connection().execute(sql, query.params)
+            cursor.row_factory = None  # plain tuples
+            rows = cursor.fetchall()
+        return [_build.CallGroup(*r) for r in rows]
 
     # --- users -----------------------------------------------------------------------------------------
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from llm_agent.backends._types import Backend, ExportResult, RetryAfter, SpanRecord
-from llm_agent.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from llm_agent.config import Settings
 
 ENTRY_POINT_GROUP: Final = "llm_agent.backends"
 #: name -> "module:factory" (imported only when the name is used, so extras stay optional).
@@ -28,7 +30,7 @@ BUILTIN_BACKENDS: Final = {
 }
 
 #: ``factory(settings)`` -> a ``Backend`` or an OpenTelemetry ``SpanExporter``.
-BackendFactory = Callable[[Settings], Any]
+BackendFactory = Callable[["Settings"], Any]
 _registry: dict[str, BackendFactory] = {}
 _lock = threading.Lock()
 
@@ -77,6 +79,10 @@ def create_backend(spec: Any, settings: Settings) -> tuple[str, Any]:
     """
     from opentelemetry.sdk.trace.export import SpanExporter
 
+    # here, not at the top: the analysis side imports this package (for the sink's schema) and
+    # must not pay for the settings (logging, the secret patterns) it never uses
+    from llm_agent.config import ConfigError
+
     where = "option 'backends' (env LLM_AGENT_BACKENDS)"
     if isinstance(spec, str):
         name = spec.strip().lower() if spec.strip().lower() in BUILTIN_BACKENDS else spec.strip()
@@ -111,6 +117,8 @@ def create_backend(spec: Any, settings: Settings) -> tuple[str, Any]:
 
 def _check(obj: Any, what: str) -> None:
     from opentelemetry.sdk.trace.export import SpanExporter
+
+    from llm_agent.config import ConfigError
 
     if isinstance(obj, SpanExporter):
         return

@@ -5,18 +5,22 @@ Definitions (the analysis reads these; the tests recompute them from ``spans``):
 * trace: start = min span start, end = max span end; ``session_id`` / ``user_id`` from the earliest
   span (by start, then span id) that has one; ``name`` / ``service_name`` from the root span (the
   earliest span without a parent; the earliest span when the root has not arrived); ``llm_calls``
-  and every token sum count LLM and EMBEDDING spans only (known values only); ``ttft_s`` of the
-  earliest such span that has one; ``models`` the sorted distinct span models.
+  and every token sum count the spans whose usage counts (``usage_counted``: LLM and EMBEDDING
+  spans, each model call once, ``_usage_rule``; known values only); ``ttft_s`` of the earliest such
+  span that has one; ``models`` the sorted distinct span models.
 * session: the traces whose ``session_id`` it is; sums and counts add up their traces; ``user_id``
   / ``service_name`` of the earliest trace having one; ``users`` / ``models`` sorted distinct.
 
-How: a batch's spans are inserted first.  A trace seen for the first time (no ``traces`` row, so no
-stored spans) is computed from the batch in Python; a trace that already has a row is recomputed
-from all its stored spans in SQL.  Sessions are updated by the difference between each trace's old
-and new row, so a session with a million traces costs the same per batch as a new one; the rare
-case where that cannot work (a late span moves a trace to another session or user) recomputes the
-session from its traces.  Everything runs inside the batch's ``BEGIN IMMEDIATE`` transaction, so
-concurrent writer processes serialise on it and always see each other's committed spans.
+How: a batch's spans are inserted first. The ``usage_counted`` flags of a trace with two usage spans
+or more are then recomputed by the rule from all its spans (the batch's alone for a new trace), and
+the changed ones written back, before its rollup row is computed from them. A trace seen for the
+first time (no ``traces`` row, so no stored spans) is computed from the batch in Python; a trace
+that already has a row is recomputed from all its stored spans in SQL. Sessions are updated by the
+difference between each trace's old and new row, so a session with a million traces costs the same
+per batch as a new one; the rare case where that cannot work (a late span moves a trace to another
+session or user) recomputes the session from its traces. Everything runs inside the batch's ``BEGIN
+IMMEDIATE`` transaction, so concurrent writer processes serialise on it and always see each other's
+committed spans.
 
 Why single-row JSON results and multi-row INSERTs: Python's sqlite3 releases the GIL around every
 ``sqlite3_step``, and getting it back can take a whole switch interval (5 ms) while the app's
@@ -35,6 +39,7 @@ from itertools import chain
 from typing import Any, Final
 
 from llm_agent import semconv
+from llm_agent.backends._usage_rule import UsageSpan, uncounted
 from llm_agent.instrumentation._values import INT64_MAX
 
 TRACE_COLUMNS: Final = (
@@ -71,13 +76,16 @@ _MAX_ROWS_PER_INSERT: Final = 1024
 _ROW_GRANULE: Final = 64
 
 # Span row indexes (the order of sqlite.SPAN_COLUMNS).
-S_TRACE, S_SPAN, S_PARENT, S_NAME = 0, 1, 2, 3
+S_TRACE, S_SPAN, S_PARENT, S_NAME, S_OTELKIND = 0, 1, 2, 3, 4
 S_START, S_END, S_STATUS = 5, 6, 8
 S_SERVICE, S_SESSION, S_USER, S_KIND = 11, 12, 13, 14
 S_MODEL, S_IN, S_OUT, S_CACHE, S_WRITE, S_REASONING, S_TTFT, S_MISSING = 19, 20, 21, 22, 23, 24, 25, 27
-# The sink's own columns after the converter's (``_sqlite_rows.COST_COLUMNS``): the call's cost in
-# nano-USD (integers, so rollup sums are exact and the same in any arrival order) and what caching saved.
-S_COST, S_SAVED = 30, 31
+S_COUNTED = 30
+# The sink's own columns after the converter's (``_sqlite_rows.COST_COLUMNS``, right after
+# ``usage_counted``, the last of ``SPAN_COLUMNS``: len(SPAN_COLUMNS), checked by tests/export, not
+# imported, which would load the export pipeline on the analysis side): the call's cost in nano-USD
+# (integers, so rollup sums are exact and the same in any arrival order) and what caching saved.
+S_COST, S_SAVED = S_COUNTED + 1, S_COUNTED + 2
 
 _INT64_MAX: Final = INT64_MAX
 #: Bits of a count summed apart from the rest (``_sat_sum``): counts are below 2**40
@@ -112,15 +120,15 @@ def _sat(value: int) -> int:
     return value if value <= INT64_MAX else INT64_MAX
 
 
-_IN_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.input_tokens END")
-_OUT_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.output_tokens END")
-_CACHE_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_read_tokens END")
-_REASONING_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.reasoning_tokens END")
-_WRITE_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_creation_tokens END")
+_IN_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.input_tokens END")
+_OUT_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.output_tokens END")
+_CACHE_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.cache_read_tokens END")
+_REASONING_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.reasoning_tokens END")
+_WRITE_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.cache_creation_tokens END")
 # Costs are summed over exactly the spans whose tokens are (the same predicate); a saving may be
 # negative (cache writes cost more than input), so it is a plain SUM, bounded by the per-call clamp.
-_COST_SUM: Final = _sat_sum(f"CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cost_nusd END")
-_SAVED_SUM: Final = f"COALESCE(SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN s.cache_saved_nusd END), 0)"
+_COST_SUM: Final = _sat_sum("CASE WHEN s.usage_counted THEN s.cost_nusd END")
+_SAVED_SUM: Final = "COALESCE(SUM(CASE WHEN s.usage_counted THEN s.cache_saved_nusd END), 0)"
 _SINGLE_TOTAL: Final = _sat_add("COALESCE(input_tokens, 0)", "COALESCE(output_tokens, 0)")
 _RECOMPUTE_TRACES_SQL: Final = f"""
 INSERT OR REPLACE INTO traces ({", ".join(TRACE_COLUMNS)})
@@ -134,20 +142,20 @@ SELECT s.trace_id,
   (SELECT x.name FROM spans x WHERE x.trace_id = s.trace_id
      ORDER BY x.parent_span_id IS NOT NULL, x.start_ns, x.span_id LIMIT 1),
   MIN(s.start_ns), MAX(s.end_ns), MAX(s.end_ns) - MIN(s.start_ns), COUNT(*),
-  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} THEN 1 ELSE 0 END),
+  SUM(s.usage_counted),
   SUM(CASE WHEN s.status = 'ERROR' THEN 1 ELSE 0 END),
   {_IN_SUM},
   {_OUT_SUM},
   {_sat_add(_IN_SUM, _OUT_SUM)},
   {_CACHE_SUM},
   {_REASONING_SUM},
-  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.usage_missing THEN 1 ELSE 0 END),
+  SUM(CASE WHEN s.usage_counted AND s.usage_missing THEN 1 ELSE 0 END),
   {_WRITE_SUM},
-  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.cost_nusd IS NOT NULL THEN 1 ELSE 0 END),
-  SUM(CASE WHEN s.span_kind IN {_KINDS_SQL} AND s.cost_nusd IS NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN s.usage_counted AND s.cost_nusd IS NOT NULL THEN 1 ELSE 0 END),
+  SUM(CASE WHEN s.usage_counted AND s.cost_nusd IS NULL THEN 1 ELSE 0 END),
   {_COST_SUM},
   {_SAVED_SUM},
-  (SELECT x.ttft_s FROM spans x WHERE x.trace_id = s.trace_id AND x.span_kind IN {_KINDS_SQL}
+  (SELECT x.ttft_s FROM spans x WHERE x.trace_id = s.trace_id AND x.usage_counted
      AND x.ttft_s IS NOT NULL ORDER BY x.start_ns, x.span_id LIMIT 1),
   COALESCE((SELECT group_concat(m, ',') FROM (SELECT DISTINCT x.model AS m FROM spans x
      WHERE x.trace_id = s.trace_id AND x.model IS NOT NULL ORDER BY m)), '')
@@ -157,20 +165,20 @@ FROM spans s WHERE s.trace_id IN (SELECT value FROM json_each(?)) GROUP BY s.tra
 _COPY_SINGLE_SPAN_TRACES_SQL: Final = f"""
 INSERT OR REPLACE INTO traces ({", ".join(TRACE_COLUMNS)})
 SELECT trace_id, session_id, user_id, service_name, name, start_ns, end_ns, end_ns - start_ns, 1,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN 1 ELSE 0 END,
+  usage_counted,
   CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(input_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(output_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN {_SINGLE_TOTAL} ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_read_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(reasoning_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} AND usage_missing THEN 1 ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_creation_tokens, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} AND cost_nusd IS NOT NULL THEN 1 ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} AND cost_nusd IS NULL THEN 1 ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cost_nusd, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN COALESCE(cache_saved_nusd, 0) ELSE 0 END,
-  CASE WHEN span_kind IN {_KINDS_SQL} THEN ttft_s END,
+  CASE WHEN usage_counted THEN COALESCE(input_tokens, 0) ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(output_tokens, 0) ELSE 0 END,
+  CASE WHEN usage_counted THEN {_SINGLE_TOTAL} ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(cache_read_tokens, 0) ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(reasoning_tokens, 0) ELSE 0 END,
+  CASE WHEN usage_counted AND usage_missing THEN 1 ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(cache_creation_tokens, 0) ELSE 0 END,
+  CASE WHEN usage_counted AND cost_nusd IS NOT NULL THEN 1 ELSE 0 END,
+  CASE WHEN usage_counted AND cost_nusd IS NULL THEN 1 ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(cost_nusd, 0) ELSE 0 END,
+  CASE WHEN usage_counted THEN COALESCE(cache_saved_nusd, 0) ELSE 0 END,
+  CASE WHEN usage_counted THEN ttft_s END,
   COALESCE(model, '')
 FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))
 """
@@ -194,6 +202,19 @@ _FIRST_USER_SERVICE_SQL: Final = """
 SELECT (SELECT user_id FROM traces WHERE session_id = ?1 AND user_id IS NOT NULL ORDER BY start_ns LIMIT 1),
        (SELECT service_name FROM traces WHERE session_id = ?1 AND service_name IS NOT NULL
           ORDER BY start_ns LIMIT 1)
+"""
+
+
+# The rule's view of every span of the given traces that have two usage spans or more.
+_FETCH_RULE_SPANS_SQL: Final = f"""
+SELECT json_group_array(json_array(trace_id, span_id, parent_span_id, start_ns, end_ns, kind = 'CLIENT',
+  span_kind IN {_KINDS_SQL}, input_tokens IS NOT NULL OR output_tokens IS NOT NULL, usage_counted))
+FROM spans WHERE trace_id IN (SELECT trace_id FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))
+  AND span_kind IN {_KINDS_SQL} GROUP BY trace_id HAVING COUNT(*) >= 2)
+"""
+_SET_COUNTED_SQL: Final = """
+UPDATE spans SET usage_counted = ?1 WHERE (trace_id, span_id) IN
+  (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2))
 """
 
 
@@ -260,7 +281,7 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
     """A trace row from all of its span rows (already de-duplicated by span id)."""
     if len(rows) == 1:  # the common case: an LLM call outside any llm_agent.trace()
         r = rows[0]
-        usage = r[S_KIND] in _USAGE_KINDS
+        usage = r[S_COUNTED]
         tin, tout = (r[S_IN] or 0, r[S_OUT] or 0) if usage else (0, 0)
         cost = r[S_COST]
         return (
@@ -288,7 +309,7 @@ def trace_from_rows(trace_id: str, rows: list[tuple[Any, ...]]) -> tuple[Any, ..
             errors += 1
         if r[S_MODEL] is not None:
             models.add(r[S_MODEL])
-        if r[S_KIND] in _USAGE_KINDS:
+        if r[S_COUNTED]:
             llm += 1
             tin += r[S_IN] or 0
             tout += r[S_OUT] or 0
@@ -330,6 +351,21 @@ def update_rollups(conn: sqlite3.Connection, span_rows: Sequence[tuple[Any, ...]
     trace_ids = list(first)
     old = _fetch_traces(conn, trace_ids)
     new: dict[str, tuple[Any, ...]] = {}
+    # The usage rule: (spans whose flag goes to 0, to 1), as [trace_id, span_id] pairs.  A new
+    # trace of one usage span (the fast path) has nothing to decide.
+    changes: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])
+    for t, spans in several.items():
+        if t not in old and sum(1 for r in spans.values() if r[S_COUNTED]) >= 2:
+            for span_id in uncounted(_rule_span(r) for r in spans.values()):
+                r = spans[span_id]
+                spans[span_id] = (*r[:S_COUNTED], 0, *r[S_COUNTED + 1 :])
+                changes[0].append((t, span_id))
+    existing = [t for t in trace_ids if t in old]
+    if existing:
+        _recount(conn, existing, changes)
+    for value, pairs in enumerate(changes):
+        if pairs:
+            conn.execute(_SET_COUNTED_SQL, (value, json.dumps(pairs)))
     fresh = [
         trace_from_rows(t, list(several[t].values()) if t in several else [first[t]]) for t in trace_ids if t not in old
     ]
@@ -344,11 +380,90 @@ def update_rollups(conn: sqlite3.Connection, span_rows: Sequence[tuple[Any, ...]
         if len(single) < len(fresh):
             insert_rows(conn, _INSERT_TRACE_HEAD, [row for row in fresh if row[T_SPANS] != 1], len(TRACE_COLUMNS))
         new.update((row[T_ID], row) for row in fresh)
-    existing = [t for t in trace_ids if t in old]
     if existing:
         conn.execute(_RECOMPUTE_TRACES_SQL, (json.dumps(existing),))
         new.update(_fetch_traces(conn, existing))
     _update_sessions(conn, old, new)
+
+
+def _rule_span(r: tuple[Any, ...]) -> UsageSpan:
+    return UsageSpan(
+        r[S_SPAN], r[S_PARENT], r[S_START], r[S_END], r[S_OTELKIND] == "CLIENT", r[S_KIND] in _USAGE_KINDS,
+        r[S_IN] is not None or r[S_OUT] is not None,
+    )  # fmt: skip
+
+
+def _recount(
+    conn: sqlite3.Connection, trace_ids: Sequence[str], changes: tuple[list[tuple[str, str]], list[tuple[str, str]]]
+) -> None:
+    """Add to ``changes`` the stored flags of these traces that the rule, over all their spans, changes."""
+    (text,) = conn.execute(_FETCH_RULE_SPANS_SQL, (json.dumps(list(trace_ids)),)).fetchone()
+    by_trace: dict[str, list[tuple[UsageSpan, int]]] = {}
+    for t, span_id, parent, start, end, client, usage, known, counted in json.loads(text):
+        span = UsageSpan(span_id, parent, start, end, bool(client), bool(usage), bool(known))
+        by_trace.setdefault(t, []).append((span, counted))
+    for t, spans in by_trace.items():
+        gone = uncounted(span for span, _ in spans)
+        for span, counted in spans:
+            if span.usage:
+                want = 0 if span.span_id in gone else 1
+                if want != counted:
+                    changes[want].append((t, span.span_id))
+
+
+#: The rollup columns the usage rule changes (all of them exist from schema 3 on; the cost columns
+#: come later, so the 2 -> 3 migration must not name them: it updates these in place).
+_RECOUNT_TRACE_COLUMNS: Final = (
+    "llm_calls", "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "reasoning_tokens",
+    "usage_missing_calls", "ttft_s",
+)  # fmt: skip
+_RECOUNT_SESSION_COLUMNS: Final = _RECOUNT_TRACE_COLUMNS[:-1]
+_RECOUNT_TRACES_SQL: Final = f"""
+UPDATE traces SET ({", ".join(_RECOUNT_TRACE_COLUMNS)}) = (SELECT
+  SUM(s.usage_counted), {_IN_SUM}, {_OUT_SUM}, {_sat_add(_IN_SUM, _OUT_SUM)}, {_CACHE_SUM}, {_REASONING_SUM},
+  SUM(CASE WHEN s.usage_counted AND s.usage_missing THEN 1 ELSE 0 END),
+  (SELECT x.ttft_s FROM spans x WHERE x.trace_id = traces.trace_id AND x.usage_counted
+     AND x.ttft_s IS NOT NULL ORDER BY x.start_ns, x.span_id LIMIT 1)
+  FROM spans s WHERE s.trace_id = traces.trace_id)
+WHERE trace_id IN (SELECT value FROM json_each(?))
+"""
+
+
+def recount_all(conn: sqlite3.Connection) -> None:
+    """Apply the usage rule to every stored trace and rebuild the rollup sums it changes (the schema
+    2 -> 3 migration, inside its transaction; ``usage_counted`` starts as "is a usage span").
+
+    Only the columns of ``_RECOUNT_TRACE_COLUMNS`` are rewritten, in place: later migrations (cost,
+    schema 5) add columns this step's database does not have yet, and compute them from the flags."""
+    conn.execute(f"UPDATE spans SET usage_counted = span_kind IN {_KINDS_SQL}")
+    traces = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT trace_id FROM spans WHERE span_kind IN {_KINDS_SQL} GROUP BY trace_id HAVING COUNT(*) >= 2"
+        )
+    ]
+    for i in range(0, len(traces), _MAX_ROWS_PER_INSERT):
+        chunk = traces[i : i + _MAX_ROWS_PER_INSERT]
+        changes: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])
+        _recount(conn, chunk, changes)
+        for value, pairs in enumerate(changes):
+            if pairs:
+                conn.execute(_SET_COUNTED_SQL, (value, json.dumps(pairs)))
+        conn.execute(_RECOUNT_TRACES_SQL, (json.dumps(chunk),))
+    sessions = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT session_id FROM traces WHERE session_id IS NOT NULL AND trace_id IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(traces),),
+        )
+    }
+    columns = ", ".join(_RECOUNT_SESSION_COLUMNS)
+    assignments = ", ".join(f"{c} = ?" for c in _RECOUNT_SESSION_COLUMNS)
+    for session in sorted(sessions):
+        rows = conn.execute(f"SELECT {columns} FROM traces WHERE session_id = ?", (session,)).fetchall()
+        sums = [_sat(sum(col)) for col in zip(*rows, strict=True)]
+        conn.execute(f"UPDATE sessions SET {assignments} WHERE session_id = ?", (*sums, session))
 
 
 def _update_sessions(

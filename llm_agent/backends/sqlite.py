@@ -87,8 +87,11 @@ def ensure_schema(conn: sqlite3.Connection) -> int:
                 f"schema version {version} is newer than this llm_agent's ({SCHEMA_VERSION}); upgrade llm-agent"
             )
         while version < SCHEMA_VERSION:
-            for stmt in MIGRATIONS[version]:
-                conn.execute(stmt)
+            for step in MIGRATIONS[version]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             version += 1
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(version),))
         conn.execute("COMMIT")

@@ -20,7 +20,7 @@ from typing import Any, Final, NamedTuple
 
 from opentelemetry.trace import SpanKind, StatusCode
 
-from llm_agent import semconv
+from llm_agent import _dialects, semconv
 from llm_agent._otel_compat import BOUNDED_DICT_FIELD, SPAN_ATTRIBUTES_FIELD, SPAN_EVENTS_FIELD
 from llm_agent.backends._types import SpanRecord
 from llm_agent.instrumentation._values import MAX_TOKEN_COUNT
@@ -33,6 +33,7 @@ _KIND_NAMES: Final = {k: k.name for k in SpanKind}
 _STATUS_NAMES: Final = {s: s.name for s in StatusCode}
 #: gen_ai.operation.name -> gen_ai.span.kind when a span carries no explicit kind.
 _INFERRED_KINDS: Final = {
+    **_dialects.OLD_INFERRED_KINDS,
     semconv.OP_CHAT: semconv.KIND_LLM,
     semconv.OP_TEXT_COMPLETION: semconv.KIND_LLM,
     semconv.OP_GENERATE_CONTENT: semconv.KIND_LLM,
@@ -175,10 +176,12 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("status_message", source="span_status.description or None"),
     Field("error_type", keys=(semconv.ERROR_TYPE,), coerce=STR),
     Field("service_name", source="service"),
-    Field("scope_name", None, source="scope.name if (scope := span.instrumentation_scope) is not None else None"),
-    Field("session_id", keys=semconv.SESSION_ID_KEYS, coerce=STR),
-    Field("user_id", keys=semconv.USER_ID_KEYS, coerce=STR),
-    Field("span_kind", keys=(semconv.ARMS_SPAN_KIND,), coerce=STR, absent="_INFERRED_KINDS.get(operation)"),
+    Field("scope_name", None, source="scope.name if scope is not None else None"),
+    Field("session_id", keys=_dialects.SESSION_KEYS, coerce=STR),
+    Field("user_id", keys=_dialects.USER_KEYS, coerce=STR),
+    # Without a kind: from the operation, else from another dialect's kind (``_dialects``).
+    Field("span_kind", keys=(semconv.ARMS_SPAN_KIND,), coerce=STR,
+          absent="_INFERRED_KINDS.get(operation) or (_synonym(get, _KINDS, _str_or_none) if foreign else None)"),
     Field("operation", keys=(semconv.GEN_AI_OPERATION_NAME,), coerce=STR),
     Field("provider", keys=(semconv.GEN_AI_PROVIDER_NAME,), coerce=STR),
     Field("request_model", keys=(semconv.GEN_AI_REQUEST_MODEL,), coerce=STR),
@@ -198,6 +201,9 @@ FIELDS: Final[tuple[Field, ...]] = (
     Field("attributes", Store.JSON, source="attrs"),
     Field("resource", None, source="resource_attrs"),
     Field("events", Store.JSON_OR_NULL, source=f"_events(span) if getattr(span, {SPAN_EVENTS_FIELD!r}, True) else ()"),
+    # Whether the span's usage is summed: every usage span at first; the sink clears it for the
+    # outer spans of a model call when the trace's spans arrive (backends/_usage_rule.py).
+    Field("usage_counted", record=False, source="1 if span_kind in _USAGE_KINDS else 0"),
 )  # fmt: skip
 
 _BY_NAME: Final = {f.name: f for f in FIELDS}
@@ -216,6 +222,10 @@ _NAMESPACE: Final[dict[str, Any]] = {
     "_USAGE_KINDS": semconv.USAGE_SPAN_KINDS,
     "_MAX_COUNT": MAX_TOKEN_COUNT,
     "_first": _first,
+    "_synonym": _dialects.synonym_value,
+    "_OWN_SCOPE": semconv.INSTRUMENTATION_SCOPE,
+    "_KINDS": _dialects.KIND_SYNONYMS,
+    **{f"_SYN_{name}": synonyms for name, synonyms in _dialects.SYNONYMS.items()},
     "_events": _events,
     **{c.func.__name__: c.func for c in (STR, INT, COUNT, FLOAT, FLAG, STR_TUPLE)},
 }
@@ -234,10 +244,12 @@ _PRELUDE: Final = """\
     get = attrs.get
     resource_attrs, service = self._resource(span)
     span_status = span.status
+    scope = span.instrumentation_scope
+    foreign = scope is None or scope.name != _OWN_SCOPE
 """
 #: Locals of the generated code besides the fields' own (a field must not be named like one).
 _LOCALS: Final = frozenset({"self", "span", "copy_attributes", "values", "enc", "ctx", "parent", "raw", "attrs", "get",
-                            "resource_attrs", "service", "span_status", "scope"})  # fmt: skip
+                            "resource_attrs", "service", "span_status", "scope", "foreign"})  # fmt: skip
 assert not _LOCALS & {f.name for f in FIELDS}, "a field named like a local of the generated code"
 _SOURCES: dict[str, str] = {}
 
@@ -253,6 +265,16 @@ def _reads(field: Field) -> list[str]:
     check = f" and type({name}) is not {coerce.exact.__name__}" if coerce.exact is not None else ""
     if coerce.keep is not None:
         check = f" and not (type({name}) is {coerce.exact.__name__} and {coerce.keep.format(name)})"
+    if name in _dialects.SYNONYMS:
+        # Other dialects' names only when the conventions' is absent, and never on llm_agent's own
+        # spans (``foreign``: another scope), which carry none: they pay one test per field.
+        lines += [f"    if {name} is None:", "        if foreign:",
+                  f"            {name} = _synonym(get, _SYN_{name}, {coerce.func.__name__})"]  # fmt: skip
+        lines += [
+            f"    elif {check[5:]}:" if check else "    else:",
+            f"        {name} = {coerce.func.__name__}({name})",
+        ]
+        return lines
     lines += [f"    if {name} is not None{check}:", f"        {name} = {coerce.func.__name__}({name})"]
     return lines
 

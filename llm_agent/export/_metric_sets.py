@@ -79,6 +79,55 @@ def openai_labels(attrs: Attrs, labels: dict[str, Any]) -> dict[str, Any]:
     return {**labels, **extra} if extra else labels
 
 
+#: Every attribute the label sets above are built from.
+_SIGNATURE: Final = (*_BASE, semconv.SERVER_PORT, *_OPENAI)
+#: Distinct label-value sets remembered at most (a bound on memory, not on correctness: past it the
+#: cache starts over).  Metrics backends see far fewer series than this.
+LABEL_CACHE_SIZE: Final = 1024
+
+
+class Labels:
+    """The label dicts of one distinct set of label values, built once and shared (never mutated).
+
+    Building them per span (dict comprehensions and merges for every record) was most of the
+    metrics' cost once the records themselves became cheap (``_metric_store``)."""
+
+    __slots__ = ("_with", "base", "refined")
+
+    def __init__(self, attrs: Attrs) -> None:
+        self.base = base_labels(attrs)
+        self.refined = openai_labels(attrs, self.base)
+        self._with: dict[tuple[str, Any], dict[str, Any]] = {}
+
+    def refined_with(self, key: str, value: Any) -> dict[str, Any]:
+        """``refined`` plus ``key: value`` (``error.type``, ``gen_ai.token.type``...)."""
+        found = self._with.get((key, value))
+        if found is None:
+            found = self._with[(key, value)] = {**self.refined, key: value}
+        return found
+
+
+class LabelCache:
+    """``Labels`` per distinct label-value set (one per metrics consumer: its worker's only)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Any, ...], Labels] = {}
+
+    def get(self, attrs: Attrs) -> Labels:
+        values = tuple(map(attrs.get, _SIGNATURE))
+        # the types too: 1 == 1.0 == True as keys, but not as labels (``server.port`` must be an int)
+        key = (values, tuple(map(type, values)))
+        try:
+            found = self._cache.get(key)
+        except TypeError:  # an unhashable attribute value: built for this span alone
+            return Labels(attrs)
+        if found is None:
+            if len(self._cache) >= LABEL_CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[key] = Labels(attrs)
+        return found
+
+
 class GenAIMetrics:
     """The released GenAI client metrics (v1.41)."""
 
@@ -108,17 +157,18 @@ class GenAIMetrics:
             buckets,
         )
 
-    def record(self, attrs: Attrs, duration_s: float | None) -> None:
-        labels = base_labels(attrs)
-        refined = openai_labels(attrs, labels)
+    def record(self, attrs: Attrs, duration_s: float | None, cached: Labels | None = None) -> None:
+        cached = cached or Labels(attrs)
+        labels = cached.base
+        refined = cached.refined
         if duration_s is not None:
             error = attrs.get(semconv.ERROR_TYPE)
-            self.duration.record(duration_s, {**refined, semconv.ERROR_TYPE: error} if error else refined)
+            self.duration.record(duration_s, cached.refined_with(semconv.ERROR_TYPE, error) if error else refined)
         if self.tokens is not None:
             for key, token_type in _TOKEN_TYPES:
                 value = _count(attrs.get(key))
                 if value is not None:
-                    self.tokens.record(value, {**refined, semconv.GEN_AI_TOKEN_TYPE: token_type})
+                    self.tokens.record(value, cached.refined_with(semconv.GEN_AI_TOKEN_TYPE, token_type))
         ttft = _seconds(attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
         if ttft is not None:
             self.ttft.record(ttft, labels)
@@ -151,8 +201,8 @@ class LatestTokenMetrics:
             semconv.METRIC_OUTPUT_TOKENS_BY_PHASE, unit=_TOKENS, description="Output tokens by generation phase."
         )
 
-    def record(self, attrs: Attrs) -> None:
-        labels = openai_labels(attrs, base_labels(attrs))
+    def record(self, attrs: Attrs, cached: Labels | None = None) -> None:
+        labels = (cached or Labels(attrs)).refined
         unknown = semconv.TOKEN_MODALITY_UNKNOWN
         tokens_in = _count(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
         tokens_out = _count(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
@@ -198,11 +248,26 @@ class ArmsMetrics:
             meter, semconv.ARMS_METRIC_FIRST_TOKEN, _SECONDS, "Time to first token.", semconv.DURATION_BUCKETS_S
         )
 
+        #: (kind, model) -> (labels, {token type: labels with it}); built once per pair.
+        self._labels: dict[tuple[str, Any], tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
+
+    def _labels_for(self, kind: str, model: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        found = self._labels.get((kind, model))
+        if found is None:
+            labels = {semconv.ARMS_LABEL_SPAN_KIND: kind}
+            if type(model) is str:
+                labels[semconv.ARMS_LABEL_MODEL_NAME] = model
+            by_type = {t: {**labels, semconv.ARMS_LABEL_USAGE_TYPE: t} for _, t in _TOKEN_TYPES}
+            if len(self._labels) >= LABEL_CACHE_SIZE:
+                self._labels.clear()
+            found = self._labels[(kind, model)] = (labels, by_type)
+        return found
+
     def record(self, attrs: Attrs, kind: str, duration_s: float | None) -> None:
-        labels = {semconv.ARMS_LABEL_SPAN_KIND: kind}
         model = attrs.get(semconv.GEN_AI_REQUEST_MODEL) or attrs.get(semconv.GEN_AI_RESPONSE_MODEL)
-        if type(model) is str:
-            labels[semconv.ARMS_LABEL_MODEL_NAME] = model
+        if type(model) is not str:
+            model = None  # no model label: one entry for all of them
+        labels, by_type = self._labels_for(kind, model)
         self.calls.add(1, labels)
         if attrs.get(semconv.ERROR_TYPE):
             self.errors.add(1, labels)
@@ -213,10 +278,20 @@ class ArmsMetrics:
         for key, token_type in _TOKEN_TYPES:
             value = _count(attrs.get(key))
             if value:
-                self.tokens.add(value, {**labels, semconv.ARMS_LABEL_USAGE_TYPE: token_type})
+                self.tokens.add(value, by_type[token_type])
         ttft = _seconds(attrs.get(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK))
         if ttft is not None:
             self.first_token.record(ttft, labels)
 
 
-__all__ = ["ArmsMetrics", "GenAIMetrics", "LatestTokenMetrics", "base_labels", "histogram", "openai_labels"]
+__all__ = [
+    "LABEL_CACHE_SIZE",
+    "ArmsMetrics",
+    "GenAIMetrics",
+    "LabelCache",
+    "Labels",
+    "LatestTokenMetrics",
+    "base_labels",
+    "histogram",
+    "openai_labels",
+]

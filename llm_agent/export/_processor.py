@@ -214,6 +214,27 @@ class BatchingProcessor(SpanProcessor):
             # (returns at once when no other thread wants it; never waits for the backend's I/O).
             _yield_gil(0)
 
+    def offer(self, spans: list[ReadableSpan]) -> bool:
+        """Queue all of ``spans`` or none (``False``: no room now, nothing counted as dropped).
+
+        For a sender that can be told to retry (the OTLP receiver answers 503): unlike ``on_end``
+        it never drops, so nothing it accepted is lost to a full queue."""
+        sizes = [span_bytes(s) for s in spans]
+        total = sum(sizes)
+        with self._lock:
+            if self._closed:
+                return False
+            queue = self._queue
+            if len(queue) + len(spans) > self._max_queue or (self._queued_bytes + total > self._max_bytes and queue):
+                return False
+            queue.extend(spans)
+            self._sizes.extend(sizes)
+            self._queued_bytes += total
+            queued = len(queue)
+        if queued >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
+        return True
+
     # --- control -------------------------------------------------------------------------------
     def request_flush(self) -> threading.Event:
         """Ask the worker to export everything queued now; the event is set when done."""

@@ -20,6 +20,9 @@ INSTRUMENTORS: Final[dict[str, str]] = {
     "mistralai": "llm_agent.instrumentation.mistralai:MistralInstrumentor",
     "groq": "llm_agent.instrumentation.groq:GroqInstrumentor",
     "dashscope": "llm_agent.instrumentation.dashscope:DashScopeInstrumentor",
+    "openai_agents": "llm_agent.instrumentation.openai_agents:OpenAIAgentsInstrumentor",
+    "mcp": "llm_agent.instrumentation.mcp:MCPInstrumentor",
+    "langchain": "llm_agent.instrumentation.langchain:LangChainInstrumentor",
 }
 #: The importable module each instrumentor patches (to know what is installed without importing).
 LIBRARIES: Final[dict[str, str]] = {
@@ -33,6 +36,9 @@ LIBRARIES: Final[dict[str, str]] = {
     "mistralai": "mistralai.client",  # ``mistralai`` is a namespace package: its import fires no hook
     "groq": "groq",
     "dashscope": "dashscope",
+    "openai_agents": "agents",  # the OpenAI Agents SDK (openai-agents)
+    "mcp": "mcp",
+    "langchain": "langchain_core",  # LangChain and LangGraph both run on langchain-core's callbacks
 }
 
 __all__ = ["INSTRUMENTORS", "LIBRARIES"]

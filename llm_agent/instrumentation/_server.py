@@ -60,6 +60,28 @@ class ServerCache:
             self._entries[id(url)] = (url, settings, provider, attrs)
         return provider, dict(attrs)
 
+    def request_side(
+        self,
+        url: Any,
+        settings: Settings,
+        request: dict[str, Any],
+        provider_name: str | None = None,
+        stream: bool = False,
+        kind: str | None = None,
+    ) -> dict[str, Any]:
+        """A call's request-side attributes, as every provider writes them: ``url``'s server
+        attributes (when there is a URL), the ``request`` attributes, ``gen_ai.request.stream``
+        for a stream, the provider's name and, with the ARMS names on, the span kind."""
+        attrs = self.get(url, settings)[1] if url is not None else {}
+        attrs.update(request)
+        if stream:
+            attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+        if provider_name is not None:
+            attrs[semconv.GEN_AI_PROVIDER_NAME] = provider_name
+        if kind is not None and settings.arms_compat:
+            attrs[semconv.ARMS_SPAN_KIND] = kind
+        return attrs
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -31,6 +31,8 @@ from llm_agent._util import ExceptionInfo, error_type_name
 from llm_agent.config import CONTENT_ON_SPAN, CONTENT_ON_SPAN_AND_EVENT, Settings
 from llm_agent.context import current_ids, id_attributes
 from llm_agent.export import Dispatcher as _Dispatcher
+from llm_agent.instrumentation import _claims
+from llm_agent.instrumentation._claims import CLAIM_KEY as _CLAIM_KEY
 from llm_agent.instrumentation._content import TRUNCATION_MARKER, content_attribute
 from llm_agent.instrumentation._direct_spans import emit, plan_for
 from llm_agent.instrumentation._values import bound_usage
@@ -138,6 +140,8 @@ def start_span(
     cannot change meanwhile, and never raise.
     """
     context = otel_context.get_current()  # read once: for the baggage IDs and as the parent
+    if _CLAIM_KEY in context:  # a framework span above reports this call's usage too (_claims)
+        _claims.mark(context)
     ctx_session, ctx_user = current_ids(context)
     session_id = ctx_session or session_id
     user_id = ctx_user or user_id

@@ -1,5 +1,6 @@
 """Readers of SDK results shared by every provider: a field of a model *or* a JSON dict, a token
-count, a number; and the bound every token count of a finished span is held to.
+count, a number; the request parameters every provider reads alike; and the bound every token
+count of a finished span is held to.
 
 Results come as SDK models from a plain call and as JSON dicts from raw responses, so every
 response reader goes through ``field``; the checks are exact-type because a ``bool`` or a ``NaN``
@@ -9,6 +10,7 @@ meet (``bound_usage``, called as the span is built), so a count a reader summed 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from llm_agent import semconv
@@ -72,6 +74,73 @@ def bound_usage(attrs: dict[str, Any]) -> dict[str, Any]:
 def is_number(value: Any) -> bool:
     """An int or float that is not NaN (a request parameter worth recording)."""
     return (type(value) is int or type(value) is float) and value == value
+
+
+#: ``(argument, attribute)`` pairs of a provider's parameter table.
+ParamTable = tuple[tuple[str, str], ...]
+
+
+#: The sampling parameters of OpenAI's API, which OpenAI-compatible SDKs (Groq, Mistral, LiteLLM)
+#: name alike.
+OPENAI_NUMBER_PARAMS: Final[ParamTable] = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+
+
+def request_params(
+    operation: str, get: Callable[[str], Any], numbers: ParamTable = (), ints: ParamTable = ()
+) -> dict[str, Any]:
+    """The request attributes every provider reads alike: ``gen_ai.operation.name``, the request
+    model (a non-empty ``model`` string), each ``numbers`` argument that is a number and each
+    ``ints`` argument that is an int (``get``: the arguments' ``get``)."""
+    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
+    model = get("model")
+    if type(model) is str and model:
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    read_params(get, attrs, numbers, ints)
+    return attrs
+
+
+def read_params(get: Callable[[str], Any], attrs: dict[str, Any], numbers: ParamTable, ints: ParamTable = ()) -> None:
+    """Into ``attrs``: each ``numbers`` argument that is a number, each ``ints`` one that is an int."""
+    for key, name in numbers:
+        value = get(key)
+        if is_number(value):
+            attrs[name] = value
+    for key, name in ints:
+        value = get(key)
+        if type(value) is int:
+            attrs[name] = value
+
+
+def read_chat_params(get: Callable[[str], Any], attrs: dict[str, Any], max_tokens_keys: tuple[str, ...] = ()) -> None:
+    """Into ``attrs``, the chat-completions parameters OpenAI-compatible SDKs name alike: the
+    first of ``max_tokens_keys`` that is an int, ``stop`` (a string or a list of strings) and
+    ``n`` when not 1."""
+    for key in max_tokens_keys:
+        value = get(key)
+        if type(value) is int:
+            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    stop = string_list(get("stop"), lone=True)
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
+    n = get("n")
+    if type(n) is int and n != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+
+
+def string_list(value: Any, lone: bool = False) -> list[str] | None:
+    """A non-empty list or tuple of strings as a list (``lone``: one non-empty string as a list of
+    one too), else None: how stop sequences and encoding formats are read."""
+    if lone and type(value) is str:
+        return [value] if value else None
+    if isinstance(value, (list, tuple)) and value and all(type(s) is str for s in value):
+        return list(value)
+    return None
 
 
 #: An output format's ``type`` (OpenAI ``response_format`` / ``text.format``, Anthropic

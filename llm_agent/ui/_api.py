@@ -20,6 +20,8 @@ from llm_agent import analysis, semconv
 from llm_agent.analysis import (
     FILTER_ALIASES,
     FILTER_FIELDS,
+    TRACE_FILTER_ALIASES,
+    TRACE_FILTER_FIELDS,
     FilterError,
     Window,
     display_location,
@@ -59,6 +61,12 @@ _INT_FILTERS: Final = (
 _DURATION_FILTERS: Final = ("min_duration_s", "max_duration_s")
 _USD_FILTERS: Final = ("min_cost", "max_cost")
 _TEXT_FILTERS: Final = ("session_id", "user", "where")
+# The keyword filters of ``Store.traces`` (the Traces tab).
+_TRACE_TEXT_FILTERS: Final = ("session_id", "user", "model", "name", "where")
+_TRACE_INT_FILTERS: Final = ("min_total_tokens", "max_total_tokens")
+_BOOLEANS: Final = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+#: The traces outside every session, in the trace vocabulary (the sessions list links to them).
+SESSIONLESS_WHERE: Final = "session_id is null"
 
 Payload = dict[str, Any]
 Response = tuple[int, Payload]
@@ -113,6 +121,7 @@ class Api:
             "meta": self._meta,
             "sessions": self._sessions,
             "session": self._session,
+            "traces": self._traces,
             "transcript": self._transcript,
             "trace": self._trace,
             "models": self._models,
@@ -150,6 +159,9 @@ class Api:
             "max_limit": MAX_PAGE_LIMIT,
             "filter_fields": dict(FILTER_FIELDS),
             "filter_aliases": dict(FILTER_ALIASES),
+            "trace_filter_fields": dict(TRACE_FILTER_FIELDS),
+            "trace_filter_aliases": dict(TRACE_FILTER_ALIASES),
+            "sessionless_where": SESSIONLESS_WHERE,
             "content_attributes": list(CONTENT_ATTRIBUTES),
             # USD cost is off without genai-prices: the page says once how to turn it on.
             "pricing_available": analysis.pricing_available(),
@@ -196,7 +208,51 @@ class Api:
         counter = getattr(store, "count_sessions", None)
         if callable(counter):  # a store that can count cheaply lets the page show "of N"
             payload["total"] = counter(**kwargs)
+        # The traces no session lists (an app without llm_agent.session): the page links to them.
+        payload["sessionless_traces"] = store.count_traces(
+            since=window.since, until=window.until, where=SESSIONLESS_WHERE
+        )
         return 200, payload
+
+    def _traces(self, _arg: str, query: Mapping[str, str]) -> Response:
+        window = _window(query)
+        kwargs: dict[str, Any] = {"since": window.since, "until": window.until}
+        for name in _TRACE_TEXT_FILTERS:
+            value = query.get(name, "").strip()
+            if value:
+                kwargs[name] = value
+        for name in _DURATION_FILTERS:
+            value = query.get(name, "").strip()
+            if value:
+                kwargs[name] = _duration(name, value)
+        for name in _TRACE_INT_FILTERS:
+            value = query.get(name, "").strip()
+            if value:
+                kwargs[name] = _int(name, value, minimum=0)
+        has_error = query.get("has_error", "").strip().lower()
+        if has_error:
+            if has_error not in _BOOLEANS:
+                raise BadRequest(f"has_error must be 1 or 0 (true / false), got {query.get('has_error')!r}")
+            kwargs["has_error"] = _BOOLEANS[has_error]
+        limit = _int("limit", query.get("limit", "") or str(DEFAULT_PAGE_LIMIT), minimum=1)
+        if limit > MAX_PAGE_LIMIT:
+            raise BadRequest(f"limit must be at most {MAX_PAGE_LIMIT}, got {limit}")
+        offset = _int("offset", query.get("offset", "") or "0", minimum=0)
+        order_by = query.get("order_by", "").strip() or "-start"
+        store = self.holder.get()
+        rows = store.traces(**kwargs, order_by=order_by, limit=limit + 1, offset=offset)
+        return 200, {
+            "rows": [r.to_dict() for r in rows[:limit]],
+            "has_more": len(rows) > limit,
+            "limit": limit,
+            "offset": offset,
+            "order_by": order_by,
+            "since": window.since.isoformat(),
+            "until": window.until.isoformat(),
+            # Like the sessions list: no count of every match (on a month of traces it would cost
+            # more than the page); the extra row above says whether there is a next page.
+            "total": None,
+        }
 
     def _session(self, session_id: str, _query: Mapping[str, str]) -> Response:
         if not session_id:

@@ -262,9 +262,7 @@ def build_with_openai(path: str) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sdk_trace, "time_ns", clock)
         llm_agent.shutdown()
-        llm_agent.init(
-            backends=["sqlite"], sink_path=path, instrument=["openai"], schedule_delay_s=0.05, prices=PRICES
-        )
+        llm_agent.init(backends=["sqlite"], sink_path=path, instrument=["openai"], schedule_delay_s=0.05, prices=PRICES)
         try:
             client = openai.OpenAI(
                 api_key="test_openai_api_key",
@@ -309,8 +307,22 @@ def _openai_call(client, call: Call) -> None:  # type: ignore[no-untyped-def]
 
 def build_with_records(path: str) -> None:
     from llm_agent._cost import load
-    from llm_agent.backends._types import SpanRecord
     from llm_agent.backends.sqlite import SQLiteBackend
+
+    records = scenario_records()
+    backend = SQLiteBackend(path, prices=load(PRICES))
+    try:
+        # Two batches in reverse order: the rollups must not depend on arrival order.
+        half = len(records) // 2
+        backend.export(records[half:])
+        backend.export(records[:half])
+    finally:
+        backend.shutdown(5.0)
+
+
+def scenario_records() -> list:  # type: ignore[type-arg]
+    """The scenario as ``SpanRecord``s (what ``build_with_records`` writes)."""
+    from llm_agent.backends._types import SpanRecord
 
     records = []
     ids = iter(range(1, 10_000))
@@ -342,14 +354,7 @@ def build_with_records(path: str) -> None:
                 start_ns=start, end_ns=t, status="UNSET", session_id=sess.session_id, user_id=sess.user,
                 span_kind="CHAIN",
             ))  # fmt: skip
-    backend = SQLiteBackend(path, prices=load(PRICES))
-    try:
-        # Two batches in reverse order: the rollups must not depend on arrival order.
-        half = len(records) // 2
-        backend.export(records[half:])
-        backend.export(records[:half])
-    finally:
-        backend.shutdown(5.0)
+    return records
 
 
 @pytest.fixture(scope="session", params=["records", "openai"])

@@ -189,3 +189,23 @@ def test_trace_owner_without_the_rollup_row_comes_from_the_spans(sink: str, tmp_
         assert conn.execute("DELETE FROM traces WHERE trace_id = ?", (trace_id,)).rowcount == 1
     with contextlib.closing(llm_agent.analysis.open(str(copy))) as store:
         assert store.trace(trace_id) == expected
+
+
+def test_model_query_checks_once_and_binds_the_same_params_for_every_store() -> None:
+    from llm_agent.analysis._query import ModelQuery
+
+    q = ModelQuery.build("gpt-4o", since="2026-03-01T10:00:30Z", until="2026-03-01T11:00:00Z", bucket="1m",
+                         slow_threshold_s=1.5)  # fmt: skip
+    since = 1_772_359_230_000_000_000
+    assert (q.name, q.bucket_s, q.slow_threshold_s) == ("gpt-4o", 60, 1.5)
+    assert q.params == {
+        "first": since - 30_000_000_000,  # the window's start aligned down to the minute
+        "step": 60_000_000_000,
+        "slow": 1_500_000_000,
+        "model": "gpt-4o",
+        "since": since,
+        "until": since + 3570_000_000_000,
+    }
+    for bad in (-1, True, "3s"):
+        with pytest.raises(ValueError, match="slow_threshold_s must be a number >= 0"):
+            ModelQuery.build("m", since="1h", slow_threshold_s=bad)

@@ -107,3 +107,10 @@ def test_percentile_edge_cases() -> None:
     assert _stats.summarize([]).p50 is None
     with pytest.raises(ValueError):
         _stats.percentile([1.0], 101)
+
+
+@pytest.mark.parametrize("value", [1e308, "1e308", -1e300, "9e18"])
+def test_huge_finite_seconds_are_out_of_range_not_a_crash(value) -> None:
+    # 1e308 seconds is finite but overflows to infinity in nanoseconds (found by the filter fuzz test).
+    with pytest.raises(ValueError, match="time out of range"):
+        _time.to_ns(value, NOW)

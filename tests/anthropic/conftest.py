@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from llm_agent.testing import SpanCapture, capture_spans
+from tests._fixtures import capture_fixture
 from tests.anthropic.anthropic_helpers import cassette
 
 __all__ = ["cassette"]
 
 
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=["anthropic"]) as capture:
-        yield capture
+spans = capture_fixture("anthropic")

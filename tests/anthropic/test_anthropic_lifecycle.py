@@ -16,7 +16,7 @@ import llm_agent
 from llm_agent import semconv
 from llm_agent.testing import SpanCapture
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
-from tests._timing import pop_timing
+from tests._timing import span_attributes
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 MODEL = "claude-test-1"
@@ -108,11 +108,7 @@ def make(mock: Mock, is_async: bool = False) -> Any:
 
 
 def attrs_of(spans: SpanCapture) -> dict[str, Any]:
-    record = spans.one()
-    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    pop_timing(attrs)
-    attrs.pop("llm_agent.stream.chunks", None)
-    return attrs
+    return span_attributes(spans.one())
 
 
 ERROR_BODY = json.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": "bad model"}}).encode()

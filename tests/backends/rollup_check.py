@@ -1,5 +1,6 @@
 """An independent recomputation of the sink's rollups from its ``spans`` rows (the reference the
-ingest-time rollups must equal), written straight from the definitions in docs/backends.md."""
+ingest-time rollups must equal), written straight from the definitions in docs/backends.md and,
+for which spans' usage counts, docs/data-model.md."""
 
 from __future__ import annotations
 
@@ -8,6 +9,45 @@ from collections import defaultdict
 from typing import Any
 
 USAGE = {"LLM", "EMBEDDING"}
+MAX_DEPTH = 64
+
+
+def counted_span_ids(rows: list[Any]) -> set[str]:
+    """The usage spans that count, straight from the rule in docs/data-model.md ("Usage counts once
+    per model call"), written apart from the sink's implementation: pairwise, by recursion."""
+    by_id = {r["span_id"]: r for r in rows}
+
+    def ancestors(row: Any, depth: int = 0) -> list[str]:
+        parent = row["parent_span_id"]
+        if parent is None or depth == MAX_DEPTH:
+            return []
+        above = by_id.get(parent)
+        return [parent] + (ancestors(above, depth + 1) if above is not None else [])
+
+    usage = [r for r in rows if r["span_kind"] in USAGE]
+    anc = {r["span_id"]: set(ancestors(r)) for r in usage}
+
+    def known(r: Any) -> bool:
+        return r["input_tokens"] is not None or r["output_tokens"] is not None
+
+    def covers(o: Any, i: Any) -> bool:
+        if o is i or i["span_id"] in anc[o["span_id"]]:  # i above o (or a cyclic chain)
+            return False
+        if o["span_id"] in anc[i["span_id"]]:  # i below o in the tree
+            return True
+        if o["kind"] == "CLIENT" or i["span_id"] in anc[o["span_id"]] or not anc[o["span_id"]] & anc[i["span_id"]]:
+            return False
+        inside = o["start_ns"] <= i["start_ns"] and i["end_ns"] <= o["end_ns"]
+        if (o["start_ns"], o["end_ns"]) == (i["start_ns"], i["end_ns"]):
+            return inside and o["span_id"] < i["span_id"]
+        return inside
+
+    counted_known = [o for o in usage if known(o) and not any(known(i) and covers(o, i) for i in usage)]
+    out = {r["span_id"] for r in counted_known}
+    for u in usage:
+        if not known(u) and not any(covers(u, i) for i in usage) and not any(covers(o, u) for o in counted_known):
+            out.add(u["span_id"])
+    return out
 
 
 def expected_traces(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -18,7 +58,9 @@ def expected_traces(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     out = {}
     for trace_id, rows in by_trace.items():
         rows.sort(key=lambda r: (r["start_ns"], r["span_id"]))
-        usage = [r for r in rows if r["span_kind"] in USAGE]
+        counted = counted_span_ids(rows)
+        assert {r["span_id"] for r in rows if r["usage_counted"]} == counted
+        usage = [r for r in rows if r["span_id"] in counted]
         root = min(rows, key=lambda r: (r["parent_span_id"] is not None, r["start_ns"], r["span_id"]))
         tin = sum(r["input_tokens"] or 0 for r in usage)
         tout = sum(r["output_tokens"] or 0 for r in usage)

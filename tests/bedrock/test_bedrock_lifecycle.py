@@ -20,7 +20,7 @@ from botocore.response import StreamingBody
 import llm_agent
 from llm_agent.testing import SpanCapture, capture_spans
 from tests._lifecycle import LifecycleCases, LifecycleMatrix
-from tests._timing import pop_timing
+from tests._timing import span_attributes
 from tests.bedrock.bedrock_helpers import client, converse_reports_cache_tokens
 from tests.bedrock.bedrock_server import (
     EVENT_STREAM,
@@ -84,10 +84,7 @@ def request(server: BedrockServer, model: str, stream: bool = False) -> dict[str
 
 
 def attrs_of(spans: SpanCapture) -> dict[str, Any]:
-    record = spans.one()
-    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    pop_timing(attrs)
-    return attrs
+    return span_attributes(spans.one(), chunks=False)
 
 
 CONVERSE_USAGE = {

@@ -49,22 +49,22 @@ def run_harness(tmp_path: Path, *extra: str) -> tuple[list[tuple[str, str]], lis
 def test_plumbing_with_the_fake_counter(tmp_path: Path) -> None:
     rows, raw, _ = run_harness(
         tmp_path, "--fake-counter", "--subjects", "bare,llm_agent,llm_agent_sqlite", "--scenarios",
-        "chat,chat_stream,error,anthropic_stream",
+        "chat,chat_stream,error,anthropic_stream,gemini",
     )  # fmt: skip
     subjects = ("bare (openai {})", "llm_agent (discarding exporter)", "llm_agent, SQLite sink")
     version = raw[0]["openai"]
     assert rows == [
         (scenario, subject.format(version))
-        for scenario in ("chat", "chat_stream", "error", "anthropic_stream")
+        for scenario in ("chat", "chat_stream", "error", "anthropic_stream", "gemini")
         for subject in subjects
     ]
     # one process per subject (quick: one run), each having measured every scenario
     assert sorted((r["subject"], sorted(r["per_call"])) for r in raw) == [
-        (subject, ["anthropic_stream", "chat", "chat_stream", "error"])
+        (subject, ["anthropic_stream", "chat", "chat_stream", "error", "gemini"])
         for subject in ("bare", "llm_agent", "llm_agent_sqlite")
     ]
     # warm-up 2, then 2 and 6 calls per plain scenario; streams a fifth (at least 1 and 2)
-    calls = {"chat": 10, "error": 10, "chat_stream": 1 + 1 + 2, "anthropic_stream": 1 + 1 + 2}
+    calls = {"chat": 10, "error": 10, "chat_stream": 1 + 1 + 2, "anthropic_stream": 1 + 1 + 2, "gemini": 10}
     exported = next(r for r in raw if r["subject"] == "llm_agent")["spans"]
     assert exported == sum(calls.values())
 

@@ -162,8 +162,10 @@ def test_session_sums_past_int64_saturate_and_never_fail_the_batch(tmp_path):
                          (INT64_MAX - 5, INT64_MAX - 5))  # fmt: skip
             # and a trace whose spans alone sum past int64 in SQL
             conn.execute("UPDATE spans SET input_tokens = ? WHERE span_id = ?", (INT64_MAX, f"{1:016x}"))
+        # (Beside span 1, not below it: a usage span below another reports the same model call, and
+        # only the inner one would count.)
         late = SpanRecord(
-            trace_id=f"{1:032x}", span_id=f"{9:016x}", parent_span_id=f"{1:016x}", name="chat m", kind="CLIENT",
+            trace_id=f"{1:032x}", span_id=f"{9:016x}", parent_span_id=None, name="chat m", kind="CLIENT",
             start_ns=5, end_ns=6, status="UNSET", session_id="big", span_kind="LLM", input_tokens=10, output_tokens=1,
         )  # fmt: skip
         assert backend.export([late, _record(3, 100)]) is ExportResult.SUCCESS

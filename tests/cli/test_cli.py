@@ -229,7 +229,7 @@ def test_help_lists_every_command(capsys) -> None:
         main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("sessions", "session", "trace", "models", "model", "users", "prune", "ui", "demo"):
+    for command in ("sessions", "session", "traces", "trace", "models", "model", "users", "prune", "ui", "demo"):
         assert command in out
 
 

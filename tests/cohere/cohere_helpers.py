@@ -16,7 +16,7 @@ import cohere
 import httpx
 import yaml
 
-from tests._timing import pop_timing
+from tests._timing import span_attributes
 
 BASE_URL = "https://mock.cohere.test"
 MODEL = "command-r-test"
@@ -97,10 +97,7 @@ def make(mock: Mock, is_async: bool = False) -> Any:
 
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the timing and chunk count."""
-    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    pop_timing(attrs)
-    attrs.pop("llm_agent.stream.chunks", None)
-    return attrs
+    return span_attributes(record)
 
 
 # --- recorded exchanges -----------------------------------------------------------------------------

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests._fixtures import capture_fixture
 
-import pytest
-
-from llm_agent.testing import SpanCapture, capture_spans
-
-
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=["cohere"]) as capture:
-        yield capture
+spans = capture_fixture("cohere")

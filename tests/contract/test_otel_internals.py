@@ -185,6 +185,26 @@ def _check_suppress_keys() -> None:
     assert seen == (False, False), "instrumentations no longer read these keys"
 
 
+def _check_metric_hook() -> None:
+    """Our aggregation can stand in for the SDK's instruments on a default provider, and the
+    reader's collect callback we wrap is the one the reader calls."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from llm_agent.export import _metric_hook
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    blocker = _metric_hook.fast_path_blocker(provider, _metric_hook.sdk_scope("llm_agent", "0"))
+    assert blocker is None, f"fast metrics path blocked: {blocker}"
+    assert _metric_hook.overflow_attributes() == {"otel.metric.overflow": True}, "overflow attributes moved"
+    seen = []
+    original = getattr(reader, _metric_hook.COLLECT_FIELD)
+    setattr(reader, _metric_hook.COLLECT_FIELD, lambda r, **kw: seen.append(r) or original(r, **kw))
+    reader.get_metrics_data()
+    assert seen == [reader], "MetricReader.collect no longer calls its _collect callback"
+
+
 _SDK, _API = "opentelemetry-sdk", "opentelemetry-api"
 INTERNALS: list[Internal] = [
     Internal(_SDK, "Tracer.span_processor._span_processors", _check_processors, SDK_PATH),
@@ -207,6 +227,14 @@ INTERNALS: list[Internal] = [
         "opentelemetry.sdk.trace.time_ns",
         _check_sdk_clock,
         "the direct span path stamps time.time_ns (the same clock) but not a clock faked in the SDK module",
+    ),
+    Internal(
+        _SDK,
+        "MetricReader._collect / MeterProvider._measurement_consumer._reader_storages / _sdk_config"
+        " / _Histogram, _Counter / _view_instrument_match._OVERFLOW_ATTRIBUTES",
+        _check_metric_hook,
+        "the GenAI metrics are recorded through the SDK's instruments (about 100k instructions per record"
+        " instead of a few thousand; the same data)",
     ),
     Internal(
         _API,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -278,7 +279,45 @@ INTERNALS = [
         ),
         "a stream read through the helpers bypasses the proxy: its span ends as abandoned, without usage",
     ),
+    *(
+        [
+            Internal(
+                "openai-agents",
+                "agents.tracing.scope.Scope.set_current_span/reset_current_span/set_current_trace/reset_current_trace",
+                lambda: _agents_sdk().scope_class() is not None,
+                "our spans are not made current: a provider span inside the SDK's model call is a sibling of the "
+                "SDK's response span, and response spans never count as the model call",
+                "openai_agents",
+            ),
+            Internal(
+                "openai-agents",
+                "DefaultTraceProvider._multi_processor._processors",
+                lambda: _agents_sdk().registered_processors(_agents_provider()) is not None,
+                "instrument() cannot see whether the app replaced the SDK's processors; it registers only once",
+                "openai_agents",
+            ),
+            Internal(
+                "openai-agents",
+                "ResponseSpanData._response_id (the response id without trace_include_sensitive_data)",
+                lambda: "_response_id" in _attr("agents.tracing.span_data", "ResponseSpanData").__slots__,
+                "response spans lack gen_ai.response.id when the SDK keeps no sensitive data",
+                "openai_agents",
+            ),
+        ]
+        if importlib.util.find_spec("agents") is not None
+        else []
+    ),
 ]
+
+
+def _agents_sdk() -> Any:
+    from llm_agent.instrumentation.openai_agents import _sdk
+
+    return _sdk
+
+
+def _agents_provider() -> Any:
+    return _attr("agents.tracing", "get_trace_provider")()
 
 
 def _litellm_attr(module: str, *path: str) -> Any:

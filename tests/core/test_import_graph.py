@@ -11,8 +11,13 @@ module would otherwise depend on the root package, which re-exports the facade.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+import pytest
 
 import llm_agent
 
@@ -152,3 +157,29 @@ def test_the_walk_counts_function_level_and_type_checking_imports(tmp_path: Path
     }
     assert cycles(graph, set()) == [["pkg.high", "pkg.low"], ["pkg.sub.a", "pkg.sub.b"]]
     assert cycles(graph, {("pkg.low", "pkg.high")}) == [["pkg.sub.a", "pkg.sub.b"]]
+
+
+_NO_OTEL = """
+import importlib, sys
+importlib.import_module(sys.argv[1])
+print(sorted(m for m in sys.modules if m == "opentelemetry" or m.startswith("opentelemetry.")))
+"""
+
+
+@pytest.mark.parametrize("module", ["llm_agent", "llm_agent.analysis", "llm_agent.cli"])
+def test_the_analysis_side_imports_no_opentelemetry(module: str) -> None:
+    """``import llm_agent`` (a lazy facade), the analysis API and the ``llm-agent`` command load no
+    OpenTelemetry module: the CLI answers in about the time of Python's own start-up (issue 25)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OTEL_"))}
+    env["PYTHONPATH"] = str(PACKAGE_DIR.parent)
+    done = subprocess.run([sys.executable, "-c", _NO_OTEL, module], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "[]\n")
+
+
+def test_the_facade_imports_opentelemetry_when_used() -> None:
+    """The check above can fail: the first use of ``init`` loads the tracing side."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OTEL_"))}
+    env["PYTHONPATH"] = str(PACKAGE_DIR.parent)
+    script = "import sys, llm_agent; llm_agent.init; print('opentelemetry.trace' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "True\n")

@@ -183,3 +183,35 @@ def test_a_module_imported_after_uninstrument_is_left_alone() -> None:
         """
     )
     assert out == {"wrapped": False, "spans": [], "errors": 0}
+
+
+_EVERY_SDK = """
+import importlib, importlib.util, json, sys
+import llm_agent
+from llm_agent import _errors
+from llm_agent.instrumentation._registry import LIBRARIES
+out = {}
+for name, library in LIBRARIES.items():
+    try:
+        if importlib.util.find_spec(library) is None:
+            continue
+    except ImportError:
+        continue
+    importlib.import_module(library)
+    top = library.split(".")[0]
+    before = {m for m in sys.modules if m == top or m.startswith(top + ".")}
+    llm_agent.instrument(name)
+    out[name] = sorted(m for m in sys.modules if (m == top or m.startswith(top + ".")) and m not in before)
+out["errors"] = len(_errors.collected)
+print(json.dumps(out))
+"""
+
+
+def test_instrumenting_any_sdk_imports_none_of_its_modules() -> None:
+    """Every provider's patching, its extras included, waits for the app's own imports."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _EVERY_SDK], capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "openai" in out and "google_genai" in out  # the test environment has them (and the others)
+    assert out == {**{name: [] for name in out if name != "errors"}, "errors": 0}

@@ -26,7 +26,12 @@ PUBLIC_MODULES = ("llm_agent", "llm_agent.analysis", "llm_agent.backends", "llm_
 #: ``llm_agent.analysis.clickhouse``), documented with them in docs/backends.md and docs/analysis.md.
 PUBLIC_PACKAGES = ("llm_agent.analysis", "llm_agent.backends")
 #: Files of the CLI and the web page: they may use ``llm_agent.analysis`` only through its ``__all__``.
-ANALYSIS_CLIENTS = (PACKAGE_DIR / "cli.py", PACKAGE_DIR / "_terminal.py", *sorted((PACKAGE_DIR / "ui").glob("*.py")))
+ANALYSIS_CLIENTS = (
+    PACKAGE_DIR / "cli.py",
+    PACKAGE_DIR / "_cli_traces.py",
+    PACKAGE_DIR / "_terminal.py",
+    *sorted((PACKAGE_DIR / "ui").glob("*.py")),
+)
 
 
 def _module_names() -> list[str]:

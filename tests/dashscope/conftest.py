@@ -8,16 +8,13 @@ from typing import Any
 import dashscope
 import pytest
 
-from llm_agent.testing import SpanCapture, capture_spans
+from tests._fixtures import capture_fixture
 from tests.dashscope.dashscope_helpers import CASSETTES, ClassicServer, MockAPI
 
 API_KEY = "test_dashscope_api_key"
 
 
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=["dashscope"]) as capture:
-        yield capture
+spans = capture_fixture("dashscope")
 
 
 @pytest.fixture

@@ -14,10 +14,16 @@ from llm_agent._demo import workload
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _demo(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+#: The CLI with the OpenAI Agents SDK made unimportable, as where ``openai-agents`` is not installed.
+WITHOUT_AGENTS_SDK = "import sys; sys.modules['agents'] = None; from llm_agent.cli import main; sys.exit(main())"
+
+
+def _demo(db: Path, *args: str, agents_sdk: bool = False) -> subprocess.CompletedProcess[str]:
+    """The demo in a subprocess; without the Agents SDK unless asked (the workload of a plain install)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OPENAI_", "OTEL_"))}
+    cli = ["-m", "llm_agent.cli"] if agents_sdk else ["-c", WITHOUT_AGENTS_SDK]
     return subprocess.run(
-        [sys.executable, "-m", "llm_agent.cli", "demo", "--db", str(db), *args],
+        [sys.executable, *cli, "demo", "--db", str(db), *args],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -45,6 +51,9 @@ def test_demo_records_the_planned_sessions_and_prints_the_analysis(tmp_path: Pat
     assert all(p.session_id.replace("-x-", f"-{tag}-") in out for p in plans)
     assert "llm-agent sessions --db" in out and "--min-tokens 3000" in out and "llm-agent ui --db" in out
     assert f"[{'#' * 30}] {sum(p.turns for p in plans)}/{sum(p.turns for p in plans)} turns" in result.stderr
+    # Without the Agents SDK the workload is the plain one, and the demo says once what would add the SDK's.
+    assert result.stderr.count("installing llm-agent[openai-agents] adds an OpenAI Agents SDK workload") == 1
+    assert "Agents SDK conversation" not in out
     with sqlite3.connect(db) as conn:
         models = {
             m for (m,) in conn.execute("SELECT DISTINCT model FROM spans WHERE span_kind IN ('LLM', 'EMBEDDING')")
@@ -130,7 +139,7 @@ def test_db_before_the_command_is_passed_on(tmp_path: Path) -> None:
     db = tmp_path / "top.sqlite"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_AGENT_", "OPENAI_", "OTEL_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "llm_agent.cli", "--db", str(db), "demo", "--sessions", "1", "--latency-scale", "0"],
+        [sys.executable, "-c", WITHOUT_AGENTS_SDK, "--db", str(db), "demo", "--sessions", "1", "--latency-scale", "0"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from llm_agent._demo import agents_sdk
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -86,7 +88,9 @@ def test_query_sink(tmp_path: Path) -> None:
     except ImportError:
         assert "(pip install pandas to get a DataFrame)" in out
     else:
-        assert "DataFrame: 10 sessions" in out
+        # The demo's 10 sessions, plus its OpenAI Agents SDK sessions where the SDK is installed.
+        sdk = len(agents_sdk.plan(10, 7, "x")) if agents_sdk.available() else 0
+        assert f"DataFrame: {10 + sdk} sessions" in out
 
 
 @pytest.mark.parametrize("script", ["chatbot.py", "async_streaming.py", "web_app.py", "custom_backend.py",

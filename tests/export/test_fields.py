@@ -64,6 +64,7 @@ def test_rollup_row_indexes_name_the_columns_they_read():
         "S_IN": "input_tokens", "S_OUT": "output_tokens", "S_CACHE": "cache_read_tokens",
         "S_REASONING": "reasoning_tokens", "S_TTFT": "ttft_s", "S_MISSING": "usage_missing",
         "S_WRITE": "cache_creation_tokens", "S_COST": "cost_nusd", "S_SAVED": "cache_saved_nusd",
+        "S_OTELKIND": "kind", "S_COUNTED": "usage_counted",
     }  # fmt: skip
 
 
@@ -100,6 +101,7 @@ def test_a_row_lands_in_the_columns_named_by_the_record_fields(make_span):
         **dict.fromkeys(COST_COLUMNS),  # the sink prices rows as it writes them (tests/cost)
         "attributes": fast_encode(record.attributes),
         "events": '[{"name":"exception","time_ns":5,"attributes":{"exception.type":"X"}}]',
+        "usage_counted": 1,  # an LLM span (its trace's other usage spans decide at ingest)
     }
     # every column was set from its own field
     assert None not in [v for k, v in stored.items() if k not in COST_COLUMNS]

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import llm_agent.analysis
-from llm_agent.analysis import FILTER_FIELDS, FilterError
+from llm_agent.analysis import FILTER_FIELDS, TRACE_FILTER_FIELDS, FilterError
 from llm_agent.cli import main
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "analysis"))
@@ -59,6 +59,15 @@ COMPARISONS = st.sampled_from(sorted(FILTER_FIELDS)).flatmap(
 EXPRESSIONS = st.one_of(
     COMPARISONS, COMPARISONS, COMPARISONS, st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
 )
+TRACE_COMPARISONS = st.sampled_from(sorted(TRACE_FILTER_FIELDS)).flatmap(
+    lambda f: st.one_of(
+        st.builds(lambda op, v: f"{f} {op} {v}", OPS, _value(f)),
+        st.sampled_from([f"{f} is null", f"{f} is not null", f"{f} is", f"{f} is not 5"]),
+    )
+)
+TRACE_EXPRESSIONS = st.one_of(
+    TRACE_COMPARISONS, TRACE_COMPARISONS, st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +99,25 @@ def test_any_filter_expression_gives_rows_or_a_filter_error(store: Any, expressi
     assert all(hasattr(r, "session_id") for r in rows)
 
 
+@FUZZ_SETTINGS
+@example(expression="ttft_s > 1e400")
+@example(expression="tool in ('a', 99999999999999999999)")
+@example(expression="kind contains '' or error_type != 1e20")
+@given(expression=st.one_of(TRACE_EXPRESSIONS, st.builds(lambda a, b: f"{a} or not ({b})", TRACE_EXPRESSIONS,
+                                                         TRACE_EXPRESSIONS)))
+def test_any_trace_filter_expression_gives_rows_or_a_filter_error(store: Any, expression: str) -> None:
+    try:
+        rows = store.traces(since=SINCE, until=UNTIL, where=expression, limit=None)
+        count = store.count_traces(since=SINCE, until=UNTIL, where=expression)
+    except FilterError as exc:
+        assert str(exc).splitlines()[-1].strip() == "^"
+        return
+    assert all(hasattr(r, "trace_id") for r in rows) and count == len(rows)
+
+
 NUMERIC_OPTIONS = st.sampled_from([
+    ("traces", "--min-tokens"), ("traces", "--max-duration"), ("traces", "--limit"), ("traces", "--offset"),
+    ("traces", "--since"), ("traces", "--until"),
     ("sessions", "--min-tokens"), ("sessions", "--max-tokens"), ("sessions", "--min-traces"),
     ("sessions", "--max-output-tokens"), ("sessions", "--limit"), ("sessions", "--offset"),
     ("sessions", "--min-duration"), ("sessions", "--max-duration"), ("sessions", "--since"), ("sessions", "--until"),

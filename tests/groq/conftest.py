@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from llm_agent.testing import SpanCapture, capture_spans
+from tests._fixtures import capture_fixture
 from tests.groq.groq_helpers import Mock, cassette_player
 
-
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=["groq"]) as capture:
-        yield capture
+spans = capture_fixture("groq")
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import groq
 import groq._base_client as _base_client
 
+from tests._mock_http import JsonMock, sse_data
 from tests._recorded import recorded_request, recorder
-from tests._timing import pop_arms_total, pop_timing
+from tests._timing import span_attributes
 
 HTTP: Any = getattr(_base_client, "httpx2", None) or _base_client.httpx
 API_KEY = "test_groq_api_key"
@@ -76,29 +76,14 @@ ERROR_BODY = {"error": {"message": "The model does not exist", "type": "invalid_
                         "code": "model_not_found"}}
 
 
-def sse(items: list[dict[str, Any]], done: bool = True) -> bytes:
-    text = "".join(f"data: {json.dumps(item)}\n\n" for item in items)
-    return (text + ("data: [DONE]\n\n" if done else "")).encode()
+sse = sse_data
 
 
-class Mock:
-    """Answers every request with the arranged status and body; counts the requests."""
+class Mock(JsonMock):
+    """The mock Groq API (``JsonMock``) and clients of it."""
 
-    def __init__(self) -> None:
-        self.status = 200
-        self.body = json.dumps(CHAT).encode()
-        self.content_type = "application/json"
-        self.requests: list[Any] = []
-
-    def json(self, body: Any, status: int = 200) -> None:
-        self.status, self.body, self.content_type = status, json.dumps(body).encode(), "application/json"
-
-    def stream(self, items: list[dict[str, Any]], done: bool = True) -> None:
-        self.status, self.body, self.content_type = 200, sse(items, done), "text/event-stream"
-
-    def __call__(self, request: Any) -> Any:
-        self.requests.append(request)
-        return HTTP.Response(self.status, content=self.body, headers={"content-type": self.content_type})
+    http = HTTP
+    default_body = CHAT
 
     def client(self, is_async: bool = False) -> Any:
         transport = HTTP.MockTransport(self)
@@ -124,8 +109,4 @@ def request_of(name: str, index: int = 0) -> dict[str, Any]:
 
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the stream timing and chunk count."""
-    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    pop_timing(attrs)
-    pop_arms_total(attrs)
-    attrs.pop("llm_agent.stream.chunks", None)
-    return attrs
+    return span_attributes(record, arms_total=True)

@@ -13,17 +13,14 @@ import pytest
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-from llm_agent.testing import SpanCapture, capture_spans
+from tests._fixtures import capture_fixture
 from tests.litellm.loopback import Loopback
 
 #: LiteLLM is instrumented with the SDKs it can reach underneath, as an app that installed them has.
 INSTRUMENTED = ["litellm", "openai", "anthropic"]
 
 
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=INSTRUMENTED) as capture:
-        yield capture
+spans = capture_fixture(*INSTRUMENTED)
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from llm_agent.testing import SpanCapture, capture_spans
+from tests._fixtures import capture_fixture
 from tests.mistralai.mistral_helpers import Mock, cassette_player
 
-
-@pytest.fixture
-def spans() -> Iterator[SpanCapture]:
-    with capture_spans(instrument=["mistralai"]) as capture:
-        yield capture
+spans = capture_fixture("mistralai")
 
 
 @pytest.fixture

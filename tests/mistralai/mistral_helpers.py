@@ -4,15 +4,15 @@ shape (as its SDK models and API documentation give them), and recorded exchange
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx2
 from mistralai.client import Mistral
 
+from tests._mock_http import JsonMock, sse_data
 from tests._recorded import recorded_request, recorder
-from tests._timing import pop_arms_total, pop_timing
+from tests._timing import span_attributes
 
 API_KEY = "test_mistral_api_key"
 MODEL = "mistral-small-latest"
@@ -72,29 +72,14 @@ ERROR_BODY = {"object": "error", "message": "Invalid model: nope", "type": "inva
 BAD_EVENT = {"object": "error", "message": "stream broke", "type": "internal", "code": "1000"}
 
 
-def sse(items: list[dict[str, Any]], done: bool = True) -> bytes:
-    text = "".join(f"data: {json.dumps(item)}\n\n" for item in items)
-    return (text + ("data: [DONE]\n\n" if done else "")).encode()
+sse = sse_data
 
 
-class Mock:
-    """Answers every request with the arranged status and body; counts the requests."""
+class Mock(JsonMock):
+    """The mock Mistral API (``JsonMock``) and clients of it."""
 
-    def __init__(self) -> None:
-        self.status = 200
-        self.body = json.dumps(CHAT).encode()
-        self.content_type = "application/json"
-        self.requests: list[Any] = []
-
-    def json(self, body: Any, status: int = 200) -> None:
-        self.status, self.body, self.content_type = status, json.dumps(body).encode(), "application/json"
-
-    def stream(self, items: list[dict[str, Any]]) -> None:
-        self.status, self.body, self.content_type = 200, sse(items), "text/event-stream"
-
-    def __call__(self, request: Any) -> Any:
-        self.requests.append(request)
-        return httpx2.Response(self.status, content=self.body, headers={"content-type": self.content_type})
+    http = httpx2
+    default_body = CHAT
 
     def client(self, is_async: bool = False) -> Mistral:
         transport = httpx2.MockTransport(self)
@@ -124,8 +109,4 @@ def request_of(name: str, index: int = 0) -> dict[str, Any]:
 
 def attrs_of(record: Any) -> dict[str, Any]:
     """A span's attributes, lists as tuples, without the stream timing and chunk count."""
-    attrs = {k: tuple(v) if isinstance(v, list) else v for k, v in record.attributes.items()}
-    pop_timing(attrs)
-    pop_arms_total(attrs)
-    attrs.pop("llm_agent.stream.chunks", None)
-    return attrs
+    return span_attributes(record, arms_total=True)

@@ -486,11 +486,23 @@ def content_sink(tmp_path_factory: pytest.TempPathFactory) -> str:
     llm_agent.init(backends=["sqlite"], sink_path=path, schedule_delay_s=0.05)
     try:
         with llm_agent.session("ui-content"):
-            with llm_agent.trace("old-row", {"gen_ai.input.messages": OLD_INPUT, "gen_ai.output.messages": OLD_OUTPUT,
-                                             "gen_ai.system_instructions": '"old system"'}):
+            with llm_agent.trace(
+                "old-row",
+                {
+                    "gen_ai.input.messages": OLD_INPUT,
+                    "gen_ai.output.messages": OLD_OUTPUT,
+                    "gen_ai.system_instructions": '"old system"',
+                },
+            ):
                 pass
-            with llm_agent.trace("new-row", {"gen_ai.input.messages": NEW_INPUT, "gen_ai.output.messages": NEW_OUTPUT,
-                                             "gen_ai.system_instructions": '[{"type":"text","content":"new system"}]'}):
+            with llm_agent.trace(
+                "new-row",
+                {
+                    "gen_ai.input.messages": NEW_INPUT,
+                    "gen_ai.output.messages": NEW_OUTPUT,
+                    "gen_ai.system_instructions": '[{"type":"text","content":"new system"}]',
+                },
+            ):
                 pass
         assert llm_agent.flush(10.0)
     finally:
@@ -512,9 +524,10 @@ def test_content_in_both_shapes_renders(browser: Any, content_sink: str, artifac
     import llm_agent.analysis
     from llm_agent import ui
 
-    with ui.make_server(db=content_sink, port=0).start() as srv, contextlib.closing(
-        llm_agent.analysis.open(content_sink)
-    ) as store:
+    with (
+        ui.make_server(db=content_sink, port=0).start() as srv,
+        contextlib.closing(llm_agent.analysis.open(content_sink)) as store,
+    ):
         old = _content_texts(browser, srv.url, store, "old-row")
         screenshot(browser, artifacts, "trace-content-old-shape")
         new = _content_texts(browser, srv.url, store, "new-row")
@@ -594,8 +607,7 @@ def test_costs_on_sessions_models_and_the_users_view(browser: Any, server: Any, 
     shown = [(r.get_attribute("data-user"), r.find_element(By.CSS_SELECTOR, 'td[data-col="cost_usd"]').text)
              for r in find_all(browser, "user-row")]  # fmt: skip
     assert shown == [
-        (u.user_id, fmt_usd(u.cost_usd) + (f" +{u.unpriced_calls} unpriced" if u.unpriced_calls else ""))
-        for u in users
+        (u.user_id, fmt_usd(u.cost_usd) + (f" +{u.unpriced_calls} unpriced" if u.unpriced_calls else "")) for u in users
     ]
     assert shown[0][0] == "dave"  # 1000 in / 500 out of gpt-4o
     screenshot(browser, artifacts, "users")

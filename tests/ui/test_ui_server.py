@@ -112,7 +112,7 @@ def test_detail_endpoints_equal_the_analysis_results(server: Any, store: Any) ->
     status, payload = get_json(server, "/api/models")
     assert status == 200
     assert payload["models"] == [m.to_dict() for m in store.models(since="24h")]
-    assert [m["model"] for m in payload["models"]] == ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]
+    assert [m["model"] for m in payload["models"]] == ["gpt-4o", "gpt-4.1", "gpt-4o-mini", "text-embedding-3-small"]
 
     status, payload = get_json(server, "/api/model/gpt-4o-mini?bucket=5m")
     expected = store.model("gpt-4o-mini", since=payload["since"], until=payload["until"], bucket="5m").to_dict()
@@ -181,7 +181,7 @@ def test_the_page_loads_nothing_from_outside() -> None:
     static = os.path.join(os.path.dirname(ui.__file__), "static")
     names = sorted(os.listdir(static))
     assert names == ["app.css", "app.js", "charts.js", "dom.js", "favicon.svg", "index.html", "models.js",
-                     "sessions.js", "state.js", "trace.js", "transcript.js", "users.js"]  # fmt: skip
+                     "sessions.js", "state.js", "trace.js", "traces.js", "transcript.js", "users.js"]  # fmt: skip
     for name in names:
         with open(os.path.join(static, name), encoding="utf-8") as f:
             text = f.read()

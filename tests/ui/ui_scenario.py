@@ -10,6 +10,7 @@ default 24 h window shows all of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -64,6 +65,13 @@ PRICES = {"models": {
     "gpt-4o": {"input": 2.0, "output": 8.0}, "gpt-4o-mini": {"input": 1.0, "output": 4.0},
     "text-embedding-3-small": {"input": 1.0, "output": 0.0},
 }}  # fmt: skip
+#: Calls made outside every session (an app that never calls llm_agent.session): (start offset,
+#: trace name or None for a bare call, calls).  Only the Traces tab lists them.
+SESSIONLESS: tuple[tuple[float, str | None, tuple[Call, ...]], ...] = (
+    (3000, None, (Call("gpt-4.1", 6.0, 500, 300),)),
+    (3100, None, (Call("gpt-4.1", 0.2, status=429),)),
+    (3200, "nightly-job", (Call("gpt-4.1", 1.0, 50, 20), Call("gpt-4.1", 1.5, 60, 30))),
+)
 
 #: The trace whose waterfall the tests measure: alice's first turn (1.0 s, 3.0 s and 0.5 s calls).
 WATERFALL_SESSION = "ui-alice-1"
@@ -157,7 +165,11 @@ def build_sink(path: str) -> None:
         mp.setattr(sdk_trace, "time_ns", clock)
         llm_agent.shutdown()
         llm_agent.init(
-            backends=["sqlite"], sink_path=path, instrument=["openai"], capture_content=True, schedule_delay_s=0.05,
+            backends=["sqlite"],
+            sink_path=path,
+            instrument=["openai"],
+            capture_content=True,
+            schedule_delay_s=0.05,
             prices=PRICES,
         )
         try:
@@ -175,6 +187,11 @@ def build_sink(path: str) -> None:
                         with llm_agent.trace(f"turn-{n}"):
                             for call in calls:
                                 _call(client, call)
+            for offset_s, name, calls in SESSIONLESS:
+                clock.ns = start + round(offset_s * S)
+                with llm_agent.trace(name) if name else contextlib.nullcontext():
+                    for call in calls:
+                        _call(client, call)
             assert llm_agent.flush(10.0)
         finally:
             llm_agent.shutdown()

@@ -7,7 +7,8 @@ Three layers, each a subquery of the next:
   user from the first non-empty of the accepted ID keys, ``gen_ai.span.kind`` else inferred from
   ``gen_ai.operation.name``, model = request model else response model, tokens known or NULL);
 * traces: the rollup of ``llm_agent.backends._sqlite_rollups`` (earliest span naming the session /
-  user, root span's name and service, token sums over LLM / EMBEDDING spans only, ...);
+  user, root span's name and service, token sums over the spans whose usage counts — LLM /
+  EMBEDDING spans, each model call once, ``_usage`` — ...);
 * sessions: the traces grouped by session, with the ``sessions`` table's column names, so the
   filter language compiles against the same column map as on SQLite.
 
@@ -19,13 +20,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from llm_agent import semconv
+from llm_agent import _dialects, semconv
 from llm_agent.analysis import _sql
 from llm_agent.analysis._query import SessionQuery
 from llm_agent.analysis.clickhouse._cost import EMPTY_MAP, cost_columns
+from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 # Inferred gen_ai.span.kind per gen_ai.operation.name: the export converter's table (_INFERRED_KINDS).
 _INFERRED: Final = (
+    *_dialects.OLD_INFERRED_KINDS.items(),
     (semconv.OP_CHAT, semconv.KIND_LLM),
     (semconv.OP_TEXT_COMPLETION, semconv.KIND_LLM),
     ("generate_content", semconv.KIND_LLM),
@@ -57,11 +60,45 @@ def first_nonempty(keys: tuple[str, ...]) -> str:
     return "coalesce(" + ", ".join(f"nullIf({attr(k)}, '')" for k in keys) + ")"
 
 
+#: Another instrumentation's span: only those are read for other dialects' names (``_fields``).
+_FOREIGN: Final = f"ScopeName != {_lit(semconv.INSTRUMENTATION_SCOPE)}"
+
+
+def _synonyms(synonyms: tuple[_dialects.Synonym, ...], typed: str = "{}") -> str:
+    """SQL for ``_dialects.synonym_value``: the first synonym present decides (``typed``: the
+    field's coercion of a plain value, ``{}`` the attribute text)."""
+    cases = []
+    for key, how in synonyms:
+        value = f"SpanAttributes[{_lit(key)}]"
+        if how is None:
+            expr = typed.format(value)
+        elif isinstance(how, str) and how.startswith("const:"):
+            expr = _lit(how[6:])
+        elif isinstance(how, str) and how.startswith("json:"):
+            expr = f"nullIf(JSONExtractString({value}, {_lit(how[5:])}), '')"
+        elif isinstance(how, str):
+            expr = f"concat({value}, {_lit(how)})"  # decimal exponent: parsed as text, like Python
+        else:
+            expr = "multiIf(" + ", ".join(f"{value} = {_lit(k)}, {_lit(v)}" for k, v in how.items()) + ", NULL)"
+        cases.append(f"mapContains(SpanAttributes, {_lit(key)}), {expr}")
+    return "multiIf(" + ", ".join(cases) + ", NULL)"
+
+
+def field_expr(name: str, key: str, typed: str = "{}") -> str:
+    """A typed field: its conventions attribute ``key`` when present, else the dialects' synonyms."""
+    own = typed.format(f"SpanAttributes[{_lit(key)}]")
+    synonyms = _dialects.SYNONYMS.get(name)
+    if not synonyms:
+        return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, NULL)"
+    return f"if(mapContains(SpanAttributes, {_lit(key)}), {own}, if({_FOREIGN}, {_synonyms(synonyms, typed)}, NULL))"
+
+
 def _kind_expr() -> str:
     inferred = ", ".join(f"operation = {_lit(op)}, {_lit(kind)}" for op, kind in _INFERRED)
     return (
         f"if(mapContains(SpanAttributes, {_lit(semconv.ARMS_SPAN_KIND)}), "
-        f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], multiIf({inferred}, NULL))"
+        f"SpanAttributes[{_lit(semconv.ARMS_SPAN_KIND)}], "
+        f"coalesce(multiIf({inferred}, NULL), if({_FOREIGN}, {_synonyms(_dialects.KIND_SYNONYMS)}, NULL)))"
     )
 
 
@@ -70,6 +107,9 @@ def _otel_kind_expr() -> str:
         f"SpanKind IN ({_lit(short)}, {_lit('SPAN_KIND_' + full)}), {_lit(full)}" for short, full in _KIND_NAMES
     )
     return f"multiIf({cases}, 'INTERNAL')"
+
+
+_COUNT: Final = "toInt64OrNull({})"
 
 
 def spans_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
@@ -85,26 +125,39 @@ def spans_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
   multiIf(StatusCode IN {_ERROR_CODES}, 'ERROR', StatusCode IN {_OK_CODES}, 'OK', 'UNSET') AS status,
   nullIf(StatusMessage, '') AS status_message,
   nullIf(toString(ServiceName), '') AS service_name,
-  {first_nonempty(semconv.SESSION_ID_KEYS)} AS session_id,
-  {first_nonempty(semconv.USER_ID_KEYS)} AS user_id,
-  {attr(semconv.GEN_AI_OPERATION_NAME)} AS operation,
+  {first_nonempty(_dialects.SESSION_KEYS)} AS session_id,
+  {first_nonempty(_dialects.USER_KEYS)} AS user_id,
+  {field_expr("operation", semconv.GEN_AI_OPERATION_NAME)} AS operation,
   {_kind_expr()} AS span_kind,
   span_kind IN {USAGE_KINDS_SQL} AS is_usage,
-  {attr(semconv.GEN_AI_PROVIDER_NAME)} AS provider,
-  coalesce({attr(semconv.GEN_AI_REQUEST_MODEL)}, {attr(semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
-  {attr(semconv.GEN_AI_REQUEST_MODEL)} AS request_model, {attr(semconv.GEN_AI_RESPONSE_MODEL)} AS response_model,
+  {field_expr("provider", semconv.GEN_AI_PROVIDER_NAME)} AS provider,
+  coalesce({field_expr("request_model", semconv.GEN_AI_REQUEST_MODEL)},
+           {field_expr("response_model", semconv.GEN_AI_RESPONSE_MODEL)}) AS model,
+  {field_expr("request_model", semconv.GEN_AI_REQUEST_MODEL)} AS request_model,
+  {field_expr("response_model", semconv.GEN_AI_RESPONSE_MODEL)} AS response_model,
   {attr(semconv.ERROR_TYPE)} AS error_type,
-  toInt64OrNull({attr(tin)}) AS input_tokens,
-  toInt64OrNull({attr(tout)}) AS output_tokens,
-  toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS)}) AS cache_read_tokens,
-  toInt64OrNull({attr(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS)}) AS reasoning_tokens,
-  toInt64OrNull({attr(semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)}) AS cache_creation_tokens,
+  if(span_kind = {_lit(semconv.KIND_TOOL)}, {attr(semconv.GEN_AI_TOOL_NAME)}, NULL) AS tool_name,
+  {field_expr("input_tokens", tin, _COUNT)} AS input_tokens,
+  {field_expr("output_tokens", tout, _COUNT)} AS output_tokens,
+  {field_expr("cache_read_tokens", semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, _COUNT)} AS cache_read_tokens,
+  {field_expr("reasoning_tokens", semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, _COUNT)} AS reasoning_tokens,
+  {field_expr("cache_creation_tokens", semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, _COUNT)}
+    AS cache_creation_tokens,
   {cost_columns(prices)},
-  {attr(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
-  {attr(semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
+  {field_expr("ttft_s", semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)} AS ttft_text,
+  {field_expr("finish_reasons", semconv.GEN_AI_RESPONSE_FINISH_REASONS)} AS finish_text,
   if(mapContains(SpanAttributes, {_lit(missing)}), SpanAttributes[{_lit(missing)}] = 'true',
      ifNull(is_usage, 0) AND input_tokens IS NULL AND output_tokens IS NULL) AS usage_missing
 FROM {table} WHERE {where}"""
+
+
+def counted_spans(table: str, where: str = "1", whole_traces: bool = True, prices: str = EMPTY_MAP) -> str:
+    """``spans_sql`` with ``usage_counted`` (the usage rule, over every span of each trace:
+    ``whole_traces=False`` says ``where`` may select only some of a trace's spans), each call
+    priced from ``prices``."""
+    spans = spans_sql(table, where, prices)
+    every = spans if whole_traces else spans_sql(table, f"TraceId IN (SELECT TraceId FROM {table} WHERE {where})")
+    return counted_spans_sql(spans, every)
 
 
 def traces_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
@@ -112,13 +165,16 @@ def traces_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
 
     Aggregates get ``t_`` names first and the table's names in the outer query: ClickHouse
     resolves an alias before a column, so ``min(start_ns) AS start_ns`` would leak into the other
-    aggregates of the same SELECT."""
-    usage = "ifNull(is_usage, 0)"
+    aggregates of the same SELECT.  ``where`` selects whole traces (every span of a trace or none)."""
+    usage = "usage_counted"
     return f"""SELECT trace_id, t_session AS session_id, t_user AS user_id, t_service AS service_name, t_name AS name,
   t_start AS start_ns, t_end AS end_ns, t_end - t_start AS duration_ns, t_spans AS span_count, t_llm AS llm_calls,
   t_errors AS error_count, t_in AS input_tokens, t_out AS output_tokens, t_in + t_out AS total_tokens,
   t_cache AS cache_read_tokens, t_reasoning AS reasoning_tokens, t_missing AS usage_missing_calls,
-  t_ttft AS ttft_text, t_models AS model_list, arrayStringConcat(t_models, ',') AS models,
+  t_ttft AS ttft_text, toFloat64OrNull(ifNull(t_ttft, '')) AS ttft_s,
+  t_models AS model_list, arrayStringConcat(t_models, ',') AS models,
+  arrayStringConcat(t_tools, ',') AS tool_names, arrayStringConcat(t_kinds, ',') AS span_kinds,
+  arrayStringConcat(t_errtypes, ',') AS error_types,
   t_write AS cache_creation_tokens, t_priced AS priced_calls, t_unpriced AS unpriced_calls, t_cost AS cost_nusd,
   t_saved AS cache_saved_nusd
 FROM (SELECT trace_id,
@@ -140,8 +196,11 @@ FROM (SELECT trace_id,
   toInt64(sumIf(ifNull(cost_nusd, 0), {usage})) AS t_cost,
   toInt64(sumIf(ifNull(cache_saved_nusd, 0), {usage})) AS t_saved,
   argMinIf(tuple(ttft_text), (start_ns, span_id), {usage} AND ttft_text IS NOT NULL).1 AS t_ttft,
-  arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models
-FROM ({spans_sql(table, where, prices)}) GROUP BY trace_id)"""
+  arraySort(groupUniqArrayIf(assumeNotNull(model), model IS NOT NULL)) AS t_models,
+  arraySort(groupUniqArrayIf(assumeNotNull(tool_name), tool_name IS NOT NULL AND tool_name <> '')) AS t_tools,
+  arraySort(groupUniqArrayIf(assumeNotNull(span_kind), span_kind IS NOT NULL)) AS t_kinds,
+  arraySort(groupUniqArrayIf(assumeNotNull(error_type), error_type IS NOT NULL)) AS t_errtypes
+FROM ({counted_spans(table, where, prices=prices)}) GROUP BY trace_id)"""
 
 
 def sessions_sql(table: str, where: str = "1", prices: str = EMPTY_MAP) -> str:
@@ -190,9 +249,9 @@ SESSION_SELECT: Final = (
     "error_count, models, priced_calls, unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
 )
 TRACE_SELECT: Final = (
-    "trace_id, session_id, user_id, name, start_ns, end_ns, span_count, llm_calls, input_tokens, output_tokens, "
-    "total_tokens, usage_missing_calls, error_count, models, ttft_text, cache_read_tokens, priced_calls, "
-    "unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
+    "trace_id, session_id, user_id, service_name, name, start_ns, end_ns, span_count, llm_calls, input_tokens, "
+    "output_tokens, total_tokens, cache_read_tokens, reasoning_tokens, usage_missing_calls, error_count, models, "
+    "ttft_text, tool_names, priced_calls, unpriced_calls, cost_nusd, cache_creation_tokens, cache_saved_nusd"
 )
 SPAN_SELECT: Final = (
     "span_id, parent_span_id, name, kind, span_kind, start_ns, end_ns, status, error_type, operation, provider, "

@@ -17,19 +17,21 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from llm_agent import semconv
+from llm_agent import _dialects
 from llm_agent.analysis import _build, _time
-from llm_agent.analysis._query import SessionQuery
-from llm_agent.analysis._store import DEFAULT_SLOW_THRESHOLD_S, Store, TraceOwner, display_location
+from llm_agent.analysis._query import ModelQuery, SessionQuery
+from llm_agent.analysis._store import Store, TraceOwner, display_location
 from llm_agent.analysis._time import TimeLike
+from llm_agent.analysis._traces import TraceQuery
 from llm_agent.analysis._types import (
-    ModelAnalysis,
     ModelSummary,
     SessionDetail,
     SessionSummary,
+    TraceSummary,
     UserSummary,
 )
-from llm_agent.analysis.clickhouse import _client, _cost, _queries, _views
+from llm_agent.analysis.clickhouse import _client, _cost, _queries, _traces, _views
+from llm_agent.analysis.clickhouse._usage import counted_spans_sql
 
 _WINDOW_WHERE = "Timestamp BETWEEN fromUnixTimestamp64Nano({since:Int64}) AND fromUnixTimestamp64Nano({until:Int64})"
 
@@ -102,7 +104,7 @@ class ClickHouseStore(Store):
     def session(self, session_id: str) -> SessionDetail | None:
         params = {"sid": session_id}
         # Only traces that have a span naming this session can belong to it (then the rollup decides).
-        named = _queries.first_nonempty(semconv.SESSION_ID_KEYS)
+        named = _queries.first_nonempty(_dialects.SESSION_KEYS)
         inner = f"TraceId IN (SELECT TraceId FROM {self.table} WHERE {named} = {{sid:String}})"
         prices = self._prices(inner, params)
         traces = self._query(
@@ -126,15 +128,23 @@ class ClickHouseStore(Store):
 
     # --- traces ----------------------------------------------------------------------------------------
 
+    def _select_traces(self, query: TraceQuery) -> Iterator[TraceSummary]:
+        inner, window = _traces.window_source(self.table, query)
+        sql, params = _traces.select_traces_sql(self.table, query, self._prices(inner, window))
+        return iter([_build.trace_summary(_trace_row(r)) for r in self._query(sql, params)])
+
+    def _count_traces(self, query: TraceQuery) -> int:
+        sql, params = _traces.count_traces_sql(self.table, query)
+        rows = self._query(sql, params)
+        return int(rows[0]["n"]) if rows else 0
+
     def _select_trace(self, trace_id: str) -> tuple[list[dict[str, Any]], TraceOwner | None]:
         where = "TraceId = {tid:String}"
+        spans = _queries.spans_sql(self.table, where, self._prices(where, {"tid": trace_id}))
+        with_attributes = spans.replace("SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1)
+        counted = counted_spans_sql(with_attributes, spans)
         rows = self._query(
-            f"SELECT {_queries.SPAN_SELECT}, attributes FROM ("
-            + _queries.spans_sql(self.table, where, self._prices(where, {"tid": trace_id})).replace(
-                "SELECT\n", "SELECT\n  SpanAttributes AS attributes,\n", 1
-            )
-            + ")",
-            {"tid": trace_id},
+            f"SELECT {_queries.SPAN_SELECT}, usage_counted, attributes FROM ({counted})", {"tid": trace_id}
         )
         spans = []
         for r in rows:
@@ -147,9 +157,9 @@ class ClickHouseStore(Store):
 
     # --- models ----------------------------------------------------------------------------------------
 
-    def models(self, since: TimeLike | None = None, until: TimeLike | None = None) -> list[ModelSummary]:
-        window = _time.resolve_window(since, until)
+    def _select_models(self, window: _time.Window) -> list[ModelSummary]:
         window_params = {"since": window.since_ns, "until": window.until_ns}
+        prices = self._prices(_WINDOW_WHERE, window_params)
         sql = f"""SELECT model, arrayStringConcat(groupUniqArrayIf(assumeNotNull(provider), provider IS NOT NULL), ',')
               AS providers, count() AS requests, countIf(status = 'ERROR') AS errors,
             sum(input_tokens) AS m_in, sum(output_tokens) AS m_out,
@@ -157,8 +167,8 @@ class ClickHouseStore(Store):
             min(start_ns) AS first_ns, max(start_ns) AS last_ns, groupArray(duration_ns) AS durations,
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts,
             sum(cost_nusd) AS m_cost, count(cost_nusd) AS m_priced, sum(cache_read_tokens) AS m_cache
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE, self._prices(_WINDOW_WHERE, window_params))})
-            WHERE model IS NOT NULL AND ifNull(is_usage, 0) GROUP BY model"""
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False, prices=prices)})
+            WHERE model IS NOT NULL AND usage_counted GROUP BY model"""
         rows = self._query(sql, window_params)
         for r in rows:  # aggregates are named apart from the columns they read (see _queries)
             r["input_tokens"], r["output_tokens"] = r.pop("m_in"), r.pop("m_out")
@@ -167,7 +177,7 @@ class ClickHouseStore(Store):
                 r.pop("m_priced"),
                 r.pop("m_cache"),
             )
-        out = [
+        return [
             _build.model_summary(
                 r,
                 sorted(int(ns) / 1e9 for ns in r["durations"]),
@@ -175,22 +185,8 @@ class ClickHouseStore(Store):
             )
             for r in rows
         ]
-        out.sort(key=lambda m: (-m.requests, m.model))
-        return out
 
-    def model(
-        self,
-        name: str,
-        since: TimeLike | None = None,
-        until: TimeLike | None = None,
-        bucket: str | int = "auto",
-        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
-    ) -> ModelAnalysis:
-        window = _time.resolve_window(since, until)
-        bucket_s = _time.bucket_seconds(bucket, window)
-        if isinstance(slow_threshold_s, bool) or not isinstance(slow_threshold_s, (int, float)) or slow_threshold_s < 0:
-            raise ValueError(f"slow_threshold_s must be a number >= 0, got {slow_threshold_s!r}")
-        step = bucket_s * 1_000_000_000
+    def _select_model_groups(self, query: ModelQuery) -> list[_build.CallGroup]:
         rate = "status <> 'ERROR' AND output_tokens IS NOT NULL AND duration_ns > 0"
         sql = f"""SELECT intDiv(start_ns - {{first:Int64}}, {{step:Int64}}) AS bucket, status = 'ERROR' AS failed,
             error_type, finish_text, provider, count() AS calls, sum(input_tokens) AS tin, count(input_tokens) AS nin,
@@ -201,18 +197,12 @@ class ClickHouseStore(Store):
             groupArrayIf(assumeNotNull(ttft_text), ttft_text IS NOT NULL) AS ttfts,
             sum(cache_creation_tokens) AS g_write, sum(cost_nusd) AS g_cost, count(cost_nusd) AS g_priced,
             sum(cache_saved_nusd) AS g_saved, groupArrayIf(assumeNotNull(cost_nusd), cost_nusd IS NOT NULL) AS g_costs
-            FROM ({_queries.spans_sql(self.table, _WINDOW_WHERE, "{prices}")})
-            WHERE model = {{model:String}} AND ifNull(is_usage, 0)
+            FROM ({_queries.counted_spans(self.table, _WINDOW_WHERE, whole_traces=False, prices="{prices}")})
+            WHERE model = {{model:String}} AND usage_counted
             GROUP BY bucket, failed, error_type, finish_text, provider"""
-        params = {
-            "first": window.since_ns - window.since_ns % step,
-            "step": step,
-            "slow": int(slow_threshold_s * 1e9),
-            "model": name,
-            "since": window.since_ns,
-            "until": window.until_ns,
-        }
-        groups = [
+        params = query.params
+        prices = self._prices(_WINDOW_WHERE, {"since": params["since"], "until": params["until"]})
+        return [
             _build.CallGroup(
                 bucket=int(r["bucket"]),
                 failed=bool(r["failed"]),
@@ -238,14 +228,8 @@ class ClickHouseStore(Store):
                 cache_saved_nusd=r["g_saved"],
                 costs_nusd=[int(c) for c in r["g_costs"]],
             )
-            for r in self._query(
-                sql.replace(
-                    "{prices}", self._prices(_WINDOW_WHERE, {"since": params["since"], "until": params["until"]})
-                ),
-                params,
-            )
+            for r in self._query(sql.replace("{prices}", prices), params)
         ]
-        return _build.model_analysis(name, window, bucket_s, float(slow_threshold_s), groups)
 
     # --- users -----------------------------------------------------------------------------------------
 

@@ -8,7 +8,10 @@ number of sessions, not spans.  ``ClickHouseStore`` uses it whenever ``{table}_l
 Definition difference (documented in docs/at-scale.md): the view aggregates the spans that carry
 a session ID themselves, while the query-time rollup assigns whole traces to the session named by
 their earliest span.  llm_agent stamps the session on every span of a trace, so for its data both
-agree; for traces mixing sessions, or with unstamped spans, counts can differ.
+agree; for traces mixing sessions, or with unstamped spans, counts can differ.  Nor can the view
+apply the usage rule (``_usage``: one model call reported by several spans counts once), since it
+sees one insert block at a time: it sums every usage span, which only differs when a second
+instrumentation reports the same calls (docs/at-scale.md).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ when llm_agent cannot be imported by this interpreter.
 
 import os
 import sys
+import types
 
 
 def _chain_next_sitecustomize(own_dir: str) -> None:
@@ -34,17 +35,26 @@ def _chain_next_sitecustomize(own_dir: str) -> None:
     globals()["chained"] = module
 
 
+def _import_bootstrap() -> types.ModuleType:
+    # ``import llm_agent`` is a lazy facade that imports no dependency: load the tracing side
+    # here, so that an interpreter lacking OpenTelemetry says "cannot import llm_agent" (below).
+    from llm_agent import _agent  # noqa: F401
+    from llm_agent.auto import _bootstrap
+
+    return _bootstrap
+
+
 def _start_llm_agent(own_dir: str) -> None:
     try:
         try:
-            from llm_agent.auto import _bootstrap
+            _bootstrap = _import_bootstrap()
         except ImportError:
             # Launched from a source checkout that this interpreter has not installed: find the
             # package next to this file, at the end of sys.path so it shadows nothing.
             root = os.path.dirname(os.path.dirname(os.path.dirname(own_dir)))
             if root not in sys.path:
                 sys.path.append(root)
-            from llm_agent.auto import _bootstrap
+            _bootstrap = _import_bootstrap()
     except Exception as exc:
         sys.stderr.write(
             f"llm_agent: auto-instrumentation is off in {sys.executable}: cannot import llm_agent ({exc})\n"

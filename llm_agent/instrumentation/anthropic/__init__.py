@@ -8,6 +8,7 @@ patched too; ``messages.count_tokens`` is not an LLM call and makes no span.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Final
 
 from llm_agent.instrumentation._base import PatchingInstrumentor, Target
@@ -18,7 +19,7 @@ from llm_agent.instrumentation.anthropic._provider import (
     quiet_sdk_tracer,
     stream_manager_wrapper,
 )
-from llm_agent.instrumentation.anthropic._sdk import TRACER_PROPERTY, tracer_property
+from llm_agent.instrumentation.anthropic._sdk import BASE_CLIENT, TRACER_PROPERTY, tracer_property
 
 _MESSAGES: Final = "anthropic.resources.messages.messages"
 _BETA: Final = "anthropic.resources.beta.messages.messages"
@@ -54,6 +55,10 @@ class AnthropicInstrumentor(PatchingInstrumentor):
     def patch_more(self) -> None:
         for module_name, class_name in STREAM_MANAGERS:
             self.wrap_on_import(module_name, class_name, "stream", stream_manager_wrapper)
+        # ``anthropic._base_client`` comes with ``import anthropic``: patched then, never imported by us
+        self.on_import(BASE_CLIENT[0], self._quiet_tracer)
+
+    def _quiet_tracer(self, module: ModuleType) -> None:
         found = tracer_property()
         if found is not None:
             base, original = found

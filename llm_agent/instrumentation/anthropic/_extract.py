@@ -17,8 +17,7 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation import _anthropic_format as _content
 from llm_agent.instrumentation._content import content_attribute, output_message, text
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import output_type
+from llm_agent.instrumentation._values import output_type, request_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 
 _NUMBER_PARAMS: Final = (
@@ -50,24 +49,17 @@ _REASONING: Final = semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters (keyword-only in the SDK); content only with capture_content."""
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    model = get("model")
-    if type(model) is str and model:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
+    attrs = request_params(operation, get, _NUMBER_PARAMS)
     top_k = get("top_k")
     if type(top_k) is int:
         attrs[semconv.GEN_AI_REQUEST_TOP_K] = top_k
     max_tokens = get("max_tokens", get("max_tokens_to_sample"))
     if type(max_tokens) is int:
         attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    stop = get("stop_sequences")
-    if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    stop = string_list(get("stop_sequences"))
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     # Structured output: ``output_config.format`` (GA), the beta ``output_format`` (a dict, or the

@@ -15,6 +15,7 @@ from llm_agent import _errors, semconv
 from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import MAX_ID_LENGTH, Settings
+from llm_agent.instrumentation import _stainless as stainless
 from llm_agent.instrumentation._call import (
     Call,
     DeferredRequest,
@@ -24,9 +25,7 @@ from llm_agent.instrumentation._call import (
     kept_arguments,
     sync_wrapper,
 )
-from llm_agent.instrumentation._raw import AsyncRawProxy, RawProxy, RawState, json_body
 from llm_agent.instrumentation._server import ServerCache, url_attributes
-from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from llm_agent.instrumentation.anthropic._extract import REQUEST_KEYS, message_attributes, request_attributes
 from llm_agent.instrumentation.anthropic._sdk import is_sse_stream, request_slot, resource_client, sdk_types
 from llm_agent.instrumentation.anthropic._stream import MessageAccumulator
@@ -78,12 +77,8 @@ def _request_user(kwargs: dict[str, Any]) -> str | None:
 def _request_side(
     op: Operation, provider_name: str, base_url: Any, kwargs: dict[str, Any], settings: Settings
 ) -> dict[str, Any]:
-    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    if op is MANAGED_STREAM:
-        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = provider_name
-    return attrs
+    request = request_attributes(op.name, kwargs, settings)
+    return _servers.request_side(base_url, settings, request, provider_name, stream=op is MANAGED_STREAM)
 
 
 class AnthropicProvider(Provider):
@@ -114,21 +109,7 @@ class AnthropicProvider(Provider):
         return self.start(op, name, {}, settings, request=request, user_id=user_id)
 
     def wrap_result(self, call: Call, result: Any) -> Any:
-        types = sdk_types()
-        if isinstance(result, types.stream):
-            return SyncStreamProxy(result, call.stream_handle())
-        if isinstance(result, types.async_stream):
-            return AsyncStreamProxy(result, call.stream_handle())
-        if isinstance(result, (types.api_response, types.async_api_response)):
-            body = None if is_sse_stream(result) else json_body(result)
-            if body is not None:
-                # with_raw_response read the body with the headers: end now, app object untouched.
-                call.end_with(body)
-                return result
-            proxy = RawProxy if isinstance(result, types.api_response) else AsyncRawProxy
-            return proxy(result, RawState(call))
-        call.end_with(result)
-        return result
+        return stainless.wrap_result(call, result, sdk_types(), is_sse_stream)
 
 
 provider: Final = AnthropicProvider()

@@ -110,16 +110,13 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _converse_side(url: str | None, params: dict[str, Any], settings: Settings, capture: bool) -> dict[str, Any]:
-    attrs = _servers.get(url, settings)[1] if url is not None else {}
-    attrs.update(converse_request(params, capture, settings.content_max_chars))
-    return attrs
+    return _servers.request_side(url, settings, converse_request(params, capture, settings.content_max_chars))
 
 
 def _invoke_side(url: str | None, body: bytes | str | None, settings: Settings) -> dict[str, Any]:
     # The body is immutable (bytes/str): parsed when the span is built, content included.
-    attrs = _servers.get(url, settings)[1] if url is not None else {}
-    attrs.update(invoke_request(body, settings.capture_content, settings.content_max_chars))
-    return attrs
+    request = invoke_request(body, settings.capture_content, settings.content_max_chars)
+    return _servers.request_side(url, settings, request)
 
 
 class BedrockProvider(Provider):

@@ -22,8 +22,7 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import output_type, token_count
+from llm_agent.instrumentation._values import output_type, request_params, string_list, token_count
 
 #: ``gen_ai.operation.name`` of a rerank call (the GenAI conventions define none).
 OP_RERANK: Final = semconv.OP_RERANK
@@ -70,25 +69,14 @@ def count(value: Any) -> int | None:
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters (keyword-only in the SDK); content only with capture_content."""
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    model = get("model")
-    if type(model) is str and model:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
-    for key, name in _INT_PARAMS:
-        value = get(key)
-        if type(value) is int:
-            attrs[name] = value
-    stop = get("stop_sequences")
-    if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    formats = get("embedding_types")
-    if isinstance(formats, (list, tuple)) and formats and all(type(s) is str for s in formats):
-        attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = list(formats)
+    attrs = request_params(operation, get, _NUMBER_PARAMS, _INT_PARAMS)
+    stop = string_list(get("stop_sequences"))
+    if stop is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
+    formats = string_list(get("embedding_types"))
+    if formats is not None:
+        attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = formats
     kind = output_type(get("response_format"))  # chat: {"type": "json_object" | "text", ...}
     if kind is not None:
         attrs[semconv.GEN_AI_OUTPUT_TYPE] = kind

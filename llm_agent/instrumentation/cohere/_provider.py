@@ -84,12 +84,8 @@ _servers: Final = ServerCache(_read_server)
 def _request_side(
     op: Operation, provider_name: str, base_url: Any, kwargs: dict[str, Any], settings: Settings
 ) -> dict[str, Any]:
-    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    if op is CHAT_STREAM:
-        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = provider_name
-    return attrs
+    request = request_attributes(op.name, kwargs, settings)
+    return _servers.request_side(base_url, settings, request, provider_name, stream=op is CHAT_STREAM)
 
 
 class CohereProvider(Provider):

@@ -21,7 +21,7 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.config import Settings
 from llm_agent.instrumentation._spans import content_json
-from llm_agent.instrumentation._values import is_number as _num
+from llm_agent.instrumentation._values import request_params, string_list
 from llm_agent.instrumentation._values import token_count as _tok
 
 #: ``gen_ai.provider.name``: the value the ARMS agent's DashScope instrumentation sets (the
@@ -80,24 +80,12 @@ _g = read_field
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters (the classic and the 2.x API name them alike); content only with capture."""
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    model = get("model")
-    if type(model) is str and model:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
-    for key, name in _INT_PARAMS:
-        value = get(key)
-        if type(value) is int:
-            attrs[name] = value
+    attrs = request_params(operation, get, _NUMBER_PARAMS, _INT_PARAMS)
     stop = get("stop")
-    if type(stop) is str:
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    stops = [stop] if type(stop) is str else string_list(stop)  # a string as given, even empty
+    if stops is not None:
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stops
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     if settings.capture_content:

@@ -86,12 +86,7 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _request_side(op: Operation, url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    attrs = _servers.get(url, settings)[1] if url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
-    return attrs
+    return _servers.request_side(url, settings, request_attributes(op.name, kwargs, settings), PROVIDER, kind=op.kind)
 
 
 class DashScopeProvider(Provider):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Final
 
-from llm_agent.instrumentation._base import PatchingInstrumentor, Target, find_class
+from llm_agent.instrumentation._base import PatchingInstrumentor, Target
 from llm_agent.instrumentation.google_genai import _sdk
 from llm_agent.instrumentation.google_genai._provider import (
     EMBED,
@@ -29,11 +29,11 @@ _MODULE: Final = "google.genai.models"
 _PRIVATE: Final = dict(_sdk.PER_REQUEST_METHODS)
 
 
-def _targets() -> tuple[Target, ...]:
+def _targets(models: ModuleType) -> tuple[Target, ...]:
     """The per-request methods of the installed release (the public ones should it lack them)."""
     out = []
     for cls_name, is_async in (("Models", False), ("AsyncModels", True)):
-        cls = find_class(_MODULE, cls_name)
+        cls = getattr(models, cls_name, None)
         if cls is None:
             continue
         for public, op in (("generate_content", GENERATE), ("generate_content_stream", GENERATE_STREAM)):
@@ -48,14 +48,16 @@ class GoogleGenAIInstrumentor(PatchingInstrumentor):
     library = "google.genai"
     provider = provider
 
-    def _instrument(self, module: ModuleType) -> None:
-        # The targets depend on the installed release, known only once it is imported.
-        self.targets = _targets()  # type: ignore[misc]
-        super()._instrument(module)
-
     def patch_more(self) -> None:
+        # The targets depend on the installed release, read from ``google.genai.models`` when the
+        # app imports it (today's releases import it with ``google.genai``; we never import it).
+        self.on_import(_MODULE, self._patch_models)
+
+    def _patch_models(self, models: ModuleType) -> None:
+        for target in _targets(models):
+            self.wrap(getattr(models, target.cls), target.method, self.wrapper_for(target))
         for cls_name, wrapper in (("Models", scoped_stream_wrapper), ("AsyncModels", async_scoped_stream_wrapper)):
-            cls = find_class(_MODULE, cls_name)
+            cls = getattr(models, cls_name, None)
             if cls is not None and _sdk.per_request_method(
                 cls, "generate_content_stream", "_generate_content_stream"
             ) != ("generate_content_stream"):

@@ -15,10 +15,9 @@ from llm_agent import semconv
 from llm_agent._secrets import secret_values
 from llm_agent._state import get_settings
 from llm_agent.config import Settings
+from llm_agent.instrumentation import _stainless as stainless
 from llm_agent.instrumentation._call import Call, DeferredRequest, Operation, Provider, kept_arguments
-from llm_agent.instrumentation._raw import AsyncRawProxy, RawProxy, RawState, json_body
 from llm_agent.instrumentation._server import ServerCache, url_attributes
-from llm_agent.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from llm_agent.instrumentation.groq._extract import (
     REQUEST_KEYS,
     chat_attributes,
@@ -50,12 +49,8 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
-    return attrs
+    request = request_attributes(op.name, kwargs, settings)
+    return _servers.request_side(base_url, settings, request, PROVIDER, kind=op.kind)
 
 
 class GroqProvider(Provider):
@@ -83,24 +78,7 @@ class GroqProvider(Provider):
         return self.start(op, name, {}, settings, request=request, user_id=user_id)
 
     def wrap_result(self, call: Call, result: Any) -> Any:
-        types = sdk_types()
-        if isinstance(result, types.base_model):  # the common case first
-            call.end_with(result)
-            return result
-        if isinstance(result, types.stream):
-            return SyncStreamProxy(result, call.stream_handle())
-        if isinstance(result, types.async_stream):
-            return AsyncStreamProxy(result, call.stream_handle())
-        if isinstance(result, (types.api_response, types.async_api_response)):
-            body = None if is_sse_stream(result) else json_body(result)
-            if body is not None:
-                # with_raw_response read the body with the headers: end now, app object untouched.
-                call.end_with(body)
-                return result
-            proxy = RawProxy if isinstance(result, types.api_response) else AsyncRawProxy
-            return proxy(result, RawState(call))
-        call.end_with(result)
-        return result
+        return stainless.wrap_result(call, result, sdk_types(), is_sse_stream)
 
 
 provider: Final = GroqProvider()

@@ -17,18 +17,18 @@ from typing import Any, Final
 from llm_agent import semconv
 from llm_agent.config import MAX_ID_LENGTH, Settings
 from llm_agent.instrumentation._spans import content_json
+from llm_agent.instrumentation._values import (
+    OPENAI_NUMBER_PARAMS,
+    output_type,
+    read_chat_params,
+    read_params,
+)
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import output_type
 from llm_agent.instrumentation._values import token_count as _tok
 
-_NUMBER_PARAMS: Final = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
+_NUMBER_PARAMS: Final = OPENAI_NUMBER_PARAMS
 _MAX_TOKENS_KEYS: Final = ("max_tokens", "max_completion_tokens")
+_INT_PARAMS: Final = (("top_k", semconv.GEN_AI_REQUEST_TOP_K), ("seed", semconv.GEN_AI_REQUEST_SEED))
 #: Every keyword argument ``request_attributes`` reads with content capture off: a call's span keeps
 #: only these until it is built (tests/litellm/test_litellm_request_keys.py checks the list).
 REQUEST_KEYS: Final = frozenset(
@@ -56,29 +56,8 @@ def request_attributes(operation: str, kwargs: dict[str, Any], settings: Setting
     only with capture_content."""
     attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    for key, name in _NUMBER_PARAMS:
-        value = get(key)
-        if _num(value):
-            attrs[name] = value
-    for key in _MAX_TOKENS_KEYS:
-        value = get(key)
-        if type(value) is int:
-            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
-            break
-    top_k = get("top_k")
-    if type(top_k) is int:
-        attrs[semconv.GEN_AI_REQUEST_TOP_K] = top_k
-    seed = get("seed")
-    if type(seed) is int:
-        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
-    stop = get("stop")
-    if type(stop) is str and stop:
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
-    elif isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
-    n = get("n")
-    if type(n) is int and n != 1:
-        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    read_params(get, attrs, _NUMBER_PARAMS, _INT_PARAMS)
+    read_chat_params(get, attrs, _MAX_TOKENS_KEYS)
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     if operation == semconv.OP_EMBEDDINGS:

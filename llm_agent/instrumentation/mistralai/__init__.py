@@ -12,7 +12,7 @@ from typing import Final
 
 from llm_agent.instrumentation._base import PatchingInstrumentor, Target
 from llm_agent.instrumentation.mistralai._provider import CHAT, CHAT_STREAM, EMBEDDINGS, provider, quiet_sdk_tracing
-from llm_agent.instrumentation.mistralai._sdk import TRACING_METHOD, tracing_hook
+from llm_agent.instrumentation.mistralai._sdk import TRACING_HOOK, TRACING_METHOD
 
 #: The 3.x layout (``mistralai.client``).
 _CHAT: Final = "mistralai.client.chat"
@@ -37,9 +37,8 @@ class MistralInstrumentor(PatchingInstrumentor):
     targets = TARGETS
 
     def patch_more(self) -> None:
-        hook = tracing_hook()
-        if hook is not None:
-            self.wrap(hook, TRACING_METHOD, quiet_sdk_tracing)
+        # patched when the app's import of the SDK loads it (as it does today), never imported by us
+        self.wrap_on_import(*TRACING_HOOK, TRACING_METHOD, quiet_sdk_tracing)
 
 
 __all__ = ["MistralInstrumentor"]

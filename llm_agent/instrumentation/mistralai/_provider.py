@@ -62,14 +62,8 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _request_side(op: Operation, url: str | None, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    attrs = _servers.get(url, settings)[1] if url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    if op.stream:
-        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    if settings.arms_compat:
-        attrs[semconv.ARMS_SPAN_KIND] = op.kind
-    return attrs
+    request = request_attributes(op.name, kwargs, settings)
+    return _servers.request_side(url, settings, request, PROVIDER, stream=op.stream, kind=op.kind)
 
 
 class MistralProvider(Provider):

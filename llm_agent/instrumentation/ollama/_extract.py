@@ -12,6 +12,7 @@ arguments bound to their names (``bind``).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Final
 
@@ -20,8 +21,7 @@ from llm_agent.config import Settings
 from llm_agent.instrumentation import _content as c
 from llm_agent.instrumentation._spans import content_json
 from llm_agent.instrumentation._values import field as _g
-from llm_agent.instrumentation._values import is_number as _num
-from llm_agent.instrumentation._values import token_count
+from llm_agent.instrumentation._values import read_params, request_params, string_list, token_count
 
 #: The names of each method's positional parameters, in order (after ``self``).
 POSITIONAL: Final = {
@@ -68,24 +68,15 @@ def bind(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str
 
 def request_attributes(operation: str, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Request parameters (``options`` as a dict or ``ollama.Options``); content only with capture_content."""
-    attrs: dict[str, Any] = {semconv.GEN_AI_OPERATION_NAME: operation}
     get = kwargs.get
-    model = get("model")
-    if type(model) is str and model:
-        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    attrs = request_params(operation, get)
     options = get("options")
     if options is not None:
-        for key, name in _NUMBER_OPTIONS:
-            value = _g(options, key)
-            if _num(value):
-                attrs[name] = value
-        for key, name in _INT_OPTIONS:
-            value = _g(options, key)
-            if type(value) is int:
-                attrs[name] = value
-        stop = _g(options, "stop")
-        if isinstance(stop, (list, tuple)) and stop and all(type(s) is str for s in stop):
-            attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+        option = functools.partial(_g, options)
+        read_params(option, attrs, _NUMBER_OPTIONS, _INT_OPTIONS)
+        stop = string_list(option("stop"))
+        if stop is not None:
+            attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = stop
     if get("stream") is True:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
     dims = get("dimensions")

@@ -57,10 +57,7 @@ _servers: Final = ServerCache(_read_server)
 
 
 def _request_side(op: Operation, base_url: Any, kwargs: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    attrs = _servers.get(base_url, settings)[1] if base_url is not None else {}
-    attrs.update(request_attributes(op.name, kwargs, settings))
-    attrs[semconv.GEN_AI_PROVIDER_NAME] = PROVIDER
-    return attrs
+    return _servers.request_side(base_url, settings, request_attributes(op.name, kwargs, settings), PROVIDER)
 
 
 def _kept(named: dict[str, Any]) -> dict[str, Any]:

@@ -16,15 +16,10 @@ from llm_agent.instrumentation._content import content_attribute, text
 from llm_agent.instrumentation._providers import provider_from_base_url
 from llm_agent.instrumentation._server import ServerCache, url_attributes
 from llm_agent.instrumentation._spans import content_json
-from llm_agent.instrumentation._values import output_type
+from llm_agent.instrumentation._values import OPENAI_NUMBER_PARAMS, output_type
 from llm_agent.instrumentation.openai._content import chat_input, prompt_input, responses_input, tool_definitions
 
-_NUMBER_PARAMS: Final = (
-    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
-    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
-    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
-)
+_NUMBER_PARAMS: Final = OPENAI_NUMBER_PARAMS
 _MAX_TOKENS_KEYS: Final = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 #: Every keyword argument ``request_attributes`` reads with content capture off.  A call's span
 #: keeps only these until it is built, not the (possibly large) messages, input or tools;

@@ -5,12 +5,14 @@ import { renderModels } from "./models.js";
 import { renderSession, renderSessions } from "./sessions.js";
 import { api, errorBox, hashFor, parseHash, windowParams } from "./state.js";
 import { renderTrace } from "./trace.js";
+import { renderTraces } from "./traces.js";
 import { renderUsers } from "./users.js";
 
 const VIEWS = {
   sessions: { tab: "sessions", render: renderSessions, title: "Session analysis" },
   session: { tab: "sessions", render: renderSession, title: "Session" },
   trace: { tab: "sessions", render: renderTrace, title: "Trace" },
+  traces: { tab: "traces", render: renderTraces, title: "Traces" },
   models: { tab: "models", render: renderModels, title: "Model analysis" },
   users: { tab: "users", render: renderUsers, title: "Users" },
 };
@@ -30,11 +32,13 @@ const metaPromise = api("meta").then(
     }
     return meta;
   },
-  () => ({ content_attributes: [] }),
+  () => ({ content_attributes: [], trace_filter_fields: {} }),
 );
 
 function updateTabs(state) {
-  const active = (VIEWS[state.view] || VIEWS.sessions).tab;
+  // A trace opened from the Traces tab keeps that tab lit (from=traces in its URL).
+  const fromTraces = state.view === "trace" && state.params.get("from") === "traces";
+  const active = fromTraces ? "traces" : (VIEWS[state.view] || VIEWS.sessions).tab;
   // Switching tabs keeps the time window, so both tabs look at the same period.
   const keep = windowParams(state.params);
   for (const tab of document.querySelectorAll("[data-tab]")) {

@@ -2,7 +2,19 @@
 
 import { timeSeriesChart } from "./charts.js";
 import { DASH, costCell, el, fmtBucket, fmtCompact, fmtDuration, fmtFloat, fmtInt, fmtPct, fmtUsd, metricCard } from "./dom.js";
-import { api, emptyState, errorBox, loading, missingSink, navigate, windowPicker, windowQuery, withParams } from "./state.js";
+import {
+  api,
+  emptyState,
+  errorBox,
+  hashFor,
+  loading,
+  missingSink,
+  navigate,
+  windowParams,
+  windowPicker,
+  windowQuery,
+  withParams,
+} from "./state.js";
 
 const COLORS = {
   requests: "#3b82f6",
@@ -151,6 +163,7 @@ export async function renderModels(main, state, isCurrent) {
     el("div", { class: "model-title" }, el("h2", { class: "mono", "data-testid": "model-name", text: m.model }),
       el("span", { class: "muted", text: `${m.providers.join(", ") || "unknown provider"} \u00b7 ${fmtBucket(m.bucket_s)} buckets` })),
     metrics,
+    traceLinks(m, params),
     charts,
     el("div", { class: "two-col" },
       smallTable("Errors by type", "error-types", m.error_types, m.errors),
@@ -160,6 +173,18 @@ export async function renderModels(main, state, isCurrent) {
 
 function fmtAxisUsd(v) {
   return v === 0 ? "$0" : fmtUsd(v);
+}
+
+/** Links into the Traces tab: the traces that called this model and were slow / failed. */
+function traceLinks(m, params) {
+  const base = withParams(windowParams(params), { model: m.model });
+  const slow = withParams(base, { min_duration_s: `${m.slow_threshold_s}s`, order_by: "-duration_s" });
+  const failed = withParams(base, { has_error: "1" });
+  return el("div", { class: "trace-links", "data-testid": "model-trace-links" },
+    el("a", { class: "link", href: hashFor("traces", null, slow), "data-testid": "show-slow-calls",
+      title: `Traces that called ${m.model} and lasted longer than ${m.slow_threshold_s} s`, text: "Show the slow calls" }),
+    el("a", { class: "link", href: hashFor("traces", null, failed), "data-testid": "show-failed-calls",
+      title: `Traces that called ${m.model} and have an error`, text: "Show the failed calls" }));
 }
 
 function fmtAxisSeconds(v) {

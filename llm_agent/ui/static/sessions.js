@@ -15,6 +15,7 @@ import {
   windowQuery,
   withParams,
 } from "./state.js";
+import { sessionlessLink } from "./traces.js";
 
 /** Every filter of the analysis API's sessions(): [param, label, placeholder]. */
 const TEXT_FILTERS = [
@@ -287,6 +288,7 @@ export async function renderSessions(main, state, isCurrent) {
     data.rows.length ? el("div", { class: "table-scroll" }, table)
       : emptyState("No sessions match", "Widen the time window or remove a filter.", "no-sessions"),
     pager,
+    sessionlessLink(data.sessionless_traces, params) || "",
   );
 }
 

@@ -172,8 +172,9 @@ function spanDetails(span, contentKeys) {
 export async function renderTrace(main, state, isCurrent, metaPromise) {
   const { id, params } = state;
   const sessionId = params.get("session");
-  const listParams = withParams(params, { session: null, span: null });
-  const crumbs = [["Session analysis", hashFor("sessions", null, listParams)]];
+  const fromTraces = params.get("from") === "traces";
+  const listParams = withParams(params, { session: null, span: null, from: null });
+  const crumbs = [fromTraces ? ["Traces", hashFor("traces", null, listParams)] : ["Session analysis", hashFor("sessions", null, listParams)]];
   if (sessionId) crumbs.push([`Session ${sessionId}`, hashFor("session", sessionId, listParams)]);
   crumbs.push([`Trace ${id}`, null]);
   main.append(breadcrumb(crumbs));
@@ -188,7 +189,7 @@ export async function renderTrace(main, state, isCurrent, metaPromise) {
     return;
   }
   if (!isCurrent()) return;
-  if (!sessionId && data.session_id) {
+  if (!sessionId && data.session_id && !fromTraces) {
     // Reached from a shared link: offer the way up to the session too.
     main.firstChild.replaceWith(breadcrumb([crumbs[0], [`Session ${data.session_id}`, hashFor("session", data.session_id, listParams)], crumbs[crumbs.length - 1]]));
   }
