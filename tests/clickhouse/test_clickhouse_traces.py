@@ -20,6 +20,7 @@ from clickhouse_support import needs_chdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "analysis"))
 
+from analysis_scenario import PRICES
 from test_traces import CASES, W, _case_id
 from trace_scenario import SESSIONLESS_IDS, build_trace_sink, trace_records
 
@@ -49,7 +50,8 @@ def trace_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any
     build_trace_sink(path)
     url = _load_chdb(str(base / "chdb"), trace_records())
     with contextlib.closing(llm_agent.analysis.open(path)) as lite:
-        with contextlib.closing(llm_agent.analysis.open(url)) as ch:
+        # The sink priced its calls with the scenario's declared prices: the store prices the same way.
+        with contextlib.closing(llm_agent.analysis.open(url, prices=PRICES)) as ch:
             yield lite, ch
 
 
